@@ -1,0 +1,35 @@
+"""The exceptions of ml2p-symbolic.
+
+Every error the library raises on bad input is a :class:`ValueError` subclass whose
+message says what was wrong and what was expected, so callers can catch the plain
+``ValueError`` as well.
+"""
+
+__all__ = ["ML2PError", "UnknownClaimError", "ShapeError", "DomainError"]
+
+
+class ML2PError(ValueError):
+    """Base class: bad input to an ml2p-symbolic function."""
+
+
+class UnknownClaimError(ML2PError, KeyError):
+    """A claim id that the seed transcription does not contain."""
+
+    def __init__(self, unknown, valid):
+        self.unknown = tuple(unknown)
+        self.valid = tuple(valid)
+        super().__init__(
+            f"unknown claim id(s): {', '.join(self.unknown)}; valid ids are: "
+            + ", ".join(self.valid)
+        )
+
+    def __str__(self):  # KeyError would otherwise repr() the message
+        return self.args[0]
+
+
+class ShapeError(ML2PError):
+    """Arrays whose shapes do not fit together."""
+
+
+class DomainError(ML2PError):
+    """A value outside the domain the formula is defined on (NaN, inf, u not in [0, 1], ...)."""
