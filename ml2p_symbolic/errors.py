@@ -33,3 +33,18 @@ class ShapeError(ML2PError):
 
 class DomainError(ML2PError):
     """A value outside the domain the formula is defined on (NaN, inf, u not in [0, 1], ...)."""
+
+
+class ArgumentError(ML2PError):
+    """Arguments that cannot be given together (or that must be given, one of them)."""
+
+
+__all__.append("ArgumentError")
+
+
+class IdentityInputError(ML2PError):
+    """Input to :func:`ml2p_symbolic.identity.check_identity` that is not a SymPy
+    expression (a string, an equation, a matrix) or assumptions that are not conditions."""
+
+
+__all__ += ["IdentityInputError"]

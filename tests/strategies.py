@@ -36,3 +36,110 @@ def encoder_architectures(max_layers=2, max_width=6, activations=("tanh", "sigmo
             st.lists(st.sampled_from(activations), min_size=L, max_size=L).map(tuple),
         )
     )
+
+
+# --- symbolic expressions for check_identity (tests/test_identity.py) ----------------------
+
+
+def small_rationals(max_denominator=12, max_numerator=20):
+    """Exact SymPy Rationals p/q with |p| <= max_numerator, 1 <= q <= max_denominator."""
+    import sympy
+
+    return st.builds(
+        sympy.Rational,
+        st.integers(-max_numerator, max_numerator),
+        st.integers(1, max_denominator),
+    )
+
+
+def nonzero_offsets():
+    """Nonzero exact Rationals added to one side of an identity to make it false:
+    ordinary ones (3/7, -2) and near misses below 1e-15 (10**-16, -3*10**-20)."""
+    import sympy
+
+    ordinary = small_rationals().filter(lambda c: c != 0)
+    tiny = st.builds(
+        lambda sign, mantissa, exponent: sign * sympy.Rational(mantissa, 10**exponent),
+        st.sampled_from([1, -1]),
+        st.integers(1, 9),
+        st.integers(16, 22),
+    )
+    return st.one_of(ordinary, tiny)
+
+
+def elementary_expressions(symbols, max_leaves=6):
+    """Expressions over ``symbols`` built from sums, products, sigmoids, softplus, tanh,
+    x/(1+x**2) and exp of a single signed symbol: bounded growth, so that |symbols| up
+    to 30 keeps every value well inside floating ranges of mpmath."""
+    import sympy
+
+    symbols = list(symbols)
+    exp_leaves = st.builds(
+        lambda s, sign: sympy.exp(sign * s), st.sampled_from(symbols), st.sampled_from([1, -1])
+    )
+    leaves = st.one_of(st.sampled_from(symbols), small_rationals(), exp_leaves)
+
+    def extend(children):
+        return st.one_of(
+            st.builds(lambda a, b: a + b, children, children),
+            st.builds(lambda a, b: a * b, children, children),
+            st.builds(lambda a: 1 / (1 + sympy.exp(-a)), children),
+            st.builds(lambda a: sympy.log(1 + sympy.exp(a)), children),
+            st.builds(sympy.tanh, children),
+            st.builds(lambda a: a / (1 + a**2), children),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=max_leaves)
+
+
+def _arrays(shape, lo, hi):
+    """Lists of finite floats in [lo, hi] reshaped to ``shape`` (numpy arrays)."""
+    import numpy as np
+
+    size = int(np.prod(shape)) if shape else 1
+    return st.lists(reals(lo, hi), min_size=size, max_size=size).map(
+        lambda xs: np.asarray(xs, dtype=np.float64).reshape(shape)
+    )
+
+
+def item_parameters(n, K, scale=3.0):
+    """(A, b): discriminations A (n, K) and difficulties b (n,) in [-scale, scale]."""
+    return st.tuples(_arrays((n, K), -scale, scale), _arrays((n,), -scale, scale))
+
+
+def response_patterns(N, n, probabilities=False):
+    """U (N, n): 0/1 responses, or probabilities in [0, 1] when ``probabilities``."""
+    import numpy as np
+
+    if probabilities:
+        return _arrays((N, n), 0.0, 1.0)
+    return st.lists(st.sampled_from([0.0, 1.0]), min_size=N * n, max_size=N * n).map(
+        lambda xs: np.asarray(xs).reshape(N, n)
+    )
+
+
+def encoder_outputs(N, K, mu_scale=3.0, log_var_range=(-3.0, 3.0)):
+    """(mu, log_var), each (N, K)."""
+    return st.tuples(_arrays((N, K), -mu_scale, mu_scale), _arrays((N, K), *log_var_range))
+
+
+@st.composite
+def vae_problems(draw, max_students=4, max_items=4, max_traits=3, max_draws=3):
+    """A dict U, A, b, mu, log_var, eps of matching shapes (small, for finite differences)."""
+    N = draw(st.integers(1, max_students))
+    n = draw(st.integers(1, max_items))
+    K = draw(st.integers(1, max_traits))
+    S = draw(st.integers(1, max_draws))
+    A, b = draw(item_parameters(n, K))
+    mu, log_var = draw(encoder_outputs(N, K))
+    U = draw(response_patterns(N, n, probabilities=draw(st.booleans())))
+    eps = draw(_arrays((S, N, K), -4.0, 4.0))
+    return dict(U=U, A=A, b=b, mu=mu, log_var=log_var, eps=eps)
+
+
+def gaussian_locations_and_scales(max_m=50.0, max_s=50.0):
+    """(m, s): a mean in [-max_m, max_m] and a scale in [0, max_s]."""
+    return st.tuples(
+        reals(-max_m, max_m),
+        st.one_of(st.just(0.0), reals(0.0, 3.0), reals(0.0, max_s)),
+    )
