@@ -1,0 +1,808 @@
+"""check_identity: prove an identity symbolically, refute it numerically, else say "open".
+
+The checker answers one question about two SymPy expressions: is ``lhs == rhs`` for
+every value of the free symbols that their SymPy assumptions (``real=True``,
+``positive=True``, ``integer=True``, ...) and the optional extra ``assumptions`` allow?
+
+The logic is asymmetric on purpose:
+
+* ``"verified"`` comes only from exact symbolic rewriting of ``lhs - rhs`` to ``0`` (or from
+  SymPy's assumption system answering ``(lhs - rhs).is_zero is True``). No numeric
+  agreement, however close and however many points, ever produces ``"verified"``.
+* ``"refuted"`` comes only from a concrete point with exact rational coordinates inside the
+  domain at which both sides are finite and differ far beyond rounding: the sides are
+  evaluated with ``evalf`` at 50 and at 80 significant digits, the two differences must
+  agree, and ``|lhs - rhs| > max(1e-40, 1e-25 * max(|lhs|, |rhs|))``.
+* ``"open"`` otherwise; :attr:`Verdict.detail` says what was tried.
+
+The work is a time-bounded cascade: cheap exact rewrites first (structural equality, the
+assumption system, ``expand``, ``cancel(together(.))``, ``rewrite(exp)`` followed by
+``expand_power_exp`` and ``cancel``), then the numeric counterexample search (a false
+identity is usually refuted at the first point), then ``simplify``.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import mpmath
+import sympy
+from sympy import (
+    Basic,
+    Dummy,
+    Expr,
+    Float,
+    Integer,
+    Rational,
+    S,
+    Symbol,
+    cancel,
+    exp,
+    expand,
+    expand_power_exp,
+    lambdify,
+    simplify,
+    sympify,
+    together,
+)
+from sympy.core.relational import Relational
+from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.logic.boolalg import And, Boolean, BooleanFalse, BooleanTrue
+from sympy.sets.sets import Interval, Set
+
+from .claims import Verdict
+from .errors import IdentityInputError
+
+__all__ = ["check_identity", "IDENTITY_METHODS"]
+
+#: The values :attr:`Verdict.method` can take for a result of :func:`check_identity`.
+IDENTITY_METHODS = (
+    "structural",
+    "is_zero",
+    "expand",
+    "cancel(together)",
+    "rewrite(exp)+cancel",
+    "simplify",
+    "simplify(rewrite(exp))",
+    "numeric counterexample",
+    "undecided",
+)
+
+#: Digits of the two evaluations that must both confirm a counterexample.
+CONFIRM_DIGITS = (50, 80)
+#: A counterexample needs |lhs - rhs| > max(ABS_GAP, REL_GAP * max(|lhs|, |rhs|)).
+ABS_GAP = mpmath.mpf("1e-40")
+REL_GAP = mpmath.mpf("1e-25")
+#: Working precision (decimal digits) of the fast screening pass.
+SCREEN_DIGITS = 45
+#: Seed of the random draws; the search is reproducible.
+SEED = 20240611
+
+# Values tried first, one per symbol and point (offset by the symbol's position so that
+# neighbouring symbols, e.g. a_ik and a_ki, get different values).
+_STRUCTURED = tuple(
+    Rational(v)
+    for v in ("1/2", "-1", "2", "-3/7", "1", "3", "-5/2", "7/3", "0", "-2", "11/5", "-1/3")
+)
+_OFFSETS = tuple(Rational(v) for v in ("1/2", "1", "2", "3/7", "3", "5/2", "7/3", "1/3"))
+_FRACTIONS = tuple(Rational(v) for v in ("1/2", "1/3", "2/3", "1/7", "6/7", "2/5", "3/4"))
+_DENOMINATORS = (1, 2, 3, 7, 10, 16, 97, 1000)
+_SCALES = (1, 3, 10, 30)
+_RANDOM_POINTS_PER_SCALE = 15
+_MAX_CONFIRMATIONS = 6
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
+    r"""Decide whether ``lhs == rhs`` on the whole domain of the free symbols.
+
+    The domain is every value allowed by the symbols' own SymPy assumptions
+    (``Symbol('s', positive=True)`` ranges over ``s > 0``; a symbol without assumptions
+    ranges over the complex numbers), restricted further by ``assumptions``.
+
+    Logic: let `d = lhs - rhs`.
+
+    * **verified** when an exact rewriting shows `d = 0`: ``d == 0`` structurally,
+      ``d.is_zero is True``, or ``expand``, ``cancel(together(.))``, ``rewrite(exp)`` +
+      ``expand_power_exp`` + ``cancel``, ``simplify`` reaches exactly ``0``. Symbols
+      bounded by ``assumptions`` (``x > 0``, ``x >= c``, ``x < c``) are first replaced
+      by exactly equivalent fresh symbols (``x -> p`` with ``p`` positive,
+      ``x -> c + p`` with ``p`` nonnegative, ...), so that SymPy may use the bound.
+    * **refuted** when a point `\xi` with exact rational coordinates inside the domain
+      has `|\mathrm{lhs}(\xi) - \mathrm{rhs}(\xi)| > \max(10^{-40},\,
+      10^{-25}\max(|\mathrm{lhs}(\xi)|, |\mathrm{rhs}(\xi)|))` at 50 and at 80 digits,
+      with both sides finite. Points where a side is undefined or infinite are skipped.
+      Points where both sides are real are preferred; a point where a side is a finite
+      complex number (a principal branch, e.g. ``log(-1) = I*pi``) is used only when no
+      real-valued one is found, and :attr:`Verdict.detail` says so.
+    * **open** otherwise. Numeric agreement never gives "verified".
+
+    Parameters
+    ==========
+
+    lhs, rhs : sympy.Expr (or Python int/float/Fraction)
+        The two sides. Strings are not accepted: build expressions from symbols.
+    assumptions : None, sympy Boolean, iterable of Booleans, or dict, optional
+        Extra restrictions of the domain: a relational (``x > 0``), a conjunction
+        (``(x > 0) & (y <= 1)``), an iterable of them (``[x > 0, y <= 1]``, all must
+        hold), or a dict ``{symbol: sympy.Set}`` (e.g. ``{u: Interval.open(0, 1)}``).
+        Counterexamples satisfy every one of them.
+    timeout : float, optional
+        Seconds allowed for the symbolic steps in total (enforced with ``SIGALRM`` when
+        called from the main thread of a POSIX process, else only between steps).
+
+    Returns
+    =======
+
+    Verdict
+        ``verdict`` is ``"verified"``, ``"refuted"`` or ``"open"``; ``method`` one of
+        :data:`IDENTITY_METHODS`; for "refuted", ``counterexample`` maps each free
+        symbol to an exact SymPy ``Rational`` and ``values`` holds ``(lhs, rhs)`` there
+        as 50-digit decimal strings. ``evidence`` lists every step tried.
+
+    Raises
+    ======
+
+    IdentityInputError
+        (a :class:`ValueError`) when a side is not a SymPy expression (e.g. a string, an
+        equation, a matrix) or ``assumptions`` is malformed.
+
+    Examples
+    ========
+
+    >>> from sympy import Interval, exp, log, sqrt, symbols
+    >>> from ml2p_symbolic.identity import check_identity
+    >>> z = symbols('z', real=True)
+    >>> sigma = lambda t: 1 / (1 + exp(-t))
+    >>> v = check_identity(1 - sigma(z), sigma(-z))
+    >>> v.verdict, v.method
+    ('verified', 'cancel(together)')
+
+    A real symbol may be negative, so `\sqrt{x^2} = x` fails:
+
+    >>> x = symbols('x', real=True)
+    >>> v = check_identity(sqrt(x**2), x)
+    >>> v.verdict, v.counterexample, v.values[0][:10]
+    ('refuted', {x: -1}, '1.00000000')
+
+    but it holds under ``x >= 0``:
+
+    >>> check_identity(sqrt(x**2), x, assumptions=[x >= 0]).verdict
+    'verified'
+
+    A near miss is refuted at high precision:
+
+    >>> check_identity(x, x + S(10)**-17).verdict
+    'refuted'
+
+    See Also
+    ========
+
+    sympy.simplify.simplify.simplify, sympy.core.expr.Expr.equals
+    """
+    lhs = _as_expression(lhs, "lhs")
+    rhs = _as_expression(rhs, "rhs")
+    conditions = _parse_assumptions(assumptions)
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise IdentityInputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+    deadline = time.monotonic() + float(timeout)
+    evidence: list[str] = []
+    symbols = sorted(
+        set(lhs.free_symbols) | set(rhs.free_symbols)
+        | set().union(*(c.free_symbols for c in conditions)),
+        key=lambda s: (s.name, str(s.assumptions0)),
+    )
+    domains = {s: _domain_of(s, conditions) for s in symbols}
+
+    difference, substitution_notes = _strengthened_difference(lhs - rhs, domains)
+    evidence.extend(substitution_notes)
+
+    # 1. cheap exact rewrites
+    method = _prove(difference, _cheap_steps(), deadline, evidence)
+    if method:
+        return _verified(method, evidence)
+
+    # 2. numeric counterexample search
+    found = _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence)
+    if found is not None:
+        point, values, complex_valued = found
+        detail = (
+            f"lhs and rhs differ at {_format_point(point)}: lhs = {values[0]}, "
+            f"rhs = {values[1]} (evaluated at {CONFIRM_DIGITS[0]} and {CONFIRM_DIGITS[1]} "
+            "digits)"
+        )
+        if complex_valued:
+            detail += "; a side is complex there (principal branch), no real-valued point was found"
+        return Verdict(
+            verdict="refuted",
+            method="numeric counterexample",
+            counterexample=point,
+            values=values,
+            detail=detail,
+            evidence=tuple(evidence),
+        )
+
+    # 3. expensive exact rewrites
+    method = _prove(difference, _expensive_steps(), deadline, evidence)
+    if method:
+        return _verified(method, evidence)
+
+    return Verdict(
+        verdict="open",
+        method="undecided",
+        detail=(
+            "no exact rewriting reduced lhs - rhs to 0 and no counterexample was found; "
+            "tried: " + "; ".join(evidence)
+        ),
+        evidence=tuple(evidence),
+    )
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _as_expression(value, name) -> Expr:
+    if isinstance(value, str):
+        raise IdentityInputError(
+            f"{name} must be a SymPy expression, got the string {value!r}; "
+            "build it from sympy symbols instead"
+        )
+    try:
+        expr = sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError, ValueError) as err:
+        raise IdentityInputError(
+            f"{name} must be a SymPy expression or a number, got {type(value).__name__}: {err}"
+        ) from None
+    if not isinstance(expr, Expr) or expr.is_Matrix or isinstance(expr, MatrixExpr):
+        raise IdentityInputError(
+            f"{name} must be a scalar SymPy expression (sympy.Expr), got "
+            f"{type(expr).__name__} {expr!r}; pass the two sides of an equation separately"
+        )
+    return expr
+
+
+def _parse_assumptions(assumptions) -> list[Boolean]:
+    """Normalise ``assumptions`` to a flat list of SymPy Boolean conditions."""
+    if assumptions is None:
+        return []
+    if isinstance(assumptions, dict):
+        conditions = []
+        for symbol, region in assumptions.items():
+            if not isinstance(symbol, Symbol):
+                raise IdentityInputError(
+                    f"assumptions dict keys must be sympy Symbols, got {symbol!r}"
+                )
+            if not isinstance(region, Set):
+                raise IdentityInputError(
+                    f"assumptions dict values must be sympy Sets (e.g. Interval(0, 1)), got "
+                    f"{region!r} for {symbol}"
+                )
+            conditions.append(sympy.Contains(symbol, region, evaluate=False))
+        return _flatten(conditions)
+    if isinstance(assumptions, (Basic, bool)):
+        items: Iterable = [assumptions]
+    else:
+        try:
+            items = list(assumptions)
+        except TypeError:
+            raise IdentityInputError(
+                "assumptions must be None, a sympy Boolean, an iterable of them, or a dict "
+                f"{{symbol: Set}}; got {type(assumptions).__name__}"
+            ) from None
+    conditions = []
+    for item in items:
+        if isinstance(item, str):
+            raise IdentityInputError(
+                f"assumption {item!r} is a string; pass a sympy relational such as x > 0"
+            )
+        try:
+            cond = sympify(item, strict=True)
+        except (sympy.SympifyError, TypeError, ValueError):
+            raise IdentityInputError(
+                f"assumption {item!r} is not a sympy Boolean (expected e.g. x > 0)"
+            ) from None
+        if not isinstance(cond, Boolean):
+            raise IdentityInputError(
+                f"assumption {cond!r} is a {type(cond).__name__}, not a condition; "
+                "expected a relational such as x > 0 or a logical combination of them"
+            )
+        conditions.append(cond)
+    return _flatten(conditions)
+
+
+def _flatten(conditions) -> list[Boolean]:
+    flat = []
+    for cond in conditions:
+        if isinstance(cond, And):
+            flat.extend(_flatten(cond.args))
+        elif isinstance(cond, BooleanTrue):
+            continue
+        else:
+            flat.append(cond)
+    return flat
+
+
+# --------------------------------------------------------------------------- domains
+
+
+@dataclass
+class _Domain:
+    """Where one symbol may be sampled: bounds (guides only) and exact membership test."""
+
+    symbol: Symbol
+    lo: Any = None  # exact real number or None
+    lo_strict: bool = False
+    hi: Any = None
+    hi_strict: bool = False
+    integer: bool = False
+    imaginary: bool = False
+    bound_from_assumptions: tuple = ()  # (side, value, strict) bounds given by `assumptions`
+
+
+def _domain_of(symbol: Symbol, conditions) -> _Domain:
+    dom = _Domain(symbol, integer=bool(symbol.is_integer), imaginary=bool(symbol.is_imaginary))
+    if symbol.is_positive:
+        _tighten(dom, "lo", S.Zero, True)
+    elif symbol.is_nonnegative:
+        _tighten(dom, "lo", S.Zero, False)
+    if symbol.is_negative:
+        _tighten(dom, "hi", S.Zero, True)
+    elif symbol.is_nonpositive:
+        _tighten(dom, "hi", S.Zero, False)
+    bounds = []
+    for cond in conditions:
+        for side, value, strict in _bounds_in(cond, symbol):
+            _tighten(dom, side, value, strict)
+            bounds.append((side, value, strict))
+    dom.bound_from_assumptions = tuple(bounds)
+    return dom
+
+
+def _bounds_in(cond, symbol):
+    """Bounds ``symbol > c``, ``symbol <= c``, ... stated directly by one condition."""
+    if isinstance(cond, sympy.Contains) and cond.args[0] == symbol:
+        region = cond.args[1]
+        if isinstance(region, Interval):
+            out = []
+            if region.start.is_finite:
+                out.append(("lo", region.start, bool(region.left_open)))
+            if region.end.is_finite:
+                out.append(("hi", region.end, bool(region.right_open)))
+            return out
+        return []
+    if not isinstance(cond, Relational) or isinstance(cond, (sympy.Ne,)):
+        return []
+    a, b = cond.lhs, cond.rhs
+    if isinstance(cond, sympy.Eq):
+        if a == symbol and _is_real_number(b):
+            return [("lo", b, False), ("hi", b, False)]
+        if b == symbol and _is_real_number(a):
+            return [("lo", a, False), ("hi", a, False)]
+        return []
+    if b == symbol and _is_real_number(a):
+        cond = cond.reversed
+        a, b = cond.lhs, cond.rhs
+    if a != symbol or not _is_real_number(b):
+        return []
+    if isinstance(cond, sympy.StrictGreaterThan):
+        return [("lo", b, True)]
+    if isinstance(cond, sympy.GreaterThan):
+        return [("lo", b, False)]
+    if isinstance(cond, sympy.StrictLessThan):
+        return [("hi", b, True)]
+    if isinstance(cond, sympy.LessThan):
+        return [("hi", b, False)]
+    return []
+
+
+def _is_real_number(value) -> bool:
+    return bool(value.is_number and value.is_real and value.is_finite)
+
+
+def _tighten(dom: _Domain, side: str, value, strict: bool) -> None:
+    current = getattr(dom, side)
+    if current is None:
+        setattr(dom, side, value)
+        setattr(dom, side + "_strict", strict)
+        return
+    tighter = (value > current) if side == "lo" else (value < current)
+    if tighter == True:  # noqa: E712  (sympy Boolean)
+        setattr(dom, side, value)
+        setattr(dom, side + "_strict", strict)
+    elif value == current:
+        setattr(dom, side + "_strict", strict or getattr(dom, side + "_strict"))
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str]]:
+    """Replace symbols bounded by ``assumptions`` with exactly equivalent fresh symbols.
+
+    ``x > c`` becomes ``x = c + p`` with ``p`` positive, ``x >= c`` gives ``p``
+    nonnegative, ``x < c`` / ``x <= c`` give ``x = c - p``. The range of the image
+    contains every value of ``x`` the domain allows (exactly that range for a lone bound),
+    so ``difference == 0`` for all ``p`` implies it for all ``x`` of the domain: a proof
+    about the substituted difference is a proof of the identity. Other restrictions on
+    ``x`` (an upper bound besides the lower one, ``x != 2``, ...) only shrink the domain.
+    """
+    replacements = {}
+    notes = []
+    for symbol, dom in domains.items():
+        if symbol not in difference.free_symbols or not dom.bound_from_assumptions:
+            continue
+        if dom.imaginary:
+            continue
+        side, value, strict = _pick_bound(dom)
+        # An integer symbol with an integer bound maps onto integer steps exactly; with
+        # any other bound the fresh symbol ranges over a superset of the domain, which
+        # keeps a proof valid.
+        facts = {"positive": True} if strict else {"nonnegative": True}
+        if dom.integer and value.is_integer:
+            facts["integer"] = True
+        fresh = Dummy(f"{symbol.name}_", **facts)
+        image = value + fresh if side == "lo" else value - fresh
+        replacements[symbol] = image
+        rel = (">" if strict else ">=") if side == "lo" else ("<" if strict else "<=")
+        notes.append(f"{symbol} {rel} {value}: substituted {symbol} = {image} with {fresh} "
+                     f"{'positive' if strict else 'nonnegative'}")
+    if not replacements:
+        return difference, notes
+    return difference.xreplace(replacements), notes
+
+
+def _pick_bound(dom: _Domain):
+    """The bound (from ``assumptions``) to build the substitution from: lower first."""
+    for wanted in ("lo", "hi"):
+        if getattr(dom, wanted) is not None:
+            value = getattr(dom, wanted)
+            strict = getattr(dom, wanted + "_strict")
+            if any(b[0] == wanted and b[1] == value for b in dom.bound_from_assumptions) or (
+                value == 0
+            ):
+                return wanted, value, strict
+    return dom.bound_from_assumptions[0]
+
+
+def _cheap_steps() -> list[tuple[str, Callable[[Expr], Expr], float]]:
+    return [
+        ("structural", lambda d: d, 1.0),
+        ("is_zero", lambda d: S.Zero if d.is_zero is True else d, 1.0),
+        ("expand", expand, 1.5),
+        ("cancel(together)", lambda d: cancel(together(d)), 1.5),
+        ("rewrite(exp)+cancel", lambda d: cancel(together(expand_power_exp(d.rewrite(exp)))), 2.0),
+    ]
+
+
+def _expensive_steps() -> list[tuple[str, Callable[[Expr], Expr], float]]:
+    return [
+        ("simplify", simplify, 3.0),
+        ("simplify(rewrite(exp))", lambda d: simplify(expand(d.rewrite(exp))), 3.0),
+    ]
+
+
+def _prove(difference: Expr, steps, deadline: float, evidence: list[str]) -> str | None:
+    """Run exact rewriting steps; return the first step's name that reaches exactly 0."""
+    for name, step, cap in steps:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            evidence.append(f"{name}: skipped (time budget used up)")
+            continue
+        limit = min(cap, remaining)
+        try:
+            with _time_limit(limit):
+                result = step(difference)
+        except _OutOfTime:
+            evidence.append(f"{name}: stopped after {limit:.1f} s")
+            continue
+        except Exception as err:  # SymPy raises many kinds on unusual input
+            evidence.append(f"{name}: failed ({type(err).__name__})")
+            continue
+        if _is_exact_zero(result):
+            evidence.append(f"{name}: lhs - rhs -> 0")
+            return name
+        evidence.append(f"{name}: nonzero residual")
+    return None
+
+
+def _is_exact_zero(result) -> bool:
+    return isinstance(result, Expr) and result.is_Number and result == 0
+
+
+def _verified(method: str, evidence: list[str]) -> Verdict:
+    return Verdict(
+        verdict="verified",
+        method=method,
+        detail=f"exact rewriting ({method}) reduces lhs - rhs to 0 on the whole domain",
+        evidence=tuple(evidence),
+    )
+
+
+class _OutOfTime(BaseException):
+    """Raised by the SIGALRM handler; a BaseException so ``except Exception`` misses it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the body after ``seconds`` (main thread, POSIX, no timer already set)."""
+    usable = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
+    if not usable:
+        yield
+        return
+    state = {"armed": True}
+
+    def _on_alarm(signum, frame):
+        if state["armed"]:
+            raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        while True:  # the alarm may fire while we disarm; retry until restored
+            try:
+                state["armed"] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except _OutOfTime:
+                continue
+
+
+# --------------------------------------------------------------------------- refutation
+
+
+def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence):
+    """Look for an exact rational point where lhs and rhs differ; see check_identity.
+
+    Each point is screened with a lambdified mpmath evaluation at ``SCREEN_DIGITS``
+    digits; a point that looks like a counterexample is confirmed (or not) by ``evalf``
+    of the exactly substituted sides at 50 and 80 digits. When the expressions cannot be
+    lambdified or the mpmath evaluation errs everywhere (unevaluated objects, undefined
+    functions), ``evalf`` is used directly on a few points.
+    """
+    rng = random.Random(SEED)
+    points = list(_candidate_points(symbols, domains, conditions, rng))
+    if not points:
+        evidence.append("numeric search: no point of the domain could be drawn")
+        return None
+    screen = _screening_function(symbols, lhs, rhs)
+    confirmations = 0
+    complex_candidates = []
+    evaluated = errors = 0
+    for index, point in enumerate(points, start=1):
+        if confirmations >= _MAX_CONFIRMATIONS:
+            break
+        if screen is not None:
+            outcome = screen(point)
+            if outcome == "error":
+                errors += 1
+                if errors >= 4 and evaluated == 0:
+                    screen = None  # mpmath cannot evaluate these expressions: use evalf
+                continue
+            if outcome == "undefined":
+                continue
+            evaluated += 1
+            if outcome == "same":
+                continue
+            if outcome == "complex":
+                complex_candidates.append(point)
+                continue
+        confirmations += 1
+        confirmed = _confirm(lhs, rhs, point)
+        if confirmed is None:
+            continue
+        values, is_complex = confirmed
+        if is_complex:
+            complex_candidates.append(point)
+            continue
+        evidence.append(f"numeric search: counterexample at point {index} of {len(points)}")
+        return point, values, False
+    for point in complex_candidates[:_MAX_CONFIRMATIONS]:
+        confirmed = _confirm(lhs, rhs, point)
+        if confirmed is not None:
+            evidence.append(
+                "numeric search: only points where a side is complex-valued differ"
+            )
+            return point, confirmed[0], True
+    evidence.append(
+        f"numeric search: {len(points)} points drawn, {evaluated} screened with mpmath, "
+        f"{confirmations} checked with evalf, no counterexample"
+    )
+    return None
+
+
+def _candidate_points(symbols, domains, conditions, rng):
+    """Structured points first, then seeded random rationals over growing scales."""
+    if not symbols:
+        yield {}
+        return
+    count = len(_STRUCTURED)
+    for k in range(count):
+        point = {s: _structured_value(domains[s], k + i) for i, s in enumerate(symbols)}
+        if _in_domain(point, domains, conditions):
+            yield point
+    for scale in _SCALES:
+        for _ in range(_RANDOM_POINTS_PER_SCALE):
+            for _attempt in range(20):
+                point = {s: _random_value(domains[s], rng, scale) for s in symbols}
+                if _in_domain(point, domains, conditions):
+                    yield point
+                    break
+
+
+def _structured_value(dom: _Domain, k: int):
+    lo, hi = _rational_bound(dom.lo, "up"), _rational_bound(dom.hi, "down")
+    if lo is not None and hi is not None:
+        choices = list(_FRACTIONS)
+        if not dom.lo_strict:
+            choices.append(S.Zero)
+        if not dom.hi_strict:
+            choices.append(S.One)
+        value = lo + (hi - lo) * choices[k % len(choices)]
+    elif lo is not None:
+        value = lo + _OFFSETS[k % len(_OFFSETS)]
+    elif hi is not None:
+        value = hi - _OFFSETS[k % len(_OFFSETS)]
+    else:
+        value = _STRUCTURED[k % len(_STRUCTURED)]
+    return _finish_value(dom, value)
+
+
+def _random_value(dom: _Domain, rng: random.Random, scale: int):
+    q = rng.choice(_DENOMINATORS)
+    magnitude = Rational(rng.randint(1, scale * q), q)
+    lo, hi = _rational_bound(dom.lo, "up"), _rational_bound(dom.hi, "down")
+    if lo is not None and hi is not None:
+        m = rng.choice(_DENOMINATORS[1:])
+        value = lo + (hi - lo) * Rational(rng.randint(1, m - 1), m)
+    elif lo is not None:
+        value = lo + magnitude
+    elif hi is not None:
+        value = hi - magnitude
+    else:
+        value = magnitude if rng.random() < 0.5 else -magnitude
+    return _finish_value(dom, value)
+
+
+def _finish_value(dom: _Domain, value):
+    if dom.integer:
+        value = Integer(sympy.floor(value + S.Half))
+    if dom.imaginary:
+        value = sympy.I * (value if value != 0 else S.One)
+    return value
+
+
+def _rational_bound(bound, direction):
+    """A rational close to a (possibly irrational) bound; membership is checked exactly."""
+    if bound is None:
+        return None
+    if bound.is_Rational:
+        return bound
+    approx = Rational(str(sympy.N(bound, 30)))
+    return approx
+
+
+def _in_domain(point, domains, conditions) -> bool:
+    for symbol, value in point.items():
+        for fact, holds in symbol.assumptions0.items():
+            if getattr(value, f"is_{fact}") is not holds:
+                return False
+        dom = domains[symbol]
+        if dom.lo is not None and not bool(value > dom.lo if dom.lo_strict else value >= dom.lo):
+            return False
+        if dom.hi is not None and not bool(value < dom.hi if dom.hi_strict else value <= dom.hi):
+            return False
+    for cond in conditions:
+        try:
+            truth = cond.xreplace(point)
+            if isinstance(truth, sympy.Contains):
+                truth = truth.args[1].contains(truth.args[0])
+        except Exception:
+            return False
+        if not isinstance(truth, BooleanTrue):
+            return False
+    return True
+
+
+def _screening_function(symbols, lhs, rhs):
+    """A fast mpmath pass: point -> "same", "real", "complex", "undefined" or "error"."""
+    try:
+        fn = lambdify(symbols, [lhs, rhs], modules="mpmath")
+    except Exception:
+        return None
+
+    def screen(point):
+        try:
+            with mpmath.workdps(SCREEN_DIGITS):
+                args = [_mp_value(point[s]) for s in symbols]
+                left, right = (mpmath.mpmathify(v) for v in fn(*args))
+                if not (mpmath.isfinite(left) and mpmath.isfinite(right)):
+                    return "undefined"
+                if not _differs(left, right):
+                    return "same"
+                real = mpmath.im(left) == 0 and mpmath.im(right) == 0
+                return "real" if real else "complex"
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return "undefined"
+        except Exception:
+            return "error"
+
+    return screen
+
+
+def _mp_value(value):
+    if value.is_Rational:
+        return mpmath.mpf(value.p) / value.q
+    return mpmath.mpc(*(mpmath.mpf(str(part)) for part in value.as_real_imag()))
+
+
+def _differs(left, right) -> bool:
+    gap = abs(left - right)
+    return gap > max(ABS_GAP, REL_GAP * max(abs(left), abs(right)))
+
+
+def _confirm(lhs, rhs, point):
+    """Evaluate both sides exactly substituted, at 50 and 80 digits; a stable gap confirms."""
+    try:
+        left_exact = lhs.subs(point)
+        right_exact = rhs.subs(point)
+        evaluations = []
+        for digits in CONFIRM_DIGITS:
+            left = left_exact.evalf(digits, strict=True)
+            right = right_exact.evalf(digits, strict=True)
+            evaluations.append((left, right))
+    except Exception:
+        return None
+    gaps = []
+    with mpmath.workdps(2 * CONFIRM_DIGITS[-1]):
+        for left, right in evaluations:
+            a, b = _as_mp(left), _as_mp(right)
+            if a is None or b is None or not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+                return None
+            if not _differs(a, b):
+                return None
+            gaps.append(a - b)
+        if abs(gaps[0] - gaps[1]) > mpmath.mpf("1e-6") * abs(gaps[1]):
+            return None
+        a, b = _as_mp(evaluations[-1][0]), _as_mp(evaluations[-1][1])
+        is_complex = mpmath.im(a) != 0 or mpmath.im(b) != 0
+    digits = CONFIRM_DIGITS[0]
+    values = (str(evaluations[0][0].evalf(digits)), str(evaluations[0][1].evalf(digits)))
+    return values, is_complex
+
+
+def _as_mp(value):
+    """An evalf result as an mpmath number, or None if it is not a finite number."""
+    if not isinstance(value, Expr) or not value.is_number or value.has(S.NaN, S.ComplexInfinity):
+        return None
+    if value.has(sympy.oo, -sympy.oo):
+        return None
+    try:
+        re_part, im_part = value.as_real_imag()
+        if not all(isinstance(p, (Float, Integer, sympy.Rational)) for p in (re_part, im_part)):
+            return None
+        return mpmath.mpc(
+            mpmath.mpf(re_part._to_mpmath(mpmath.mp.prec)),
+            mpmath.mpf(im_part._to_mpmath(mpmath.mp.prec)),
+        )
+    except Exception:
+        return None
+
+
+def _format_point(point) -> str:
+    return "{" + ", ".join(f"{s} = {v}" for s, v in point.items()) + "}"
