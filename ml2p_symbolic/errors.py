@@ -48,11 +48,3 @@ class IdentityInputError(ML2PError):
 
 
 __all__ += ["IdentityInputError"]
-
-
-class IdentityInputError(ML2PError):
-    """Input to :func:`ml2p_symbolic.identity.check_identity` that is not a SymPy
-    expression (a string, an equation, a matrix) or assumptions that are not conditions."""
-
-
-__all__ += ["IdentityInputError"]
