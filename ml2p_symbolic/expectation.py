@@ -165,7 +165,9 @@ def expectation_numeric(expr, eps, values=None, *, dps=40):
     with mpmath.workdps(dps + 10):
         if not remaining:
             return mpmath.mpf(sp.N(expr, dps + 10))
-        f = sp.lambdify(remaining, expr, modules="mpmath")
+        # simplify after substitution: removes cancellations such as 1 - 1/(1 + exp(-x))
+        # that underflow at the far nodes of the tanh-sinh rule
+        f = sp.lambdify(remaining, sp.simplify(expr), modules="mpmath")
         phi = lambda x: mpmath.exp(-(x**2) / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
         inf = mpmath.inf
         if len(remaining) == 1:

@@ -1,0 +1,108 @@
+"""A :class:`~ml2p_symbolic.claims.Report` as a plain-text table, a JSON-ready dict, an exit status.
+
+The JSON schema (``ml2p-proof check --json``)::
+
+    {"claims": [{"id": str, "title": str, "statement": LaTeX str, "verdict": str,
+                 "method": str, "condition": LaTeX str or null,
+                 "counterexample": {symbol name: number} or null,
+                 "values": [lhs str, rhs str] or null, "corrected": LaTeX str or null,
+                 "detail": str, "evidence": [str, ...]}]}
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import sympy as sp
+
+__all__ = ["report_to_dict", "report_table", "report_exit_status", "counterexample_to_dict"]
+
+
+def _number(v):
+    """A SymPy/mpmath/python number as a JSON number (int when exact integer)."""
+    v = sp.sympify(v)
+    if v.is_Integer:
+        return int(v)
+    return float(v)
+
+
+def counterexample_to_dict(cx):
+    """``{Symbol: value}`` -> ``{name: number}`` (or None)."""
+    if cx is None:
+        return None
+    return {str(k): _number(v) for k, v in cx.items()}
+
+
+def _latex(obj):
+    return None if obj is None else sp.latex(obj)
+
+
+def result_to_dict(result):
+    """One :class:`~ml2p_symbolic.claims.Result` as a JSON-ready dict."""
+    c, v = result.claim, result.verdict
+    return {
+        "id": c.id,
+        "title": c.title,
+        "statement": sp.latex(c.statement),
+        "verdict": v.verdict,
+        "method": v.method,
+        "condition": _latex(v.condition),
+        "counterexample": counterexample_to_dict(v.counterexample),
+        "values": list(v.values) if v.values is not None else None,
+        "corrected": _latex(v.corrected),
+        "detail": v.detail,
+        "evidence": list(v.evidence),
+    }
+
+
+def report_to_dict(report):
+    """The whole report as ``{"claims": [...]}`` (see the module docstring)."""
+    return {"claims": [result_to_dict(r) for r in report.results]}
+
+
+def report_exit_status(report):
+    """0 when every claim of ``report`` is verified, 1 otherwise."""
+    return 0 if all(r.verdict.verdict == "verified" for r in report.results) else 1
+
+
+def _short(s, width):
+    s = " ".join(str(s).split())
+    return s if len(s) <= width else s[: width - 3] + "..."
+
+
+def _condition_or_counterexample(v):
+    if v.condition is not None:
+        return f"holds when {sp.sstr(v.condition)}"
+    if v.counterexample:
+        pairs = ", ".join(f"{k}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
+                          for k, x in v.counterexample.items())
+        out = f"fails at {pairs}"
+        if v.values:
+            out += f"; lhs={_short(v.values[0], 18)} rhs={_short(v.values[1], 18)}"
+        return out
+    return ""
+
+
+def report_table(report, width=None):
+    """A plain-text table: id, statement, verdict, method, condition or counterexample.
+
+    Each row is followed by the wrapped condition/counterexample line, so nothing is cut
+    that a reader needs to rerun the evidence.
+    """
+    rows = [(r.claim.id, _short(r.claim.title, 46), r.verdict.verdict.upper(), _short(r.verdict.method, 40))
+            for r in report.results]
+    w = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(("id", "statement", "verdict", "method"))]
+    fmt = "  ".join(f"{{:<{x}}}" for x in w)
+    lines = [fmt.format("id", "statement", "verdict", "method"), fmt.format(*("-" * x for x in w))]
+    indent = " " * (w[0] + 2)
+    for r, row in zip(report.results, rows):
+        lines.append(fmt.format(*row))
+        extra = _condition_or_counterexample(r.verdict)
+        if extra:
+            lines.extend(textwrap.wrap(extra, width=(width or 110), initial_indent=indent, subsequent_indent=indent + "  "))
+    counts = {}
+    for r in report.results:
+        counts[r.verdict.verdict] = counts.get(r.verdict.verdict, 0) + 1
+    lines.append("")
+    lines.append(", ".join(f"{n} {k}" for k, n in counts.items()) + f" of {len(report.results)} claims")
+    return "\n".join(lines)
