@@ -48,3 +48,10 @@ class IdentityInputError(ML2PError):
 
 
 __all__ += ["IdentityInputError"]
+
+
+class QMatrixError(ML2PError):
+    """A malformed Q-matrix: empty, ragged rows, entries other than 0/1, or too many traits."""
+
+
+__all__ += ["QMatrixError"]
