@@ -10,7 +10,8 @@ The logic is asymmetric on purpose:
   SymPy's assumption system answering ``(lhs - rhs).is_zero is True``). No numeric
   agreement, however close and however many points, ever produces ``"verified"``.
 * ``"refuted"`` comes only from a concrete point with exact rational coordinates inside the
-  domain at which both sides are finite and differ far beyond rounding: the sides are
+  domain (Gaussian rationals ``p + q*I`` for symbols not known to be real) at which both
+  sides are finite and differ far beyond rounding: the sides are
   evaluated with ``evalf`` at 50 and at 80 significant digits, the two differences must
   agree, and ``|lhs - rhs| > max(1e-40, 1e-25 * max(|lhs|, |rhs|))``.
 * ``"open"`` otherwise; :attr:`Verdict.detail` says what was tried.
@@ -19,6 +20,19 @@ The work is a time-bounded cascade: cheap exact rewrites first (structural equal
 assumption system, ``expand``, ``cancel(together(.))``, ``rewrite(exp)`` followed by
 ``expand_power_exp`` and ``cancel``), then the numeric counterexample search (a false
 identity is usually refuted at the first point), then ``simplify``.
+
+Conventions and limits:
+
+* As in SymPy's ``cancel``, a proof holds where both sides are defined: ``(x**2 - 1)/(x - 1)``
+  equals ``x + 1`` (the point ``x = 1``, where the left side is ``0/0``, is not compared).
+* Principal branches: ``log(-1) = I*pi``. A point where a side is complex separates the
+  sides only when no point where both are real does; the verdict's detail says so.
+* Floats in the input are SymPy Floats, not decimals: write exact statements with
+  ``Rational``.
+* The time limit uses ``SIGALRM`` (main thread of a POSIX process, and only when no other
+  interval timer is running); elsewhere the budget is checked between steps only. The
+  numeric search uses mpmath's global context, so do not call the checker from several
+  threads at once.
 """
 
 from __future__ import annotations
@@ -40,6 +54,7 @@ from sympy import (
     Float,
     Integer,
     Rational,
+    Indexed,
     S,
     Symbol,
     cancel,
@@ -52,8 +67,8 @@ from sympy import (
     together,
 )
 from sympy.core.relational import Relational
+from sympy.logic.boolalg import And, Boolean, BooleanTrue
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.logic.boolalg import And, Boolean, BooleanFalse, BooleanTrue
 from sympy.sets.sets import Interval, Set
 
 from .claims import Verdict
@@ -114,8 +129,9 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
       ``d.is_zero is True``, or ``expand``, ``cancel(together(.))``, ``rewrite(exp)`` +
       ``expand_power_exp`` + ``cancel``, ``simplify`` reaches exactly ``0``. Symbols
       bounded by ``assumptions`` (``x > 0``, ``x >= c``, ``x < c``) are first replaced
-      by exactly equivalent fresh symbols (``x -> p`` with ``p`` positive,
-      ``x -> c + p`` with ``p`` nonnegative, ...), so that SymPy may use the bound.
+      by fresh symbols ranging over exactly that bound (``x -> p`` with ``p``
+      positive, ``x -> c + p`` with ``p`` nonnegative, ``x -> c - p``, ...), so that
+      SymPy may use it; their range contains the domain, so the proof covers it.
     * **refuted** when a point `\xi` with exact rational coordinates inside the domain
       has `|\mathrm{lhs}(\xi) - \mathrm{rhs}(\xi)| > \max(10^{-40},\,
       10^{-25}\max(|\mathrm{lhs}(\xi)|, |\mathrm{rhs}(\xi)|))` at 50 and at 80 digits,
@@ -145,8 +161,10 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
     Verdict
         ``verdict`` is ``"verified"``, ``"refuted"`` or ``"open"``; ``method`` one of
         :data:`IDENTITY_METHODS`; for "refuted", ``counterexample`` maps each free
-        symbol to an exact SymPy ``Rational`` and ``values`` holds ``(lhs, rhs)`` there
-        as 50-digit decimal strings. ``evidence`` lists every step tried.
+        symbol (or ``Indexed`` object such as ``a[1, 2]``) to an exact SymPy number (a
+        ``Rational``; ``p + q*I`` for a symbol not known to be real) and ``values``
+        holds ``(lhs, rhs)`` there as 50-digit decimal strings. ``evidence`` lists every
+        step tried.
 
     Raises
     ======
@@ -158,7 +176,7 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
     Examples
     ========
 
-    >>> from sympy import Interval, exp, log, sqrt, symbols
+    >>> from sympy import Interval, Rational, exp, log, sqrt, symbols
     >>> from ml2p_symbolic.identity import check_identity
     >>> z = symbols('z', real=True)
     >>> sigma = lambda t: 1 / (1 + exp(-t))
@@ -180,8 +198,14 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
 
     A near miss is refuted at high precision:
 
-    >>> check_identity(x, x + S(10)**-17).verdict
+    >>> check_identity(x, x + Rational(1, 10**17)).verdict
     'refuted'
+
+    A domain as a dict of sets; here a shift ``u = p`` with ``p`` positive is used:
+
+    >>> u = symbols('u', real=True)
+    >>> check_identity(log(u**2), 2*log(u), assumptions={u: Interval.open(0, 1)}).verdict
+    'verified'
 
     See Also
     ========
@@ -196,11 +220,7 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
 
     deadline = time.monotonic() + float(timeout)
     evidence: list[str] = []
-    symbols = sorted(
-        set(lhs.free_symbols) | set(rhs.free_symbols)
-        | set().union(*(c.free_symbols for c in conditions)),
-        key=lambda s: (s.name, str(s.assumptions0)),
-    )
+    symbols = _variables([lhs, rhs, *conditions])
     domains = {s: _domain_of(s, conditions) for s in symbols}
 
     difference, substitution_notes = _strengthened_difference(lhs - rhs, domains)
@@ -221,7 +241,10 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
             "digits)"
         )
         if complex_valued:
-            detail += "; a side is complex there (principal branch), no real-valued point was found"
+            detail += (
+                "; a side is complex there (principal branches), and no point where both "
+                "sides are real was found"
+            )
         return Verdict(
             verdict="refuted",
             method="numeric counterexample",
@@ -319,6 +342,18 @@ def _parse_assumptions(assumptions) -> list[Boolean]:
     return _flatten(conditions)
 
 
+def _variables(objects) -> list:
+    """The free variables to sample, in a stable order: symbols, and ``a[i, k]`` for
+    Indexed objects (whose base label and indices are then not variables of their own)."""
+    found = set()
+    for obj in objects:
+        indexed = obj.atoms(Indexed)
+        stand_ins = {item: Dummy() for item in indexed}
+        found |= indexed
+        found |= obj.xreplace(stand_ins).free_symbols - set(stand_ins.values())
+    return sorted(found, key=lambda v: (str(v), str(v.assumptions0)))
+
+
 def _flatten(conditions) -> list[Boolean]:
     flat = []
     for cond in conditions:
@@ -345,11 +380,17 @@ class _Domain:
     hi_strict: bool = False
     integer: bool = False
     imaginary: bool = False
+    complex: bool = False  # may take non-real values: neither known real nor imaginary
     bound_from_assumptions: tuple = ()  # (side, value, strict) bounds given by `assumptions`
 
 
 def _domain_of(symbol: Symbol, conditions) -> _Domain:
-    dom = _Domain(symbol, integer=bool(symbol.is_integer), imaginary=bool(symbol.is_imaginary))
+    dom = _Domain(
+        symbol,
+        integer=bool(symbol.is_integer),
+        imaginary=bool(symbol.is_imaginary),
+        complex=symbol.is_real is None and not symbol.is_imaginary and symbol.is_integer is None,
+    )
     if symbol.is_positive:
         _tighten(dom, "lo", S.Zero, True)
     elif symbol.is_nonnegative:
@@ -449,7 +490,7 @@ def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str]
         facts = {"positive": True} if strict else {"nonnegative": True}
         if dom.integer and value.is_integer:
             facts["integer"] = True
-        fresh = Dummy(f"{symbol.name}_", **facts)
+        fresh = Dummy(f"{symbol}_", **facts)
         image = value + fresh if side == "lo" else value - fresh
         replacements[symbol] = image
         rel = (">" if strict else ">=") if side == "lo" else ("<" if strict else "<=")
@@ -643,10 +684,23 @@ def _candidate_points(symbols, domains, conditions, rng):
                 if _in_domain(point, domains, conditions):
                     yield point
                     break
+    # symbols not known to be real also range over the complex plane: try x + I*y last
+    complex_symbols = [s for s in symbols if domains[s].complex]
+    if not complex_symbols:
+        return
+    for scale in _SCALES[:3]:
+        for _ in range(_RANDOM_POINTS_PER_SCALE // 3):
+            for _attempt in range(20):
+                point = {s: _random_value(domains[s], rng, scale) for s in symbols}
+                for s in complex_symbols:
+                    point[s] += sympy.I * _random_value(domains[s], rng, scale)
+                if _in_domain(point, domains, conditions):
+                    yield point
+                    break
 
 
 def _structured_value(dom: _Domain, k: int):
-    lo, hi = _rational_bound(dom.lo, "up"), _rational_bound(dom.hi, "down")
+    lo, hi = _rational_bound(dom.lo), _rational_bound(dom.hi)
     if lo is not None and hi is not None:
         choices = list(_FRACTIONS)
         if not dom.lo_strict:
@@ -666,7 +720,7 @@ def _structured_value(dom: _Domain, k: int):
 def _random_value(dom: _Domain, rng: random.Random, scale: int):
     q = rng.choice(_DENOMINATORS)
     magnitude = Rational(rng.randint(1, scale * q), q)
-    lo, hi = _rational_bound(dom.lo, "up"), _rational_bound(dom.hi, "down")
+    lo, hi = _rational_bound(dom.lo), _rational_bound(dom.hi)
     if lo is not None and hi is not None:
         m = rng.choice(_DENOMINATORS[1:])
         value = lo + (hi - lo) * Rational(rng.randint(1, m - 1), m)
@@ -687,7 +741,7 @@ def _finish_value(dom: _Domain, value):
     return value
 
 
-def _rational_bound(bound, direction):
+def _rational_bound(bound):
     """A rational close to a (possibly irrational) bound; membership is checked exactly."""
     if bound is None:
         return None
@@ -781,9 +835,21 @@ def _confirm(lhs, rhs, point):
             return None
         a, b = _as_mp(evaluations[-1][0]), _as_mp(evaluations[-1][1])
         is_complex = mpmath.im(a) != 0 or mpmath.im(b) != 0
-    digits = CONFIRM_DIGITS[0]
-    values = (str(evaluations[0][0].evalf(digits)), str(evaluations[0][1].evalf(digits)))
+    values = (_decimal(evaluations[0][0]), _decimal(evaluations[0][1]))
     return values, is_complex
+
+
+def _decimal(value) -> str:
+    """A finite evalf result as a decimal string with CONFIRM_DIGITS[0] significant digits."""
+    digits = CONFIRM_DIGITS[0]
+    re_part, im_part = value.as_real_imag()
+    real = str(Float(re_part, digits)) if re_part != 0 else ""
+    if im_part == 0:
+        return real or "0"
+    imag = str(Float(abs(im_part), digits)) + "*I"
+    if not real:
+        return ("-" if im_part < 0 else "") + imag
+    return f"{real} {'-' if im_part < 0 else '+'} {imag}"
 
 
 def _as_mp(value):

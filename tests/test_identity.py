@@ -75,9 +75,12 @@ def assert_genuine_counterexample(lhs, rhs, verdict, assumptions=()):
     assert verdict.method == "numeric counterexample"
     point = verdict.counterexample
     assert isinstance(point, dict)
-    assert (lhs.free_symbols | rhs.free_symbols) <= set(point)
+    assert not lhs.subs(point).free_symbols and not rhs.subs(point).free_symbols
     for symbol, value in point.items():
-        assert isinstance(value, sympy.Rational), (symbol, value)  # exact, Integer included
+        if symbol.is_real:
+            assert isinstance(value, sympy.Rational), (symbol, value)  # exact, Integer included
+        else:  # a complex symbol may get a Gaussian rational p + q*I
+            assert all(isinstance(part, sympy.Rational) for part in value.as_real_imag())
         if symbol.is_positive:
             assert value > 0
         if symbol.is_nonnegative:
@@ -181,6 +184,8 @@ FALSE_IDENTITIES = {
     "sqrt(x**2) = x, x real": (sqrt(x**2), x, None),
     "log(x*y) = log x + log y, x, y real": (log(x * y), log(x) + log(y), None),
     "sqrt(x**2) = x on x < 3": (sqrt(x**2), x, [x < 3]),
+    "sqrt(x**2) = x on x > -1": (sqrt(x**2), x, [x > -1]),
+    "log(u**2) = 2 log u on u != 0": (log(x**2), 2 * log(x), [sympy.Ne(x, 0)]),
     "(-1)**n = 1": ((-1) ** n, 1, None),
     "x = y": (x, y, [x > y]),
 }
@@ -225,6 +230,46 @@ def test_undecidable_pair_stays_open():
     assert "simplify" in verdict.detail and "numeric search" in verdict.detail
 
 
+def test_complex_symbol_gets_complex_counterexample():
+    w = symbols("w")  # no assumptions: ranges over the complex plane
+    verdict = check_identity(log(exp(w)), w)
+    assert_genuine_counterexample(log(exp(w)), w, verdict)
+    assert verdict.counterexample[w].as_real_imag()[1] != 0
+    # for real arguments the same pair agrees: a real symbol leaves the claim unrefuted
+    assert check_identity(log(exp(t)), t).verdict == "verified"
+
+
+def test_indexed_variables():
+    a_ = sympy.IndexedBase("a", real=True)
+    theta_ = sympy.IndexedBase("theta", real=True)
+    swapped = check_identity(a_[1, 2] * theta_[2], a_[2, 1] * theta_[2])
+    assert_genuine_counterexample(a_[1, 2] * theta_[2], a_[2, 1] * theta_[2], swapped)
+    assert set(swapped.counterexample) == {a_[1, 2], a_[2, 1], theta_[2]}
+    zh = a_[1, 1] * theta_[1] + a_[1, 2] * theta_[2] - b
+    assert check_identity(diff(log(sigmoid(zh)), theta_[2]), a_[1, 2] * (1 - sigmoid(zh))).verdict == (
+        "verified"
+    )
+
+
+def test_exhausted_time_budget_is_open_not_verified():
+    lhs, rhs, _ = TRUE_IDENTITIES["Pythagoras"]
+    verdict = check_identity(lhs, rhs, timeout=1e-3)
+    assert verdict.verdict == "open"
+    assert "skipped" in verdict.detail
+    # the numeric search does not depend on the budget: a false identity is still refuted
+    wrong = check_identity(lhs, rhs + Rational(1, 10**18), timeout=1e-3)
+    assert_genuine_counterexample(lhs, rhs + Rational(1, 10**18), wrong)
+
+
+def test_signal_handler_is_restored():
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    check_identity(sin(t) ** 2 + cos(t) ** 2, 1)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_constant_identities():
     assert check_identity(2, Rational(4, 2)).verdict == "verified"
     assert check_identity(exp(log(3)), 3).verdict == "verified"
@@ -264,8 +309,8 @@ def test_bad_sides_raise(bad):
 
 @pytest.mark.parametrize(
     "bad",
-    ["x > 0", [x + 1], {x: 3}, {"x": Interval(0, 1)}, 5],
-    ids=["string", "expression", "dict-number", "dict-string-key", "int"],
+    ["x > 0", [x + 1], {x: 3}, {"x": Interval(0, 1)}, 5, [object()]],
+    ids=["string", "expression", "dict-number", "dict-string-key", "int", "object"],
 )
 def test_malformed_assumptions_raise(bad):
     with pytest.raises(IdentityInputError):
