@@ -4,8 +4,13 @@ Choose explicitly with ``HYPOTHESIS_PROFILE=dev`` or ``=ci``.
 """
 
 import os
+import sys
 
 from hypothesis import HealthCheck, settings
+
+# the shared strategies module (tests/strategies.py) importable as ``strategies`` under
+# pytest's --import-mode=importlib
+sys.path.insert(0, os.path.dirname(__file__))
 
 settings.register_profile(
     "ci",
