@@ -1,0 +1,607 @@
+r"""Rendering to LaTeX (and Markdown), one function per kind of object.
+
+Every formula in the output is ``sympy.latex`` of an object the checker used: a claim's
+``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``, and the model's
+expressions of eq. (1)-(3). Nothing mathematical is typed in here; this module only adds
+prose, headings, escaping and layout.
+
+Long formulas are broken where SymPy's own printer puts a top-level operator (a relation,
+:math:`\wedge`/:math:`\vee`, or :math:`+`/:math:`-` of a sum): :func:`formula_pieces` splits
+the expression, checks that the pieces joined back give exactly ``sympy.latex(expr)``, and
+otherwise keeps it whole. Each line is then set in a box that is shrunk to the line width
+only when it is still too wide (the ``\fitmath`` macro of the preamble).
+
+Public functions
+================
+:func:`escape_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
+:func:`render_verdict`, :func:`render_result`, :func:`render_summary_table`,
+:func:`render_model`, :func:`render_report`, :func:`render_document`; for Jupyter
+:func:`repr_latex` and :func:`repr_markdown`.
+
+Examples
+========
+
+>>> import sympy as sp
+>>> x, y = sp.symbols("x y")
+>>> formula_pieces(sp.Eq(x, y + 1))
+['x', '= y', '+ 1']
+>>> escape_text("a_i1 & 50% of {x}")
+'a\\_i1 \\& 50\\% of \\{x\\}'
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.core.sorting import default_sort_key
+from sympy.printing.latex import LatexPrinter
+
+__all__ = [
+    "escape_text",
+    "formula_pieces",
+    "render_formula",
+    "render_claim",
+    "render_verdict",
+    "render_result",
+    "render_summary_table",
+    "render_model",
+    "render_report",
+    "render_document",
+    "repr_latex",
+    "repr_markdown",
+    "DOCUMENT_TITLE",
+]
+
+DOCUMENT_TITLE = "The ML2P-VAE seed proof, machine-checked"
+
+#: the estimated width (in characters of running math) at which a formula is broken
+LINE_WIDTH = 64
+
+_VERDICT_COLOURS = {
+    "verified": "ml2pverified",
+    "refuted": "ml2prefuted",
+    "conditional": "ml2pconditional",
+    "open": "ml2popen",
+}
+
+# --------------------------------------------------------------------------- text
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "\u201c": "``",
+    "\u201d": "''",
+    "\u2018": "`",
+    "\u2019": "'",
+    "\u2013": "--",
+    "\u2014": "---",
+    "\u2026": r"\ldots{}",
+    "\u00a0": "~",
+    "\u2212": "-",
+}
+
+# a few non-ASCII symbols that prose may contain, as text-mode LaTeX
+_UNICODE_MATH = {
+    "\u03b1": r"\alpha", "\u03b8": r"\theta", "\u03c3": r"\sigma", "\u03b5": r"\varepsilon",
+    "\u03bc": r"\mu", "\u0398": r"\Theta", "\u03a3": r"\Sigma", "\u2264": r"\leq",
+    "\u2265": r"\geq", "\u2260": r"\neq", "\u2208": r"\in", "\u221e": r"\infty",
+    "\u2192": r"\to", "\u00b7": r"\cdot", "\u00d7": r"\times", "\u2211": r"\sum",
+}
+
+
+def escape_text(text):
+    r"""``text`` with LaTeX's special characters escaped, for use in running text.
+
+    Escapes ``\ & % $ # _ { } ~ ^ < > |``, turns typographic quotes and dashes into their
+    LaTeX forms, a few Greek letters and relation signs into inline math, and any other
+    non-ASCII character into ``?`` (so the document always compiles with pdflatex).
+
+    >>> escape_text("sigmahat_1 - 1/sigmahat_1")
+    'sigmahat\\_1 - 1/sigmahat\\_1'
+    >>> escape_text("\u201cexpected\u201d ~ N(0, I)")
+    "``expected'' \\textasciitilde{} N(0, I)"
+    """
+    out = []
+    for ch in str(text):
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ch in _UNICODE_MATH:
+            out.append(f"${_UNICODE_MATH[ch]}$")
+        elif ord(ch) > 127:
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escape_tt(text):
+    """:func:`escape_text` for the typewriter font, whose OT1 encoding has ``< > |``."""
+    return escape_text(text).replace(r"\textless{}", r"\char60{}").replace(
+        r"\textgreater{}", r"\char62{}").replace(r"\textbar{}", r"\char124{}")
+
+
+def _tt(text, chunk=12):
+    r"""``text`` escaped in ``\texttt``, with a break point after commas and every ``chunk``
+    characters of a run without spaces (long decimals, ``{a: 1, ...}`` dicts)."""
+    pieces = []
+    for word in re.split(r"( )", str(text)):
+        if word == " ":
+            pieces.append(" ")
+            continue
+        parts = re.findall(r".{1,%d}" % chunk, word) or [""]
+        pieces.append(r"\allowbreak{}".join(_escape_tt(p).replace(",", r",\allowbreak{}") for p in parts))
+    return r"\texttt{" + "".join(pieces) + "}"
+
+
+def _anchor(claim_id):
+    """A label name for a claim id (letters, digits, ``.``, ``-`` are safe in labels)."""
+    return "claim:" + re.sub(r"[^A-Za-z0-9.\-]", "-", claim_id)
+
+
+# --------------------------------------------------------------------------- formulas
+def _pieces(expr, printer):
+    """Top-level pieces of ``printer._print(expr)``, each with its leading operator."""
+    if isinstance(expr, sp.core.relational.Relational) and not isinstance(expr, sp.core.relational.Unequality):
+        op = {"==": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<"}.get(expr.rel_op)
+        if op is None:
+            return [printer._print(expr)]
+        rhs = _pieces(expr.rhs, printer)
+        return _pieces(expr.lhs, printer) + [f"{op} {rhs[0]}"] + rhs[1:]
+    if isinstance(expr, (sp.And, sp.Or)):
+        char = r"\wedge" if isinstance(expr, sp.And) else r"\vee"
+        out = []
+        for n, arg in enumerate(sorted(expr.args, key=default_sort_key)):
+            if arg.is_Boolean and not arg.is_Not:
+                sub = [r"\left(%s\right)" % printer._print(arg)]
+            else:
+                sub = _pieces(arg, printer)
+            out += ([f"{char} {sub[0]}"] + sub[1:]) if n else sub
+        return out
+    if isinstance(expr, sp.Add):
+        out = []
+        for n, term in enumerate(printer._as_ordered_terms(expr)):
+            sign = ""
+            if n and term.could_extract_minus_sign():
+                sign, term = "- ", -term
+            elif n:
+                sign = "+ "
+            tex = printer._print(term)
+            if printer._needs_add_brackets(term):
+                tex = r"\left(%s\right)" % tex
+            out.append(sign + tex)
+        return out
+    return [printer._print(expr)]
+
+
+def _squash(s):
+    return re.sub(r"\s+", "", s)
+
+
+def formula_pieces(expr):
+    r"""``sympy.latex(expr)`` cut at its top-level relations, :math:`\wedge`/:math:`\vee` and
+    sum signs; each piece after the first starts with its operator.
+
+    The pieces joined with spaces are exactly ``sympy.latex(expr)`` (up to whitespace); when
+    the split cannot reproduce it, the whole string is returned as the only piece.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b")
+    >>> formula_pieces(sp.And(sp.Eq(a, 0), sp.Eq(b, 1)))
+    ['a', '= 0', '\\wedge b', '= 1']
+    """
+    whole = sp.latex(expr)
+    try:
+        pieces = _pieces(expr, LatexPrinter())
+    except Exception:  # pragma: no cover - a SymPy printer change; keep the formula whole
+        return [whole]
+    if _squash(" ".join(pieces)) != _squash(whole):
+        return [whole]
+    return pieces
+
+
+def _width(tex):
+    """A rough estimate of the printed width of ``tex`` in characters of running math:
+    commands count as one character, fractions as their wider part, scripts as 0.7."""
+    total, i = 0.0, 0
+    n = len(tex)
+
+    def group(j):
+        """Index after the brace group starting at ``j`` (which is ``{``) and its content."""
+        depth, k = 0, j
+        while k < n:
+            if tex[k] == "{":
+                depth += 1
+            elif tex[k] == "}":
+                depth -= 1
+                if depth == 0:
+                    return k + 1, tex[j + 1:k]
+            elif tex[k] == "\\":
+                k += 1
+            k += 1
+        return n, tex[j + 1:]
+
+    while i < n:
+        c = tex[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            name = m.group(1)
+            i += len(m.group(0))
+            if name in ("frac", "dfrac", "tfrac") and i < n and tex[i] == "{":
+                i, num = group(i)
+                i, den = group(i) if i < n and tex[i] == "{" else (i, "")
+                total += max(_width(num), _width(den)) * (0.8 if name == "frac" else 1.0)
+            elif name in ("left", "right", "limits", "displaystyle", "mathrm", "mathcal", "mathbb",
+                          "hat", "operatorname", "substack", "mathbf", "text", "quad", ","):
+                total += 0.3 if name in (",", "quad") else 0.0
+            else:
+                total += 1.0
+        elif c in "^_":
+            i += 1
+            if i < n and tex[i] == "{":
+                i, sub = group(i)
+                total += 0.7 * _width(sub)
+            else:
+                total += 0.7
+                i += 1
+        elif c in "{} ":
+            i += 1
+        else:
+            total += 1.0
+            i += 1
+    return total
+
+
+def _lines(pieces, width=LINE_WIDTH):
+    """Greedy packing of pieces into lines of estimated width at most ``width``."""
+    lines, current = [], []
+    for piece in pieces:
+        if current and _width(" ".join(current + [piece])) > width:
+            lines.append(" ".join(current))
+            current = []
+        current.append(piece)
+    if current:
+        lines.append(" ".join(current))
+    return lines
+
+
+def render_formula(expr, *, width=LINE_WIDTH):
+    r"""A displayed formula for ``expr``: ``\[ ... \]`` when it fits one line, otherwise a
+    ``multline*`` broken at the pieces of :func:`formula_pieces`. Each line is wrapped in
+    ``\fitmath`` (defined by :func:`render_document`'s preamble), which shrinks it only when
+    it is still wider than the text.
+
+    >>> import sympy as sp
+    >>> print(render_formula(sp.Symbol("x") + 1))
+    \[ \fitmath{x + 1} \]
+    """
+    lines = _lines(formula_pieces(expr), width)
+    if len(lines) == 1:
+        return r"\[ \fitmath{%s} \]" % lines[0]
+    body = " \\\\\n  ".join(r"\fitmath{%s%s}" % ("{} " if n else "", line) for n, line in enumerate(lines))
+    return "\\begin{multline*}\n  " + body + "\n\\end{multline*}"
+
+
+def _inline(expr):
+    return "$" + sp.latex(expr) + "$"
+
+
+# --------------------------------------------------------------------------- claims and verdicts
+def _verdict_badge(verdict):
+    colour = _VERDICT_COLOURS.get(verdict, "ml2popen")
+    return r"\verdictbox{%s}{%s}" % (colour, escape_text(verdict.upper()))
+
+
+def render_claim(claim):
+    r"""A claim as LaTeX: its title and kind, the statement as transcribed
+    (``sympy.latex(claim.statement)``) and the seed's words (``seed_text``), escaped.
+
+    >>> from ml2p_symbolic.seed import by_id
+    >>> tex = render_claim(by_id()["eq5.b"])
+    >>> tex.splitlines()[0]
+    '\\paragraph{Statement as transcribed (equation).} \\texttt{eq5.b}: dL/dbhat\\_i = -dL/dzhat\\_i'
+    """
+    parts = [r"\paragraph{Statement as transcribed (%s).} \texttt{%s}: %s" % (
+        escape_text(claim.kind), escape_text(claim.id), escape_text(claim.title))]
+    parts.append(render_formula(claim.statement))
+    if claim.seed_text:
+        parts.append(r"\begin{quote}\small\emph{The seed:} %s\end{quote}" % escape_text(claim.seed_text))
+    return "\n".join(parts)
+
+
+def _counterexample_list(cx):
+    items = [f"${sp.latex(sym)} = {sp.latex(sp.sympify(val))}$" for sym, val in cx.items()]
+    return ", ".join(items)
+
+
+def render_verdict(verdict):
+    r"""A verdict as LaTeX: the verdict in a coloured box, the method, the proven condition
+    or the counterexample (each symbol's value, both sides' values), the corrected statement,
+    the detail and the evidence lines.
+
+    >>> from ml2p_symbolic.claims import Verdict
+    >>> import sympy as sp
+    >>> print(render_verdict(Verdict("verified", "simplify")))
+    \paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.
+    """
+    v = verdict
+    parts = [r"\paragraph{Verdict.} %s\quad Method: %s." % (_verdict_badge(v.verdict), escape_text(v.method))]
+    if v.condition is not None:
+        parts.append(r"\noindent Proven to hold exactly when")
+        parts.append(render_formula(v.condition))
+    if v.counterexample:
+        label = "Outside that condition it fails" if v.condition is not None else "It fails"
+        parts.append(r"\noindent %s at the point %s." % (label, _counterexample_list(v.counterexample)))
+    if v.values is not None:
+        lhs, rhs = v.values
+        parts.append(r"\begin{itemize}\raggedright" "\n"
+                     r"  \item left-hand side: %s" "\n" r"  \item right-hand side: %s" "\n"
+                     r"\end{itemize}" % (_tt(lhs), _tt(rhs)))
+    if v.corrected is not None:
+        parts.append(r"\noindent Corrected statement, proved by the toolkit:")
+        parts.append(render_formula(v.corrected))
+    if v.detail:
+        parts.append(r"\noindent %s" % escape_text(v.detail))
+    if v.evidence:
+        items = "\n".join(r"  \item %s" % _tt(e) for e in v.evidence)
+        parts.append("\\noindent Evidence:\n\\begin{itemize}\\raggedright\n" + items + "\n\\end{itemize}")
+    return "\n\n".join(parts)
+
+
+def render_result(result):
+    r"""A claim and its verdict as a subsection labelled ``claim:<id>``."""
+    c = result.claim
+    head = r"\subsection{\texttt{%s}: %s}\label{%s}" % (escape_text(c.id), escape_text(c.title), _anchor(c.id))
+    return "\n".join([head, render_claim(c), "", render_verdict(result.verdict)])
+
+
+def _counts(report):
+    counts = {}
+    for r in report.results:
+        counts[r.verdict.verdict] = counts.get(r.verdict.verdict, 0) + 1
+    return counts
+
+
+def render_summary_table(report):
+    r"""A ``longtable`` of the report: id (linked to its subsection), short statement, verdict."""
+    rows = [r"\begin{longtable}{@{}l p{0.55\linewidth} l@{}}",
+            r"\toprule", r"id & statement & verdict \\", r"\midrule", r"\endhead"]
+    for r in report.results:
+        rows.append(r"\hyperref[%s]{\texttt{%s}} & %s & %s \\" % (
+            _anchor(r.claim.id), escape_text(r.claim.id), escape_text(r.claim.title), _verdict_badge(r.verdict.verdict)))
+    rows += [r"\bottomrule", r"\end{longtable}"]
+    counts = ", ".join(f"{n} {k}" for k, n in _counts(report).items())
+    rows.append(r"\noindent %s of %d claims." % (escape_text(counts), len(report.results)))
+    return "\n".join(rows)
+
+
+def render_model(K=2):
+    r"""Eq. (1)-(3) of the model for ``K`` traits (one item :math:`i`, one student :math:`j`),
+    each formula ``sympy.latex`` of :mod:`ml2p_symbolic.model` and :mod:`ml2p_symbolic.derive`."""
+    from .derive import Z, ZHAT, gaussian_kl
+    from .model import P, P_hat, expected_reconstruction, ml2p_symbols, reconstruction_loss, z, z_hat
+    from .seed import display
+
+    m = ml2p_symbols(K=K)
+    L_rec = sp.Symbol(r"\mathcal{L}_{\mathrm{REC}}")
+    L_erec = sp.Symbol(r"\mathcal{L}_{\mathbb{E}[\mathrm{REC}]}")
+    L_kl = sp.Symbol(r"\mathcal{L}_{\mathrm{KL}}")
+    eqs = [
+        ("The true logit and the decoder logit:", sp.Eq(Z, z(m), evaluate=False)),
+        (None, sp.Eq(ZHAT, z_hat(m), evaluate=False)),
+        ("Eq. (1): the ML2P probability and the VAE output, $P_{ij} = \\sigma(z_i)$ and "
+         "$\\hat P_{ij} = \\sigma(\\hat z_i)$ written out:", sp.Eq(display.P_sym, P(m), evaluate=False)),
+        (None, sp.Eq(display.Phat_sym, P_hat(m), evaluate=False)),
+        ("Eq. (2): the reconstruction term of the VAE loss for a response $u_{ij}$ at one draw "
+         "of the noise,", sp.Eq(L_rec, reconstruction_loss(m), evaluate=False)),
+        ("and its KL term for $q = \\mathcal{N}(\\hat\\theta_j, \\mathrm{diag}\\,\\hat\\sigma^2)$, "
+         "$p = \\mathcal{N}(0, I)$, integrated by SymPy:", sp.Eq(L_kl, gaussian_kl(m), evaluate=False)),
+        ("Eq. (3): the expected reconstruction loss, $u_{ij}$ replaced by $P_{ij}$:",
+         sp.Eq(L_erec, expected_reconstruction(m), evaluate=False)),
+    ]
+    parts = [r"\section{The model}",
+             r"\noindent The formulas below are the toolkit's own expressions for $K = %d$ latent "
+             r"traits, one item $i$ and one student $j$; $\sigma$ is the logistic function and "
+             r"$\varepsilon_k \sim \mathcal{N}(0, 1)$ the sampling noise." % K]
+    for text, eq in eqs:
+        if text:
+            parts.append(r"\noindent " + text)
+        parts.append(render_formula(eq))
+    return "\n".join(parts)
+
+
+def render_report(report):
+    r"""The body of the document: the summary table, then every result in order."""
+    parts = [r"\section{Summary of the verdicts}",
+             r"\noindent Verdicts: \verdictbox{ml2pverified}{VERIFIED} proved symbolically on the "
+             r"whole domain; \verdictbox{ml2prefuted}{REFUTED} a concrete counterexample, "
+             r"re-evaluated at 30 digits or more; \verdictbox{ml2pconditional}{CONDITIONAL} proved "
+             r"under the stated condition and refuted outside it; \verdictbox{ml2popen}{OPEN} "
+             r"undecided.",
+             "",
+             render_summary_table(report),
+             r"\section{The claims, in the seed's order}"]
+    for r in report.results:
+        parts += ["", render_result(r)]
+    return "\n".join(parts)
+
+
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[margin=2.2cm]{geometry}
+\usepackage{amsmath,amssymb}
+\usepackage{graphicx}
+\usepackage{xcolor}
+\usepackage{booktabs,longtable}
+\usepackage[hidelinks]{hyperref}
+\definecolor{ml2pverified}{RGB}{0,120,60}
+\definecolor{ml2prefuted}{RGB}{180,20,20}
+\definecolor{ml2pconditional}{RGB}{190,110,0}
+\definecolor{ml2popen}{RGB}{100,100,100}
+\newcommand{\verdictbox}[2]{\colorbox{#1}{\textcolor{white}{\textbf{\small\strut #2}}}}
+\newsavebox{\mlpbox}
+% a displayed line, shrunk to the line width only when it is wider
+\newcommand{\fitmath}[1]{\sbox{\mlpbox}{$\displaystyle #1$}%
+  \ifdim\wd\mlpbox>\dimexpr\linewidth-2em\relax
+    \resizebox{\dimexpr\linewidth-2em\relax}{!}{\usebox{\mlpbox}}%
+  \else\usebox{\mlpbox}\fi}
+\setlength{\parindent}{0pt}
+% a math bullet: the text bullet would pull in a bitmap TS1 font next to \texttt
+\renewcommand{\labelitemi}{$\bullet$}
+% long identifiers and numbers in prose: stretch spaces rather than overflow the margin
+\sloppy
+\frenchspacing
+\setlength{\parskip}{0.5ex}
+"""
+
+
+def render_document(report, *, K=2, title=DOCUMENT_TITLE):
+    r"""A complete, compilable LaTeX article (pdflatex; packages of Debian's
+    texlive-latex-base and texlive-latex-recommended) for ``report``.
+
+    Content: title, the model (:func:`render_model`), the summary table, then each claim
+    with its verdict (:func:`render_result`). The output depends only on ``report`` and
+    ``K``: rendering the same report twice gives the same string.
+    """
+    intro = (r"\noindent This document is generated by \texttt{ml2p-proof render} from the "
+             r"objects the checker used: every statement is the seed's, transcribed as written "
+             r"(typos included), and every formula is SymPy's LaTeX of the checker's "
+             r"expressions. For each claim it gives the verdict, the method, and the evidence "
+             r"a reader can rerun: the proven condition, or a counterexample with the values "
+             r"of both sides, and a corrected statement where the toolkit has one.")
+    return "\n".join([
+        _PREAMBLE,
+        r"\title{%s}" % escape_text(title),
+        r"\author{generated by \texttt{ml2p-proof render}}",
+        r"\date{}",
+        r"\begin{document}",
+        r"\maketitle",
+        intro,
+        "",
+        render_model(K),
+        "",
+        render_report(report),
+        "",
+        r"\end{document}",
+        "",
+    ])
+
+
+# --------------------------------------------------------------------------- Jupyter
+def _md_escape(text):
+    return re.sub(r"([\\`*_\[\]<>|$#])", r"\\\1", str(text))
+
+
+def _md_code(text):
+    text = str(text)
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
+def _claim_md(c):
+    out = [f"**{_md_escape(c.id)}** ({_md_escape(c.kind)}): {_md_escape(c.title)}",
+           f"$$\n{sp.latex(c.statement)}\n$$"]
+    if c.seed_text:
+        out.append("> " + _md_escape(c.seed_text))
+    return "\n\n".join(out)
+
+
+def _verdict_md(v):
+    out = [f"**{v.verdict.upper()}** ({_md_escape(v.method)})"]
+    if v.condition is not None:
+        out.append(f"holds exactly when $$\n{sp.latex(v.condition)}\n$$")
+    if v.counterexample:
+        pts = ", ".join(f"${sp.latex(k)} = {sp.latex(sp.sympify(x))}$" for k, x in v.counterexample.items())
+        out.append("fails at " + pts)
+    if v.values is not None:
+        out.append(f"- lhs: {_md_code(v.values[0])}\n- rhs: {_md_code(v.values[1])}")
+    if v.corrected is not None:
+        out.append(f"corrected: $$\n{sp.latex(v.corrected)}\n$$")
+    if v.detail:
+        out.append(_md_escape(v.detail))
+    if v.evidence:
+        out.append("\n".join(f"- {_md_code(e)}" for e in v.evidence))
+    return "\n\n".join(out)
+
+
+def _report_md(report):
+    rows = ["| id | statement | verdict |", "| --- | --- | --- |"]
+    for r in report.results:
+        rows.append(f"| `{r.claim.id}` | {_md_escape(r.claim.title)} | **{r.verdict.verdict.upper()}** |")
+    counts = ", ".join(f"{n} {k}" for k, n in _counts(report).items())
+    rows.append("")
+    rows.append(f"{counts} of {len(report.results)} claims")
+    return "\n".join(rows)
+
+
+def repr_markdown(obj):
+    """Markdown for a :class:`~ml2p_symbolic.claims.Claim`, ``Verdict``, ``Result`` or
+    ``Report`` (Jupyter's ``_repr_markdown_``): text escaped, formulas as ``$...$`` from
+    ``sympy.latex``, evidence as code spans."""
+    from .claims import Claim, Report, Result, Verdict
+
+    if isinstance(obj, Claim):
+        return _claim_md(obj)
+    if isinstance(obj, Verdict):
+        return _verdict_md(obj)
+    if isinstance(obj, Result):
+        return _claim_md(obj.claim) + "\n\n" + _verdict_md(obj.verdict)
+    if isinstance(obj, Report):
+        return _report_md(obj)
+    raise TypeError(f"repr_markdown expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
+
+
+def _mtext(text):
+    r"""Plain text inside math mode (MathJax and LaTeX): ``\text{...}`` with escapes."""
+    return r"\text{%s}" % escape_text(text)
+
+
+def _verdict_math(v):
+    out = [r"\mathbf{%s}" % _mtext(v.verdict.upper()) + r"\ " + _mtext(f"({v.method})")]
+    if v.condition is not None:
+        out.append(_mtext("holds when ") + sp.latex(v.condition))
+    if v.counterexample:
+        out.append(_mtext("fails at ") + ",\\ ".join(
+            f"{sp.latex(k)} = {sp.latex(sp.sympify(x))}" for k, x in v.counterexample.items()))
+    if v.values is not None:
+        out.append(_mtext(f"lhs = {v.values[0]}, rhs = {v.values[1]}"))
+    if v.corrected is not None:
+        out.append(_mtext("corrected: ") + sp.latex(v.corrected))
+    return out
+
+
+def repr_latex(obj):
+    r"""Math-mode LaTeX for a ``Claim``, ``Verdict``, ``Result`` or ``Report`` (Jupyter's
+    ``_repr_latex_``, rendered by MathJax): ``$\displaystyle ...$`` with the text in
+    ``\text{}``; a verdict or result as a one-column ``array``, a report as a table.
+
+    >>> from ml2p_symbolic.claims import Verdict
+    >>> repr_latex(Verdict("open", "none"))
+    '$\\displaystyle \\begin{array}{l}\\mathbf{\\text{OPEN}}\\ \\text{(none)}\\end{array}$'
+    """
+    from .claims import Claim, Report, Result, Verdict
+
+    if isinstance(obj, Claim):
+        rows = [r"\mathbf{%s}\ %s" % (_mtext(obj.id), _mtext(obj.title)), sp.latex(obj.statement)]
+    elif isinstance(obj, Verdict):
+        rows = _verdict_math(obj)
+    elif isinstance(obj, Result):
+        rows = [r"\mathbf{%s}\ %s" % (_mtext(obj.claim.id), _mtext(obj.claim.title)),
+                sp.latex(obj.claim.statement)] + _verdict_math(obj.verdict)
+    elif isinstance(obj, Report):
+        body = r" \\ ".join(r"%s & %s & \mathbf{%s}" % (
+            _mtext(r.claim.id), _mtext(r.claim.title), _mtext(r.verdict.verdict.upper())) for r in obj.results)
+        return r"$\displaystyle \begin{array}{lll}%s & %s & %s \\ \hline %s\end{array}$" % (
+            _mtext("id"), _mtext("statement"), _mtext("verdict"), body)
+    else:
+        raise TypeError(f"repr_latex expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
+    return r"$\displaystyle \begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
