@@ -63,6 +63,16 @@ class Verdict:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
+    def _repr_latex_(self):
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
+    def _repr_markdown_(self):
+        from .latex import repr_markdown
+
+        return repr_markdown(self)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -89,6 +99,16 @@ class Claim:
     statement: Any
     seed_text: str = ""
 
+    def _repr_latex_(self):
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
+    def _repr_markdown_(self):
+        from .latex import repr_markdown
+
+        return repr_markdown(self)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -97,9 +117,29 @@ class Result:
     claim: Claim
     verdict: Verdict
 
+    def _repr_latex_(self):
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
+    def _repr_markdown_(self):
+        from .latex import repr_markdown
+
+        return repr_markdown(self)
+
 
 @dataclass(frozen=True)
 class Report:
     """Results for a list of claims, in the seed's order."""
 
     results: tuple[Result, ...] = field(default_factory=tuple)
+
+    def _repr_latex_(self):
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
+    def _repr_markdown_(self):
+        from .latex import repr_markdown
+
+        return repr_markdown(self)

@@ -560,9 +560,45 @@ def repr_markdown(obj):
     raise TypeError(f"repr_markdown expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
 
 
+_MATH_SPECIALS = {"_": r"\_", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
+                  "$": r"\$", "~": r"\sim", "^": r"\hat{\ }", "\\": r"\backslash"}
+
+
 def _mtext(text):
-    r"""Plain text inside math mode (MathJax and LaTeX): ``\text{...}`` with escapes."""
-    return r"\text{%s}" % escape_text(text)
+    r"""Plain text inside math mode, valid for both LaTeX and MathJax: runs of ordinary
+    characters in ``\text{...}``, special characters as their math-mode forms (MathJax
+    shows the inside of ``\text`` literally, so ``\_`` cannot be used there).
+
+    >>> _mtext("a_1 & b")
+    '\\text{a}\\_\\text{1 }\\&\\text{ b}'
+    """
+    out, run = [], []
+
+    def flush():
+        if run:
+            out.append(r"\text{%s}" % "".join(run))
+            run.clear()
+
+    for ch in str(text):
+        if ch in _MATH_SPECIALS:
+            flush()
+            out.append(_MATH_SPECIALS[ch])
+        elif ch in "<>|":
+            flush()
+            out.append({"<": "<", ">": ">", "|": r"\vert "}[ch])
+        elif ch in _UNICODE_MATH:
+            flush()
+            out.append(_UNICODE_MATH[ch] + " ")
+        elif ch in "\u201c\u201d":
+            run.append('"')
+        elif ch in "\u2018\u2019":
+            run.append("'")
+        elif ord(ch) > 127:
+            run.append("?")
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
 
 
 def _verdict_math(v):
