@@ -67,8 +67,57 @@ def _run_list(args):
     return 0
 
 
+# --------------------------------------------------------------------------- render
+def _add_render(sub):
+    p = sub.add_parser(
+        "render",
+        help="write the checked derivation as a LaTeX document (optionally a PDF)",
+        description="Check the seed's claims (or only the given ids) and write a complete LaTeX "
+        "article: the model (eq. 1-3), a summary table of verdicts, then each claim with its "
+        "statement as transcribed, verdict, method, counterexample or proven condition and "
+        "evidence. Writes to stdout unless --out is given. With --pdf, compiles it with pdflatex "
+        "(PDF beside --out, or derivation.pdf in the current directory). Exit status 0 on "
+        "success, 2 on a usage error, unknown ids or a missing or failing pdflatex.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to render (default: all; see 'list')")
+    p.add_argument("--out", metavar="FILE.tex", help="write the LaTeX source to FILE.tex instead of stdout")
+    p.add_argument("--pdf", action="store_true", help="also compile the document with pdflatex")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+
+def _run_render(args):
+    import os
+
+    from .checker import check
+    from .latex import INSTALL_HINT, LatexCompileError, compile_pdf, find_pdflatex, render_document
+
+    if args.pdf and find_pdflatex() is None:
+        print(f"ml2p-proof render: error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else _progress_line
+    report = check(args.ids or None, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    tex = render_document(report)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(tex)
+        print(f"wrote {args.out}", file=sys.stderr)
+    elif not args.pdf:
+        sys.stdout.write(tex)
+    if args.pdf:
+        pdf = os.path.splitext(args.out)[0] + ".pdf" if args.out else "derivation.pdf"
+        try:
+            compile_pdf(tex, pdf)
+        except LatexCompileError as exc:
+            print(f"ml2p-proof render: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {pdf}", file=sys.stderr)
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
-_SUBCOMMANDS = ["check", "list"]
+_SUBCOMMANDS = ["check", "list", "render"]
 
 
 def build_parser():

@@ -50,6 +50,10 @@ __all__ = [
     "render_document",
     "repr_latex",
     "repr_markdown",
+    "find_pdflatex",
+    "compile_pdf",
+    "LatexCompileError",
+    "INSTALL_HINT",
     "DOCUMENT_TITLE",
 ]
 
@@ -641,3 +645,54 @@ def repr_latex(obj):
     else:
         raise TypeError(f"repr_latex expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
     return r"$\displaystyle \begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
+
+
+# --------------------------------------------------------------------------- PDF
+#: what to tell a user who has no pdflatex
+INSTALL_HINT = ("pdflatex was not found on PATH. Install it, e.g. on Debian/Ubuntu:\n"
+                "    apt-get install texlive-latex-base texlive-latex-recommended\n"
+                "or write the .tex with --out and compile it elsewhere.")
+
+
+class LatexCompileError(RuntimeError):
+    """pdflatex ran but did not produce a PDF; the message ends with the log's error lines."""
+
+
+def find_pdflatex():
+    """The path of ``pdflatex`` on ``PATH``, or ``None`` when it is not installed."""
+    import shutil
+
+    return shutil.which("pdflatex")
+
+
+def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None):
+    """Compile the LaTeX source ``tex`` with pdflatex in a temporary directory and copy the
+    PDF to ``pdf_path``. Runs pdflatex ``runs`` times (twice resolves the references).
+
+    Returns the pdflatex log of the last run (a ``str``). Raises :class:`LatexCompileError`
+    when pdflatex fails, and ``FileNotFoundError`` when pdflatex is not installed.
+    """
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = pdflatex or find_pdflatex()
+    if exe is None:
+        raise FileNotFoundError(INSTALL_HINT)
+    with tempfile.TemporaryDirectory(prefix="ml2p-render-") as tmp:
+        src = os.path.join(tmp, "derivation.tex")
+        with open(src, "w", encoding="utf-8") as fh:
+            fh.write(tex)
+        log_path = os.path.join(tmp, "derivation.log")
+        for _ in range(runs):
+            proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "derivation.tex"],
+                                  cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+            if proc.returncode != 0:
+                log = open(log_path, encoding="latin-1").read() if os.path.exists(log_path) else ""
+                errors = [ln for ln in log.splitlines() if ln.startswith("!") or "Error" in ln]
+                raise LatexCompileError(f"pdflatex failed (exit {proc.returncode}): " + "; ".join(errors[:5]))
+        with open(log_path, encoding="latin-1") as fh:
+            log = fh.read()
+        shutil.copyfile(os.path.join(tmp, "derivation.pdf"), pdf_path)
+    return log
