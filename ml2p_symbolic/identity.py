@@ -83,6 +83,7 @@ IDENTITY_METHODS = (
     "expand",
     "cancel(together)",
     "rewrite(exp)+cancel",
+    "doit+simplify",
     "simplify",
     "simplify(rewrite(exp))",
     "numeric counterexample",
@@ -127,7 +128,8 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
 
     * **verified** when an exact rewriting shows `d = 0`: ``d == 0`` structurally,
       ``d.is_zero is True``, or ``expand``, ``cancel(together(.))``, ``rewrite(exp)`` +
-      ``expand_power_exp`` + ``cancel``, ``simplify`` reaches exactly ``0``. Symbols
+      ``expand_power_exp`` + ``cancel``, ``simplify`` (after ``doit`` when there are
+      unevaluated integrals, sums or derivatives) reaches exactly ``0``. Symbols
       bounded by ``assumptions`` (``x > 0``, ``x >= c``, ``x < c``) are first replaced
       by fresh symbols ranging over exactly that bound (``x -> p`` with ``p``
       positive, ``x -> c + p`` with ``p`` nonnegative, ``x -> c - p``, ...), so that
@@ -152,8 +154,9 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
         hold), or a dict ``{symbol: sympy.Set}`` (e.g. ``{u: Interval.open(0, 1)}``).
         Counterexamples satisfy every one of them.
     timeout : float, optional
-        Seconds allowed for the symbolic steps in total (enforced with ``SIGALRM`` when
-        called from the main thread of a POSIX process, else only between steps).
+        Seconds allowed for the symbolic steps in total, and separately for the numeric
+        search (so at most about ``2 * timeout`` in all). Enforced with ``SIGALRM`` when
+        called from the main thread of a POSIX process, else only between steps.
 
     Returns
     =======
@@ -232,7 +235,11 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
         return _verified(method, evidence)
 
     # 2. numeric counterexample search
-    found = _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence)
+    search_started = time.monotonic()
+    found = _search_counterexample(
+        lhs, rhs, symbols, domains, conditions, evidence, budget=float(timeout)
+    )
+    deadline += time.monotonic() - search_started  # the search has a budget of its own
     if found is not None:
         point, values, complex_valued = found
         detail = (
@@ -255,7 +262,7 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
         )
 
     # 3. expensive exact rewrites
-    method = _prove(difference, _expensive_steps(), deadline, evidence)
+    method = _prove(difference, _expensive_steps(difference), deadline, evidence)
     if method:
         return _verified(method, evidence)
 
@@ -524,11 +531,15 @@ def _cheap_steps() -> list[tuple[str, Callable[[Expr], Expr], float]]:
     ]
 
 
-def _expensive_steps() -> list[tuple[str, Callable[[Expr], Expr], float]]:
-    return [
+def _expensive_steps(difference: Expr) -> list[tuple[str, Callable[[Expr], Expr], float]]:
+    steps = [
         ("simplify", simplify, 3.0),
         ("simplify(rewrite(exp))", lambda d: simplify(expand(d.rewrite(exp))), 3.0),
     ]
+    if difference.has(sympy.Integral, sympy.Sum, sympy.Product, sympy.Derivative, sympy.Subs):
+        # evaluate unevaluated integrals, sums, derivatives exactly, then simplify
+        steps.insert(0, ("doit+simplify", lambda d: simplify(d.doit()), 4.0))
+    return steps
 
 
 def _prove(difference: Expr, steps, deadline: float, evidence: list[str]) -> str | None:
@@ -607,15 +618,17 @@ def _time_limit(seconds: float):
 # --------------------------------------------------------------------------- refutation
 
 
-def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence):
+def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence, budget):
     """Look for an exact rational point where lhs and rhs differ; see check_identity.
 
     Each point is screened with a lambdified mpmath evaluation at ``SCREEN_DIGITS``
     digits; a point that looks like a counterexample is confirmed (or not) by ``evalf``
     of the exactly substituted sides at 50 and 80 digits. When the expressions cannot be
     lambdified or the mpmath evaluation errs everywhere (unevaluated objects, undefined
-    functions), ``evalf`` is used directly on a few points.
+    functions), ``evalf`` is used directly on a few points. The search stops after
+    ``budget`` seconds (slow evaluations such as quadratures are interrupted).
     """
+    deadline = time.monotonic() + budget
     rng = random.Random(SEED)
     points = list(_candidate_points(symbols, domains, conditions, rng))
     if not points:
@@ -625,11 +638,21 @@ def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence):
     confirmations = 0
     complex_candidates = []
     evaluated = errors = 0
+    out_of_time = False
     for index, point in enumerate(points, start=1):
         if confirmations >= _MAX_CONFIRMATIONS:
             break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            out_of_time = True
+            break
         if screen is not None:
-            outcome = screen(point)
+            try:
+                with _time_limit(remaining):
+                    outcome = screen(point)
+            except _OutOfTime:
+                out_of_time = True
+                break
             if outcome == "error":
                 errors += 1
                 if errors >= 4 and evaluated == 0:
@@ -644,7 +667,12 @@ def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence):
                 complex_candidates.append(point)
                 continue
         confirmations += 1
-        confirmed = _confirm(lhs, rhs, point)
+        try:
+            with _time_limit(max(deadline - time.monotonic(), 0.05)):
+                confirmed = _confirm(lhs, rhs, point)
+        except _OutOfTime:
+            out_of_time = True
+            break
         if confirmed is None:
             continue
         values, is_complex = confirmed
@@ -654,15 +682,25 @@ def _search_counterexample(lhs, rhs, symbols, domains, conditions, evidence):
         evidence.append(f"numeric search: counterexample at point {index} of {len(points)}")
         return point, values, False
     for point in complex_candidates[:_MAX_CONFIRMATIONS]:
-        confirmed = _confirm(lhs, rhs, point)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            out_of_time = True
+            break
+        try:
+            with _time_limit(remaining):
+                confirmed = _confirm(lhs, rhs, point)
+        except _OutOfTime:
+            out_of_time = True
+            break
         if confirmed is not None:
             evidence.append(
                 "numeric search: only points where a side is complex-valued differ"
             )
             return point, confirmed[0], True
+    stopped = f", stopped after {budget:g} s" if out_of_time else ""
     evidence.append(
         f"numeric search: {len(points)} points drawn, {evaluated} screened with mpmath, "
-        f"{confirmations} checked with evalf, no counterexample"
+        f"{confirmations} checked with evalf{stopped}, no counterexample"
     )
     return None
 
