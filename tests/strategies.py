@@ -143,3 +143,40 @@ def gaussian_locations_and_scales(max_m=50.0, max_s=50.0):
         reals(-max_m, max_m),
         st.one_of(st.just(0.0), reals(0.0, 3.0), reals(0.0, max_s)),
     )
+
+
+# --- population view and identifiability (tests/test_population.py, test_identifiability.py) ---
+
+
+@st.composite
+def ml2p_models(draw, max_items=5, max_traits=2, scale=2.0, min_items=1):
+    """(A, b) of a small true ML2P model: n in [min_items, max_items] items, K in
+    [1, max_traits] traits, every entry in [-scale, scale] (numpy arrays)."""
+    K = draw(st.integers(1, max_traits))
+    n = draw(st.integers(min_items, max_items))
+    return draw(item_parameters(n, K, scale))
+
+
+@st.composite
+def positive_ml2p_models(draw, max_items=5, min_items=3, slopes=(0.5, 2.0), intercepts=1.0):
+    """(A, b) of a one-trait model with slopes in ``slopes`` (positive) and intercepts in
+    [-intercepts, intercepts]: identified when n >= 3."""
+    import numpy as np
+
+    n = draw(st.integers(min_items, max_items))
+    a = draw(_arrays((n, 1), *slopes))
+    b = draw(_arrays((n,), -intercepts, intercepts))
+    return np.asarray(a), np.asarray(b)
+
+
+@st.composite
+def simple_structure_q_matrices(draw, max_traits=3, min_per_trait=3, max_per_trait=4):
+    """A simple-structure Q-matrix (each item measures one trait), rows shuffled: K traits with
+    between ``min_per_trait`` and ``max_per_trait`` items each."""
+    import numpy as np
+
+    K = draw(st.integers(1, max_traits))
+    counts = [draw(st.integers(min_per_trait, max_per_trait)) for _ in range(K)]
+    Q = np.vstack([np.tile(np.eye(K, dtype=int)[k], (c, 1)) for k, c in enumerate(counts)])
+    order = draw(st.permutations(list(range(Q.shape[0]))))
+    return Q[list(order)]

@@ -1,0 +1,195 @@
+"""Tests of ml2p_symbolic.population: the exact expected losses over all response patterns."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ml2p_symbolic.errors import DomainError, ShapeError
+from ml2p_symbolic.population import (
+    best_gaussian_encoder,
+    expected_neg_elbo,
+    expected_neg_elbo_grad,
+    fit_decoder,
+    minimiser_bias,
+    pattern_probabilities,
+    response_entropy,
+    response_patterns,
+    symbolic_identities,
+)
+from strategies import _arrays, ml2p_models, positive_ml2p_models
+
+NODES = 32  # enough for |a|, |b| <= 2 at the tolerances below, and fast for K = 2
+
+
+# --------------------------------------------------------------------------- exactness
+@given(ml2p_models(max_items=8, max_traits=2, scale=3.0))
+def test_pattern_probabilities_sum_to_one(model):
+    A, b = model
+    p = pattern_probabilities(A, b, nodes=NODES)
+    assert p.shape == (2 ** A.shape[0],)
+    assert np.all(p > 0)
+    assert abs(p.sum() - 1.0) < 1e-12
+
+
+@settings(max_examples=20)
+@given(ml2p_models(max_items=4, max_traits=2, scale=2.0))
+def test_quadrature_converged_as_nodes_grow(model):
+    A, b = model
+    h = [response_entropy(A, b, nodes=m) for m in (24, 48, 64)]
+    assert abs(h[2] - h[1]) < 1e-7
+    assert abs(h[2] - h[1]) <= abs(h[1] - h[0]) + 1e-13
+
+
+def test_pattern_probability_against_mpmath():
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+    A, b = [[1.0], [2.0]], [0.0, 0.5]
+    p = pattern_probabilities(A, b)
+
+    def sig(z):
+        return 1 / (1 + mp.exp(-z))
+
+    def dens(t):
+        return mp.npdf(t)
+
+    exact = mp.quad(lambda t: (1 - sig(t)) * sig(2 * t - 0.5) * dens(t), [-mp.inf, 0, mp.inf])
+    assert abs(p[1] - float(exact)) < 1e-10  # pattern (0, 1); 64-point Gauss-Hermite error ~2e-11
+
+
+def test_response_patterns_order():
+    U = response_patterns(3)
+    assert U.shape == (8, 3)
+    assert U[5].tolist() == [1.0, 0.0, 1.0]
+
+
+# --------------------------------------------------------------------------- exact encoder
+@given(ml2p_models(max_items=5, max_traits=2))
+def test_exact_loss_at_truth_is_the_entropy(model):
+    A, b = model
+    assert expected_neg_elbo(A, b, A, b, nodes=NODES) == pytest.approx(
+        response_entropy(A, b, nodes=NODES), rel=1e-12, abs=1e-12
+    )
+
+
+@given(st.data())
+def test_exact_loss_is_at_least_the_entropy(data):
+    A, b = data.draw(ml2p_models(max_items=5, max_traits=2))
+    A_hat = data.draw(_arrays(A.shape, -3.0, 3.0))
+    b_hat = data.draw(_arrays(b.shape, -3.0, 3.0))
+    h = response_entropy(A, b, nodes=NODES)
+    assert expected_neg_elbo(A_hat, b_hat, A, b, nodes=NODES) >= h - 1e-12
+
+
+@settings(max_examples=25)
+@given(st.data())
+def test_gaussian_loss_is_at_least_the_exact_loss(data):
+    A, b = data.draw(ml2p_models(max_items=4, max_traits=2))
+    A_hat = data.draw(_arrays(A.shape, -2.0, 2.0))
+    b_hat = data.draw(_arrays(b.shape, -2.0, 2.0))
+    exact = expected_neg_elbo(A_hat, b_hat, A, b, nodes=NODES)
+    gauss = expected_neg_elbo(A_hat, b_hat, A, b, encoder="gaussian", nodes=NODES)
+    assert gauss >= exact - 1e-12
+
+
+@settings(max_examples=15)
+@given(st.data(), st.sampled_from(["exact", "gaussian"]))
+def test_gradient_matches_finite_differences(data, encoder):
+    A, b = data.draw(ml2p_models(max_items=3, max_traits=2, scale=1.5))
+    A_hat = A + data.draw(_arrays(A.shape, -0.5, 0.5))
+    b_hat = b + data.draw(_arrays(b.shape, -0.5, 0.5))
+    gA, gb = expected_neg_elbo_grad(A_hat, b_hat, A, b, encoder=encoder, nodes=NODES)
+    h = 1e-5
+
+    def f(Ah, bh):
+        return expected_neg_elbo(Ah, bh, A, b, encoder=encoder, nodes=NODES)
+
+    for idx in np.ndindex(*A.shape):
+        E = np.zeros_like(A)
+        E[idx] = h
+        fd = (f(A_hat + E, b_hat) - f(A_hat - E, b_hat)) / (2 * h)
+        assert fd == pytest.approx(gA[idx], abs=1e-7)
+    for i in range(len(b)):
+        e = np.zeros_like(b)
+        e[i] = h
+        fd = (f(A_hat, b_hat + e) - f(A_hat, b_hat - e)) / (2 * h)
+        assert fd == pytest.approx(gb[i], abs=1e-7)
+
+
+@settings(max_examples=10)
+@given(positive_ml2p_models(max_items=5), st.data())
+def test_fit_decoder_exact_recovers_the_truth(model, data):
+    A, b = model
+    A0 = A + data.draw(_arrays(A.shape, -0.3, 0.3))
+    b0 = b + data.draw(_arrays(b.shape, -0.3, 0.3))
+    fit = fit_decoder(A, b, encoder="exact", nodes=NODES, start=(A0, b0))
+    assert fit.grad_norm < 1e-8
+    assert fit.value == pytest.approx(fit.entropy, abs=1e-12)
+    np.testing.assert_allclose(fit.A_hat, A, atol=1e-5)
+    np.testing.assert_allclose(fit.b_hat, b, atol=1e-5)
+
+
+def test_fit_decoder_exact_two_traits_up_to_rotation():
+    rng = np.random.default_rng(5)
+    A = rng.uniform(0.5, 1.5, (5, 2))
+    b = rng.uniform(-1, 1, 5)
+    theta = 0.3
+    R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    fit = fit_decoder(A, b, nodes=NODES, start=(A @ R.T + 0.1, b - 0.1))
+    assert fit.grad_norm < 1e-8
+    np.testing.assert_allclose(fit.A_hat, A, atol=1e-5)  # canonical form: aligned to A
+    np.testing.assert_allclose(fit.b_hat, b, atol=1e-5)
+
+
+def test_rotation_leaves_pattern_probabilities_unchanged():
+    rng = np.random.default_rng(2)
+    A = rng.uniform(0.5, 1.5, (4, 2))
+    b = rng.uniform(-1, 1, 4)
+    t = 0.7
+    R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    np.testing.assert_allclose(
+        pattern_probabilities(A @ R.T, b, nodes=64), pattern_probabilities(A, b, nodes=64), atol=1e-10
+    )
+
+
+# --------------------------------------------------------------------------- gaussian encoder
+def test_best_gaussian_encoder_is_stationary():
+    mu, s, f = best_gaussian_encoder([[1.5], [0.8]], [0.2, -0.4], nodes=NODES)
+    assert mu.shape == (4, 1) and s.shape == (4, 1) and f.shape == (4,)
+    assert np.all(s > 0) and np.all(s < 1)  # the posterior is narrower than the prior
+
+
+def test_gaussian_minimiser_is_biased_and_beats_the_truth():
+    A = np.array([[1.8], [1.2], [0.6], [1.5]])
+    b = np.array([0.3, -0.5, 0.8, 0.0])
+    r = minimiser_bias(A, b, encoder="gaussian", nodes=NODES)
+    assert r.fit.grad_norm < 1e-8
+    assert r.gap > 1e-6  # the truth is not the minimiser
+    assert r.distance_A > 1e-3
+    assert r.entropy <= r.loss_at_minimiser <= r.loss_at_truth
+    exact = minimiser_bias(A, b, encoder="exact", nodes=NODES)
+    assert exact.distance_A < 1e-10 and exact.distance_b < 1e-10 and abs(exact.gap) < 1e-12
+
+
+# --------------------------------------------------------------------------- symbolic statements
+def test_symbolic_identities_all_proved():
+    results = symbolic_identities(2)
+    assert {name for name, _, _ in results} >= {
+        "patterns-sum-to-one", "cross-entropy-decomposition", "gibbs", "stationary-at-truth",
+        "elbo-gap", "gaussian-kl",
+    }
+    assert all(ok is True for _, _, ok in results)
+
+
+# --------------------------------------------------------------------------- errors
+def test_errors():
+    with pytest.raises(ShapeError):
+        expected_neg_elbo([[1.0]], [0.0], [[1.0], [2.0]], [0.0, 1.0])
+    with pytest.raises(ShapeError):
+        pattern_probabilities([[1.0], [2.0]], [0.0])
+    with pytest.raises(DomainError):
+        expected_neg_elbo([[1.0]], [0.0], [[1.0]], [0.0], encoder="vampprior")
+    with pytest.raises(DomainError):
+        response_entropy([[np.nan]], [0.0])
+    with pytest.raises(ValueError):
+        pattern_probabilities([[1.0]], [0.0], nodes=0)
