@@ -116,8 +116,48 @@ def _run_render(args):
     return 0
 
 
+# --------------------------------------------------------------------------- identify
+def _add_identify(sub):
+    p = sub.add_parser(
+        "identify",
+        help="decide whether the ML2P parameters of a Q-matrix are identified",
+        description="Read a Q-matrix (CSV: one row of 0/1 per item, one column per trait; an "
+        "optional header row and '#' comments) and decide whether the free slopes and the "
+        "intercepts are identified from the response distribution with theta ~ N(0, I): the "
+        "dimension of the set of equivalent parameters (Jacobian rank, checked against the "
+        "SymPy count of pattern-preserving rotations) and the symmetries. Exit status 0, or 2 "
+        "for an unreadable or malformed file.",
+    )
+    p.add_argument("q_file", metavar="Q.csv", help="the Q-matrix file")
+    p.add_argument("--no-positive", action="store_true",
+                   help="do not constrain the slopes to be non-negative (sign flips become symmetries)")
+    p.add_argument("--json", action="store_true",
+                   help="print free_dimensions, identified and symmetries as JSON")
+
+
+def _run_identify(args):
+    from .identifiability import analyze, read_q_matrix
+
+    result = analyze(read_q_matrix(args.q_file), positive=not args.no_positive)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(f"identified:       {'yes' if result.identified else 'no'}")
+    print(f"free dimensions:  {result.free_dimensions} (Jacobian nullity at "
+          f"{len(result.numeric_free_dimensions)} random points: "
+          f"{', '.join(map(str, result.numeric_free_dimensions))}; rotations (SymPy): "
+          f"{result.symbolic_free_dimensions}; {'agree' if result.agree else 'DISAGREE'})")
+    print(f"parameters:       {result.n_parameters}; items per trait: "
+          f"{', '.join(map(str, result.items_per_trait))}")
+    print(f"criterion:        {result.criterion} (singular-value gap {result.singular_gap:.3g})")
+    print("symmetries:" + ("" if result.symmetries else "       none"))
+    for s in result.symmetries:
+        print(f"  - {s}")
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
-_SUBCOMMANDS = ["check", "list", "render"]
+_SUBCOMMANDS = ["check", "list", "render", "identify"]
 
 
 def build_parser():
