@@ -145,6 +145,35 @@ def gaussian_locations_and_scales(max_m=50.0, max_s=50.0):
     )
 
 
+# --- points of the symbolic model (tests/test_model.py, test_derive.py, test_checker.py) ----
+
+
+@st.composite
+def model_points(draw, m, scale=3.0, logit_scale=30.0):
+    """An exact point (SymPy Rationals) for every parameter symbol of the symbolic model ``m``:
+    a, b, theta, ahat, bhat, thetahat, eps real; sigmahat positive; u in [0, 1]. ``b_i`` and
+    ``bhat_i`` range over +-``logit_scale`` so that |z_i| and |zhat_i| reach 30 and beyond."""
+    import sympy
+
+    def real(s=scale):
+        return sympy.nsimplify(draw(st.floats(-s, s, allow_nan=False)), rational=True)
+
+    pt = {}
+    for i in range(m.n):
+        pt[m.b[i]] = real(logit_scale)
+        pt[m.b_hat[i]] = real(logit_scale)
+        pt[m.u[i]] = sympy.nsimplify(draw(st.floats(0, 1)), rational=True)
+        for k in range(m.K):
+            pt[m.a[i][k]] = real()
+            pt[m.a_hat[i][k]] = real()
+    for k in range(m.K):
+        pt[m.theta[k]] = real()
+        pt[m.theta_hat[k]] = real()
+        pt[m.eps[k]] = real()
+        pt[m.sigma_hat[k]] = sympy.nsimplify(draw(st.floats(0.01, scale)), rational=True)
+    return pt
+
+
 # --- population view and identifiability (tests/test_population.py, test_identifiability.py) ---
 
 
