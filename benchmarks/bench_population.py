@@ -1,0 +1,102 @@
+"""Benchmarks of the population view and of Q-matrix identifiability; prints figures.
+
+    python benchmarks/bench_population.py            # timings and the bias table (n = 4..16)
+    python benchmarks/bench_population.py --quick    # timings and the bias table up to n = 10
+
+Targets (issue 5): expected_neg_elbo(encoder="exact") for n = 16, K = 1, nodes = 64 under
+1 s; analyze() of a 30 x 3 Q-matrix under 10 s. BLAS threads are limited to one (set before
+numpy is imported): on a shared machine threaded LAPACK on small matrices can be 100x slower.
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from ml2p_symbolic.identifiability import analyze  # noqa: E402
+from ml2p_symbolic.population import (  # noqa: E402
+    expected_neg_elbo,
+    minimiser_bias,
+    response_entropy,
+)
+
+
+def _best_of(fn, repeat=3):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def item_bank(n_max=16, seed=0):
+    """Nested one-trait tests: the first n items of a fixed bank (a ~ U(0.7, 2), b ~ N(0, 1))."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.7, 2.0, (n_max, 1)), rng.normal(0.0, 1.0, n_max)
+
+
+def bench_exact_loss():
+    A, b = item_bank(16)
+    A_hat = A * 1.1
+    t, value = _best_of(lambda: expected_neg_elbo(A_hat, b, A, b, encoder="exact", nodes=64))
+    h = response_entropy(A, b, nodes=64)
+    print(f"expected_neg_elbo exact, n=16, K=1, nodes=64: {t:.3f} s  (target < 1 s)   "
+          f"value {value:.10f}, entropy {h:.10f}")
+
+
+def bench_identify():
+    rng = np.random.default_rng(0)
+    cases = {
+        "30x3 no zeros": np.ones((30, 3), dtype=int),
+        "30x3 simple structure": np.kron(np.eye(3, dtype=int), np.ones((10, 1), dtype=int)),
+        "30x3 random (p=0.6)": (rng.random((30, 3)) < 0.6).astype(int) | np.eye(30, 3, dtype=int),
+    }
+    for name, Q in cases.items():
+        t = time.perf_counter()
+        r = analyze(Q)
+        t = time.perf_counter() - t
+        print(f"analyze {name:24s}: {t:6.2f} s  (target < 10 s)   free_dimensions "
+              f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
+              f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
+
+
+def bias_table(ns):
+    A_all, b_all = item_bank(max(ns))
+    print()
+    print("Minimiser of the expected loss with the best diagonal-Gaussian encoder (K = 1, nodes = 64)")
+    print("items: first n of a fixed bank, a ~ U(0.7, 2), b ~ N(0, 1); fit by Newton from the truth")
+    header = (f"{'n':>3} {'|A^-A|_F':>10} {'|b^-b|_2':>10} {'max|da|':>9} {'max|db|':>9} "
+              f"{'rel |A^-A|':>10} {'L(truth)-H':>11} {'L(min)-H':>11} {'gap':>10} {'|grad|':>8} {'time':>7}")
+    print(header)
+    print("-" * len(header))
+    for n in ns:
+        A, b = A_all[:n], b_all[:n]
+        t = time.perf_counter()
+        r = minimiser_bias(A, b, encoder="gaussian", nodes=64)
+        t = time.perf_counter() - t
+        print(f"{n:>3} {r.distance_A:>10.4g} {r.distance_b:>10.4g} {r.max_abs_A:>9.3g} "
+              f"{r.max_abs_b:>9.3g} {r.distance_A / np.linalg.norm(A):>10.4g} "
+              f"{r.loss_at_truth - r.entropy:>11.4g} {r.loss_at_minimiser - r.entropy:>11.4g} "
+              f"{r.gap:>10.3g} {r.fit.grad_norm:>8.1g} {t:>6.1f}s")
+    r = minimiser_bias(A_all[:6], b_all[:6], encoder="exact", nodes=64)
+    print(f"\nexact encoder, n = 6: |A^-A|_F = {r.distance_A:.2g}, |b^-b|_2 = {r.distance_b:.2g}, "
+          f"L(truth) - H = {r.loss_at_truth - r.entropy:.2g} (the truth is the minimiser)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="bias table only up to n = 10")
+    args = parser.parse_args()
+    bench_exact_loss()
+    bench_identify()
+    bias_table([4, 6, 8, 10] if args.quick else [4, 6, 8, 10, 12, 14, 16])
+
+
+if __name__ == "__main__":
+    main()
