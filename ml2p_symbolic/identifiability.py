@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import QMatrixError
+from .population import _sigmoid
 
 __all__ = [
     "FULL_PATTERN_MAX_ITEMS",
@@ -395,7 +396,7 @@ def _jacobian_rows(Q, A, b, subsets, kind):
     n, K = Q.shape
     taug, w = _gh(K)
     z = A @ taug[:, :K].T - b[:, None]
-    Pn = 1.0 / (1.0 + np.exp(-z))
+    Pn = _sigmoid(z)
     idx, _ = _column_index(Q)
     rows = _subset_jacobian_rows if kind == "patterns" else _moment_jacobian_rows
     per = 2 ** subsets.shape[1] if kind == "patterns" else subsets.shape[1]
