@@ -1,0 +1,26 @@
+"""Each proof script runs, prints its own claims, and exits like the CLI."""
+
+import pathlib
+import runpy
+import sys
+
+import pytest
+
+PROOFS = sorted((pathlib.Path(__file__).parent.parent / "proofs").glob("*.py"))
+
+
+def test_there_is_a_script_per_part():
+    assert {p.stem for p in PROOFS} >= {"reconstruction_gradient", "eps_expectation", "kl_term", "open_questions"}
+
+
+@pytest.mark.parametrize("path", PROOFS, ids=lambda p: p.stem)
+def test_proof_script_prints_verdicts_and_exit_status(path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [str(path)])
+    ns = runpy.run_path(str(path))
+    status = ns["main"]([])
+    out = capsys.readouterr().out
+    for cid in ns["IDS"]:
+        assert cid in out
+    verdict_words = [w for w in ("VERIFIED", "REFUTED", "CONDITIONAL", "OPEN") if w in out]
+    assert verdict_words
+    assert status == (0 if verdict_words == ["VERIFIED"] else 1)
