@@ -686,7 +686,11 @@ class MinimiserBias:
     n, K : int
     encoder : str
     distance_A : float
-        :math:`\\|\\hat A - A\\|_F` after alignment (:func:`align_to`).
+        :math:`\\|\\hat A - A\\|_F` after alignment by the encoder family's symmetries
+        (:func:`align_to`: orthogonal for ``"exact"``, signed permutations for ``"gaussian"``).
+    distance_A_orthogonal : float
+        :math:`\\min_R \\|\\hat A R^\\top - A\\|_F` over all orthogonal :math:`R`: the part of
+        the bias that is not a rotation of the traits (equal to ``distance_A`` when K = 1).
     distance_b : float
         :math:`\\|\\hat b - b\\|_2`.
     max_abs_A, max_abs_b : float
@@ -701,6 +705,7 @@ class MinimiserBias:
     K: int
     encoder: str
     distance_A: float
+    distance_A_orthogonal: float
     distance_b: float
     max_abs_A: float
     max_abs_b: float
@@ -729,6 +734,7 @@ def minimiser_bias(A, b, *, encoder="gaussian", nodes=64):
     return MinimiserBias(
         n=A.shape[0], K=A.shape[1], encoder=encoder,
         distance_A=float(np.linalg.norm(fit.A_hat - A)),
+        distance_A_orthogonal=float(np.linalg.norm(align_to(fit.A_hat, A) - A)),
         distance_b=float(np.linalg.norm(fit.b_hat - b)),
         max_abs_A=float(np.abs(fit.A_hat - A).max()),
         max_abs_b=float(np.abs(fit.b_hat - b).max()),
