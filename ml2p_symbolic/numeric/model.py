@@ -55,14 +55,14 @@ def prior_precision(Sigma, K):
 
 
 def _softplus_sigmoid(eta):
-    """softplus(eta) and sigmoid(eta), sharing exp(-|eta|) (finite for any finite eta)."""
+    """softplus(eta) and sigmoid(eta), sharing e = exp(-|eta|) (finite for any finite eta):
+    softplus = max(eta, 0) + log1p(e), sigmoid = (1 if eta >= 0 else e) / (1 + e)."""
     e = np.exp(-np.abs(eta))
     softplus = np.log1p(e)
     softplus += np.maximum(eta, 0.0)
+    p = np.where(eta >= 0, 1.0, e)
     e += 1.0
-    p = np.reciprocal(e)  # sigmoid(|eta|)
-    neg = eta < 0
-    p[neg] = 1.0 - p[neg]
+    p /= e
     return softplus, p
 
 

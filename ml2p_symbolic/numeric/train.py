@@ -1,0 +1,300 @@
+"""Training an ML2P-VAE with minibatch Adam, and measuring parameter recovery.
+
+:func:`fit` minimises, over the encoder weights and the decoder's (A, b), the mean over
+students of either
+
+- the seed's plain ELBO loss with one reparameterised draw (``iw_samples=1``, the default):
+  L_j = -log p(u_j | z_j) + KL(q(theta | u_j) || N(0, Sigma)), z_j = mu_j + sigma_j eps_j; or
+- the importance-weighted bound with k draws (``iw_samples=k > 1``, Burda et al. 2016;
+  the IWAVE of Urban & Bauer 2021): L_j = -log (1/k) sum_s w_sj, whose gradient is the
+  softmax-normalised weights w~_sj times the per-draw reparameterised gradients of
+  log w_sj (see :func:`~ml2p_symbolic.numeric.model.objective_and_grad`).
+
+Adam (Kingma & Ba 2015) with bias correction, a learning rate that decays as
+lr / (1 + epoch / lr_half_life) (halved after ``lr_half_life`` epochs), projection onto
+the constraints after each step (A_ik = 0 where Q_ik = 0; A >= 0), and early stopping on a
+held-out split of the students: when the held-out loss (the same objective, evaluated
+with fixed draws) has not improved for ``patience`` epochs the learning rate is cut, and
+after ``plateaus`` cuts training stops and the parameters of the best epoch are returned.
+
+With the Q-mask, non-negative A and the N(0, I) prior the latent scale and sign are fixed,
+so estimates are compared with the truth directly (:func:`recovery`), with no rotation.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DomainError, ShapeError
+from .model import ML2PVAE
+
+__all__ = ["FitResult", "fit", "recovery", "progress_bar"]
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes
+    ----------
+    A_hat : (n, K) estimated discriminations (0 where Q is 0).
+    b_hat : (n,) estimated difficulties.
+    theta_hat : (N, K) encoder means mu_j for every student (the ability estimates).
+    theta_sd : (N, K) encoder standard deviations exp(log_var_j / 2).
+    curve : tuple of (epoch, train_loss, holdout_loss) per epoch (mean loss per student;
+        holdout_loss is NaN without a held-out split).
+    seconds : wall-clock time of the fit.
+    epochs : number of epochs run.
+    best_epoch : the epoch whose parameters are returned.
+    iw_samples : k (1 = the plain ELBO).
+    model : the fitted :class:`~ml2p_symbolic.numeric.model.ML2PVAE`.
+    """
+
+    A_hat: np.ndarray
+    b_hat: np.ndarray
+    theta_hat: np.ndarray
+    theta_sd: np.ndarray
+    curve: tuple
+    seconds: float
+    epochs: int
+    best_epoch: int
+    iw_samples: int
+    model: ML2PVAE
+
+
+def progress_bar(epoch, epochs, train_loss, holdout_loss, *, file=None, width=30):
+    """Draw a one-line progress bar on stderr (``\\r``-updated)."""
+    file = sys.stderr if file is None else file
+    done = int(width * epoch / max(epochs, 1))
+    hold = "" if np.isnan(holdout_loss) else f"  holdout {holdout_loss:.4f}"
+    print(f"\r[{'#' * done}{'.' * (width - done)}] epoch {epoch}/{epochs}  loss {train_loss:.4f}{hold}",
+          end="", file=file, flush=True)
+
+
+class _Adam:
+    """Adam with bias correction over a list of arrays updated in place."""
+
+    def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params = params
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+
+    def step(self, grads, lr):
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step = lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            p -= step * m / (np.sqrt(v) + self.eps)
+
+
+def _check_inputs(U, Q):
+    U = np.asarray(U, dtype=np.float64)
+    Q = np.asarray(Q)
+    if U.ndim != 2:
+        raise ShapeError(f"responses must be a 2-D (N, n) array; got shape {U.shape}")
+    if Q.ndim != 2 or Q.shape[0] != U.shape[1]:
+        raise ShapeError(
+            f"the Q-matrix must have one row per item: shape ({U.shape[1]}, K); got {Q.shape}"
+        )
+    finite = U[~np.isnan(U)]
+    if not np.all((finite == 0) | (finite == 1)):
+        raise DomainError("responses must be 0, 1 or NaN (missing)")
+    if not np.isin(Q, (0, 1)).all():
+        raise DomainError("Q-matrix entries must be 0 or 1")
+    if (Q.sum(axis=0) == 0).any():
+        raise DomainError("every trait (column of Q) must be measured by at least one item")
+    return U, Q
+
+
+def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigma=None,
+        epochs=200, batch_size=128, lr=0.01, lr_half_life=20.0, holdout=0.1, patience=5,
+        plateaus=3, plateau_factor=0.3, seed=0, quiet=False, progress=None):
+    """Fit an ML2P-VAE to responses ``U`` (N, n) with Q-matrix ``Q`` (n, K).
+
+    Parameters
+    ----------
+    U : (N, n) array of 0/1 responses; NaN marks a missing response (ignored by the
+        likelihood, read as 0 by the encoder).
+    Q : (n, K) 0/1 Q-matrix; A_ik is held at 0 where Q_ik = 0.
+    iw_samples : k; 1 trains the plain one-sample ELBO, k > 1 the importance-weighted bound.
+    hidden, activation : encoder hidden-layer widths and activation(s).
+    nonneg : keep A >= 0.
+    Sigma : (K, K) latent prior covariance (``None``: independent N(0, I) traits).
+    epochs : at most this many passes over the training students.
+    batch_size : students per Adam step.
+    lr, lr_half_life : learning rate lr / (1 + epoch / lr_half_life) in epoch ``epoch``
+        (counted from 0).
+    holdout : fraction of students held out for early stopping (0 disables it: all epochs
+        run and the last parameters are returned).
+    patience, plateaus, plateau_factor : when the held-out loss has not improved for
+        ``patience`` epochs, the learning rate is multiplied by ``plateau_factor``; at the
+        ``plateaus + 1``-th such plateau training stops and the best epoch's parameters are
+        returned.
+    seed : int or numpy ``Generator`` for the split, initialisation and draws.
+    quiet : no progress bar on stderr.
+    progress : a callable ``(epoch, epochs, train_loss, holdout_loss)`` called after each
+        epoch instead of the progress bar.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> from ml2p_symbolic.numeric.simulate import simulate
+    >>> d = simulate(500, 9, 3, seed=0)
+    >>> r = fit(d.U, d.Q, epochs=3, quiet=True, seed=0)
+    >>> r.A_hat.shape, r.theta_hat.shape, r.epochs
+    ((9, 3), (500, 3), 3)
+    """
+    U, Q = _check_inputs(U, Q)
+    k = int(iw_samples)
+    if k < 1:
+        raise DomainError(f"iw_samples must be at least 1; got {iw_samples}")
+    if not 0.0 <= holdout < 1.0:
+        raise DomainError(f"holdout must be in [0, 1); got {holdout}")
+    if epochs < 1 or batch_size < 1:
+        raise DomainError(f"epochs and batch_size must be positive; got {epochs}, {batch_size}")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    N, n = U.shape
+    K = Q.shape[1]
+    missing = np.isnan(U)
+    observed = ~missing if missing.any() else None
+    U0 = np.where(missing, 0.0, U) if observed is not None else U
+
+    order = rng.permutation(N)
+    n_val = int(round(holdout * N))
+    if holdout > 0 and (n_val < 1 or n_val >= N):
+        raise DomainError(f"holdout={holdout} leaves no students for training or validation (N={N})")
+    val_idx, train_idx = np.sort(order[:n_val]), order[n_val:]
+    model = ML2PVAE.init(Q, hidden=hidden, activation=activation, nonneg=nonneg, Sigma=Sigma,
+                         U=U[train_idx], seed=rng)
+    params = model.params
+    adam = _Adam(params)
+    iw = k > 1
+    if n_val:
+        U_val = U0[val_idx]
+        obs_val = None if observed is None else observed[val_idx]
+        eps_val = rng.standard_normal((k, n_val, K))
+
+    if progress is None and not quiet:
+        progress = progress_bar
+    curve = []
+    best = (np.inf, 0, None)
+    n_train = len(train_idx)
+    epoch = 0
+    lr_scale, plateaus_seen, last_change = 1.0, 0, 0
+    for epoch in range(1, int(epochs) + 1):
+        lr_t = lr_scale * lr / (1.0 + (epoch - 1) / lr_half_life)
+        perm = train_idx[rng.permutation(n_train)]
+        total = 0.0
+        for start in range(0, n_train, batch_size):
+            idx = perm[start:start + batch_size]
+            eps = rng.standard_normal((k, len(idx), K))
+            obs = None if observed is None else observed[idx]
+            loss, grads = model.loss_and_grad(U0[idx], eps, iw=iw, observed=obs)
+            total += loss.sum()
+            scale = 1.0 / len(idx)
+            for g in grads:
+                g *= scale
+            adam.step(grads, lr_t)
+            model.project()
+        train_loss = total / n_train
+        if n_val:
+            val_loss = float(model.loss_and_grad(U_val, eps_val, iw=iw, observed=obs_val,
+                                                 want_grad=False)[0].mean())
+        else:
+            val_loss = float("nan")
+        curve.append((epoch, float(train_loss), val_loss))
+        if progress is not None:
+            progress(epoch, int(epochs), float(train_loss), val_loss)
+        if not np.isfinite(train_loss):
+            raise DomainError(f"training diverged (loss {train_loss}) at epoch {epoch}; try a smaller lr")
+        if n_val:
+            if val_loss < best[0]:
+                best = (val_loss, epoch, [p.copy() for p in params])
+            elif epoch - max(best[1], last_change) >= patience:
+                if plateaus_seen >= plateaus:
+                    break
+                plateaus_seen += 1  # a plateau: continue with a smaller learning rate
+                lr_scale *= plateau_factor
+                last_change = epoch
+    if progress is progress_bar:
+        print(file=sys.stderr)
+    best_epoch = epoch
+    if n_val and best[2] is not None:
+        best_epoch = best[1]
+        for p, saved in zip(params, best[2]):
+            p[...] = saved
+    mu, log_var = model.encode(U0)
+    return FitResult(
+        A_hat=model.A.copy(), b_hat=model.b.copy(), theta_hat=mu, theta_sd=np.exp(0.5 * log_var),
+        curve=tuple(curve), seconds=time.perf_counter() - t0, epochs=epoch,
+        best_epoch=best_epoch, iw_samples=k, model=model,
+    )
+
+
+def _get(obj, *names):
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    raise ShapeError(f"expected an object with one of the attributes {', '.join(names)}")
+
+
+def _stats(true, est):
+    true = np.asarray(true, dtype=np.float64).ravel()
+    est = np.asarray(est, dtype=np.float64).ravel()
+    err = est - true
+    if true.size > 1 and true.std() > 0 and est.std() > 0:
+        corr = float(np.corrcoef(true, est)[0, 1])
+    else:
+        corr = float("nan")
+    return {"rmse": float(np.sqrt(np.mean(err * err))), "bias": float(err.mean()), "corr": corr}
+
+
+def recovery(true, estimate):
+    """RMSE, bias (mean of estimate - truth) and correlation for a, b and theta.
+
+    ``true`` has attributes (or keys) ``A``, ``b``, ``theta`` and optionally ``Q`` (e.g. a
+    :class:`~ml2p_symbolic.numeric.simulate.SimulatedData`); ``estimate`` has ``A_hat``,
+    ``b_hat``, ``theta_hat`` (a :class:`FitResult`) or ``A``, ``b``, ``theta``.
+
+    - a: over the entries where Q is 1 (where A is nonzero when no Q is given);
+    - b: over all items;
+    - theta: over all students and traits (theta_hat = encoder means), skipped (``None``)
+      when either side has no theta.
+
+    Returns ``{"a": {"rmse", "bias", "corr"}, "b": {...}, "theta": {...} or None}``.
+
+    >>> t = {"A": np.array([[1.0, 0.0], [0.5, 2.0]]), "b": np.array([0.0, 1.0]), "theta": None}
+    >>> e = {"A": np.array([[1.1, 0.0], [0.5, 2.0]]), "b": np.array([0.0, 1.0]), "theta": None}
+    >>> round(recovery(t, e)["a"]["rmse"], 6), recovery(t, e)["b"]["rmse"]
+    (0.057735, 0.0)
+    """
+    A = np.asarray(_get(true, "A"), dtype=np.float64)
+    A_hat = np.asarray(_get(estimate, "A_hat", "A"), dtype=np.float64)
+    try:
+        Q = np.asarray(_get(true, "Q")) != 0
+    except ShapeError:
+        Q = A != 0
+    if A.shape != A_hat.shape:
+        raise ShapeError(f"true A has shape {A.shape}, the estimate {A_hat.shape}")
+    out = {"a": _stats(A[Q], A_hat[Q]),
+           "b": _stats(_get(true, "b"), _get(estimate, "b_hat", "b"))}
+    theta = _get(true, "theta")
+    theta_hat = _get(estimate, "theta_hat", "theta")
+    out["theta"] = None if theta is None or theta_hat is None else _stats(theta, theta_hat)
+    return out

@@ -1,0 +1,132 @@
+"""Training: the IWAE gradient against finite differences, a short fit that learns,
+reproducibility, progress output, recovery()."""
+
+import numpy as np
+import pytest
+
+from ml2p_symbolic.errors import DomainError, ShapeError
+from ml2p_symbolic.numeric.model import objective_and_grad
+from ml2p_symbolic.numeric.simulate import simulate
+from ml2p_symbolic.numeric.train import FitResult, fit, recovery
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+@pytest.mark.parametrize("correlated", [False, True])
+def test_iwae_gradient_matches_central_differences(k, correlated):
+    rng = np.random.default_rng(k + 10 * correlated)
+    B, n, K = 3, 4, 2
+    U = (rng.random((B, n)) < 0.5).astype(float)
+    theta = {"A": rng.uniform(0.3, 1.5, (n, K)), "b": rng.normal(size=n),
+             "mu": rng.normal(size=(B, K)), "log_var": rng.normal(size=(B, K)) * 0.5 - 0.5}
+    eps = rng.standard_normal((k, B, K))
+    P = None
+    if correlated:
+        Sigma = np.array([[1.0, 0.4], [0.4, 1.0]])
+        P = np.linalg.inv(Sigma)
+    kw = dict(precision=P, logdet_precision=0.0 if P is None else np.log(np.linalg.det(P)), iw=True)
+
+    def f():
+        return objective_and_grad(U, theta["A"], theta["b"], theta["mu"], theta["log_var"], eps,
+                                  want_grad=False, **kw)[0].sum()
+
+    _, grads = objective_and_grad(U, theta["A"], theta["b"], theta["mu"], theta["log_var"], eps, **kw)
+    h = 1e-6
+    for name, x in theta.items():
+        numeric = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            old = x[idx]
+            x[idx] = old + h
+            up = f()
+            x[idx] = old - h
+            down = f()
+            x[idx] = old
+            numeric[idx] = (up - down) / (2 * h)
+        err = np.max(np.abs(numeric - grads[name])) / max(np.max(np.abs(grads[name])), 1.0)
+        assert err < 1e-6, name
+
+
+def test_iwae_value_is_minus_log_mean_weight():
+    rng = np.random.default_rng(3)
+    U = np.array([[1.0, 0.0, 1.0]])
+    A, b = np.array([[1.0], [0.5], [2.0]]), np.array([0.0, 0.3, -0.2])
+    mu, lv = np.array([[0.2]]), np.array([[-0.4]])
+    eps = rng.standard_normal((4, 1, 1))
+    z = mu + np.exp(lv / 2) * eps[:, 0]
+    p = 1 / (1 + np.exp(-(z @ A.T - b)))
+    log_lik = (U * np.log(p) + (1 - U) * np.log(1 - p)).sum(axis=1)
+    log_prior = -0.5 * z[:, 0] ** 2 - 0.5 * np.log(2 * np.pi)
+    log_q = -0.5 * eps[:, 0, 0] ** 2 - 0.5 * np.log(2 * np.pi) - lv[0, 0] / 2
+    expected = -np.log(np.mean(np.exp(log_lik + log_prior - log_q)))
+    got = objective_and_grad(U, A, b, mu, lv, eps, iw=True, want_grad=False)[0]
+    assert np.allclose(got, expected, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    return simulate(3000, 15, 3, seed=1)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_short_fit_improves_the_loss_and_recovers_a(small_data, k):
+    d = small_data
+    r = fit(d.U, d.Q, iw_samples=k, epochs=40, seed=0, quiet=True)
+    assert isinstance(r, FitResult) and r.iw_samples == k
+    assert r.curve[-1][1] < r.curve[0][1] and min(c[2] for c in r.curve) < r.curve[0][2]
+    assert np.all(r.A_hat[d.Q == 0] == 0) and np.all(r.A_hat >= 0)
+    rec = recovery(d, r)
+    assert rec["a"]["rmse"] < 0.3 and rec["a"]["corr"] > 0.9  # loose: the ELBO shrinks a
+    assert rec["b"]["rmse"] < 0.3 and rec["theta"]["corr"] > 0.5
+    assert r.theta_hat.shape == d.theta.shape and np.all(r.theta_sd > 0)
+
+
+def test_fit_is_reproducible_and_seed_matters(small_data):
+    d = small_data
+    r1 = fit(d.U, d.Q, epochs=2, seed=4, quiet=True)
+    r2 = fit(d.U, d.Q, epochs=2, seed=np.random.default_rng(4), quiet=True)
+    r3 = fit(d.U, d.Q, epochs=2, seed=5, quiet=True)
+    assert np.array_equal(r1.A_hat, r2.A_hat) and np.array_equal(r1.theta_hat, r2.theta_hat)
+    assert not np.array_equal(r1.A_hat, r3.A_hat)
+
+
+def test_fit_with_missing_responses_and_correlated_prior(small_data):
+    d = small_data
+    U = d.U.copy()
+    U[np.random.default_rng(0).random(U.shape) < 0.1] = np.nan
+    r = fit(U, d.Q, Sigma=np.full((3, 3), 0.3) + 0.7 * np.eye(3), epochs=3, holdout=0.0, seed=0, quiet=True)
+    assert np.all(np.isfinite(r.A_hat)) and np.all(np.isfinite(r.theta_hat))
+    assert r.epochs == 3 and all(np.isnan(c[2]) for c in r.curve)
+
+
+def test_progress_on_stderr_unless_quiet(small_data, capsys):
+    d = small_data
+    fit(d.U[:300], d.Q, epochs=2, seed=0, quiet=True)
+    assert capsys.readouterr().err == ""
+    fit(d.U[:300], d.Q, epochs=2, seed=0)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "#" in err
+    seen = []
+    fit(d.U[:300], d.Q, epochs=2, seed=0, progress=lambda *a: seen.append(a))
+    assert [s[0] for s in seen] == [1, 2] and capsys.readouterr().err == ""
+
+
+def test_recovery_values():
+    true = {"A": np.array([[1.0, 0.0], [0.5, 2.0]]), "b": np.array([0.0, 1.0]),
+            "theta": np.array([[0.0, 1.0], [1.0, 0.0]]), "Q": np.array([[1, 0], [1, 1]])}
+    est = {"A_hat": np.array([[1.3, 0.0], [0.5, 2.0]]), "b_hat": np.array([0.2, 1.2]),
+           "theta_hat": np.array([[0.0, 1.0], [1.0, 0.0]])}
+    rec = recovery(true, est)
+    assert rec["a"]["rmse"] == pytest.approx(np.sqrt(0.09 / 3)) and rec["a"]["bias"] == pytest.approx(0.1)
+    assert rec["b"] == {"rmse": pytest.approx(0.2), "bias": pytest.approx(0.2), "corr": pytest.approx(1.0)}
+    assert rec["theta"]["rmse"] == 0.0 and rec["theta"]["corr"] == pytest.approx(1.0)
+
+
+def test_bad_fit_arguments_raise(small_data):
+    d = small_data
+    with pytest.raises(DomainError, match="iw_samples"):
+        fit(d.U, d.Q, iw_samples=0)
+    with pytest.raises(ShapeError, match="one row per item"):
+        fit(d.U, d.Q[:5])
+    with pytest.raises(DomainError, match="0, 1 or NaN"):
+        fit(d.U * 2, d.Q)
+    with pytest.raises(DomainError, match="holdout"):
+        fit(d.U, d.Q, holdout=1.0)
