@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import DomainError, ShapeError
 
-__all__ = ["read_responses", "read_q", "write_estimates"]
+__all__ = ["read_responses", "read_q", "write_estimates", "load_or_simulate"]
 
 
 def _is_number(cell):
@@ -141,3 +141,23 @@ def write_estimates(out_dir, result):
     _write_matrix(paths[3], np.asarray(result.curve, dtype=float).reshape(-1, 3),
                   ["epoch", "train_loss", "holdout_loss"])
     return paths
+
+
+def load_or_simulate(*, responses=None, q=None, students=10_000, items=28, traits=3, seed=0):
+    """The data for a fit: read from CSV files, or simulated with the Sim-ECPE-like defaults.
+
+    With ``responses`` and ``q`` (paths): returns ``(U, Q, None)`` from :func:`read_responses`
+    and :func:`read_q` (the truth is unknown). With neither: returns ``(U, Q, truth)`` from
+    :func:`~ml2p_symbolic.numeric.simulate.simulate` (``students``, ``items``, ``traits``,
+    ``seed``), ``truth`` being the :class:`~ml2p_symbolic.numeric.simulate.SimulatedData`.
+    Giving only one of the two files raises :class:`ShapeError`.
+    """
+    from .simulate import simulate
+
+    if (responses is None) != (q is None):
+        raise ShapeError("give both a responses file and a Q-matrix file, or neither (to simulate)")
+    if responses is not None:
+        U = read_responses(responses)
+        return U, read_q(q, n_items=U.shape[1]), None
+    d = simulate(students, items, traits, seed=seed)
+    return d.U, d.Q, d

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import DomainError, ShapeError
 from .model import ML2PVAE
 
-__all__ = ["FitResult", "fit", "recovery", "progress_bar"]
+__all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,3 +298,27 @@ def recovery(true, estimate):
     theta_hat = _get(estimate, "theta_hat", "theta")
     out["theta"] = None if theta is None or theta_hat is None else _stats(theta, theta_hat)
     return out
+
+
+def fit_summary(result, truth=None):
+    """A JSON-ready summary of a :class:`FitResult`.
+
+    Keys: ``recovery`` (:func:`recovery` against ``truth``, or ``None`` when the truth is
+    unknown), ``seconds``, ``epochs``, ``best_epoch``, ``iw_samples``, ``students``,
+    ``items``, ``traits``, ``train_loss`` and ``holdout_loss`` (at the best epoch; ``None``
+    without a held-out split).
+    """
+    row = result.curve[result.best_epoch - 1] if result.curve else (0, float("nan"), float("nan"))
+    holdout = None if np.isnan(row[2]) else row[2]
+    return {
+        "recovery": None if truth is None else recovery(truth, result),
+        "seconds": result.seconds,
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "iw_samples": result.iw_samples,
+        "students": int(result.theta_hat.shape[0]),
+        "items": int(result.A_hat.shape[0]),
+        "traits": int(result.A_hat.shape[1]),
+        "train_loss": row[1],
+        "holdout_loss": holdout,
+    }
