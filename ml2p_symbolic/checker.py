@@ -621,7 +621,8 @@ def check_claim(claim_id, *, K=2, numeric=True):
     if claim_id not in _CHECKS:
         raise UnknownClaimError([claim_id], CLAIM_IDS)
     ctx = _Context(K)
-    verdict = _CHECKS[claim_id](ctx)
+    with mpmath.workdps(DPS + 10):  # every mpmath operation of a check at full precision
+        verdict = _CHECKS[claim_id](ctx)
     if numeric:
         from .confirm import confirm
 

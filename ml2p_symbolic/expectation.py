@@ -164,7 +164,8 @@ def expectation_numeric(expr, eps, values=None, *, dps=40):
         raise ML2PError("expectation_numeric integrates over at most two noise symbols")
     with mpmath.workdps(dps + 10):
         if not remaining:
-            return mpmath.mpf(sp.N(expr, dps + 10))
+            val = mpmath.mpf(sp.N(expr, dps + 10))
+            return val
         # simplify after substitution: removes cancellations such as 1 - 1/(1 + exp(-x))
         # that underflow at the far nodes of the tanh-sinh rule
         f = sp.lambdify(remaining, sp.simplify(expr), modules="mpmath")
@@ -174,4 +175,4 @@ def expectation_numeric(expr, eps, values=None, *, dps=40):
             val = mpmath.quad(lambda x: f(x) * phi(x), [-inf, 0, inf])
         else:
             val = mpmath.quad(lambda x, y: f(x, y) * phi(x) * phi(y), [-inf, 0, inf], [-inf, 0, inf])
-    return +val
+    return val  # keeps its working precision (unary + would round to the global one)

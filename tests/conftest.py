@@ -6,6 +6,10 @@ Choose explicitly with ``HYPOTHESIS_PROFILE=dev`` or ``=ci``.
 import os
 import sys
 
+# small dense linear algebra is much slower multithreaded on a shared 2-core machine
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from hypothesis import HealthCheck, settings
 
 # the shared strategies module (tests/strategies.py) importable as ``strategies`` under
