@@ -5,6 +5,11 @@ No torch, no tensorflow, no scipy: numpy only.
 
 from .loss import ml2p_prob, vae_loss, vae_loss_grad
 from .quadrature import expected_softplus, gaussian_expectation, hermite_rule
+from .data import load_or_simulate, read_q, read_responses, write_estimates
+from .encoder import MLPEncoder
+from .model import ML2PVAE
+from .simulate import SimulatedData, random_correlation, simulate
+from .train import FitResult, fit, fit_summary, recovery
 
 __all__ = [
     "ml2p_prob",
@@ -13,4 +18,18 @@ __all__ = [
     "expected_softplus",
     "gaussian_expectation",
     "hermite_rule",
+    # encoder, model, simulation, data files, training
+    "MLPEncoder",
+    "ML2PVAE",
+    "SimulatedData",
+    "simulate",
+    "random_correlation",
+    "read_responses",
+    "read_q",
+    "write_estimates",
+    "load_or_simulate",
+    "FitResult",
+    "fit",
+    "fit_summary",
+    "recovery",
 ]
