@@ -66,8 +66,11 @@ def _expect(f, z, s):
     z, s = mpmath.mpf(z), mpmath.mpf(s)
     if s == 0:
         return f(z)
-    return mpmath.quad(lambda e: f(z + s * e) * mpmath.npdf(e), [-mpmath.inf, -z / s, 0, mpmath.inf]
-                       if z != 0 else [-mpmath.inf, 0, mpmath.inf])
+    # split at eps = 0 (the Gaussian's peak) and where the logit crosses 0 (the sigmoid's
+    # transition), the latter only where the Gaussian still has mass
+    centre = -z / s
+    points = sorted({mpmath.mpf(0), centre} if abs(centre) < 12 else {mpmath.mpf(0)})
+    return mpmath.quad(lambda e: f(z + s * e) * mpmath.npdf(e), [-mpmath.inf, *points, mpmath.inf])
 
 
 def noise_gap(z, s, *, dps=30):
