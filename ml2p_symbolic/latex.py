@@ -91,7 +91,7 @@ _TEXT_ESCAPES = {
     "\u2013": "--",
     "\u2014": "---",
     "\u2026": r"\ldots{}",
-    "\u00a0": "~",
+    "\u00a0": " ",  # a plain space: a bare ~ would read as a tie the caller did not ask for
     "\u2212": "-",
 }
 

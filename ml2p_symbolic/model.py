@@ -31,7 +31,7 @@ Examples
 >>> from ml2p_symbolic.model import ml2p_symbols, P, z
 >>> m = ml2p_symbols(K=1)
 >>> P(m)
-1/(1 + exp(-a_i1*theta_j1 + b_i))
+1/(exp(-a_i1*theta_j1 + b_i) + 1)
 >>> z(m)
 a_i1*theta_j1 - b_i
 """
