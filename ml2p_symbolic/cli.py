@@ -14,7 +14,7 @@ import sys
 
 from .errors import ML2PError
 
-__all__ = ["main"]
+__all__ = ["main", "run_proof"]
 
 
 class _UsageError(Exception):
@@ -222,6 +222,25 @@ def _run_fit(args):
     if args.out:
         print("wrote " + ", ".join(summary["out"]))
     return 0
+
+
+def run_proof(ids, argv=None):
+    """Entry point of the scripts in ``proofs/``: check ``ids``, print the table and every
+    verdict's detail and evidence (or ``--json``), return the exit status of ``check``."""
+    from .checker import check
+    from .report import report_exit_status, report_table, report_to_dict
+
+    argv = sys.argv[1:] if argv is None else argv
+    report = check(ids)
+    if "--json" in argv:
+        print(json.dumps(report_to_dict(report), indent=2))
+    else:
+        print(report_table(report))
+        for result in report.results:
+            print(f"\n{result.claim.id}: {result.verdict.verdict}\n  {result.verdict.detail}")
+            for line in result.verdict.evidence:
+                print(f"  - {line}")
+    return report_exit_status(report)
 
 
 # --------------------------------------------------------------------------- entry point
