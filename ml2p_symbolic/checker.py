@@ -97,6 +97,16 @@ def _point(m, *, a=None, b=0, theta=None, sigma=None, extra=None, item=0):
     return pt
 
 
+def _at_truth_point(m, extra=None):
+    """The exact point a_i1 = theta_j1 = sigmahat = 1 (other loadings and abilities 0), b_i = 0,
+    with the decoder and the encoder mean at the truth."""
+    pt = _point(m, theta=[1] + [0] * (m.K - 1), extra=extra)
+    pt.update({m.a_hat[0][k]: pt[m.a[0][k]] for k in range(m.K)})
+    pt.update({m.theta_hat[k]: pt[m.theta[k]] for k in range(m.K)})
+    pt[m.b_hat[0]] = pt[m.b[0]]
+    return pt
+
+
 def _noise_scale(m, i=0):
     r""":math:`s_i^2 = \sum_k a_{ik}^2\hat\sigma_k^2`."""
     return sum(m.a[i][k] ** 2 * m.sigma_hat[k] ** 2 for k in range(m.K))
@@ -488,10 +498,7 @@ def _check_global_min(ctx):
                            + (1 - sigmoid(Z)) * sp.log((1 - sigmoid(Z)) / (1 - sigmoid(ZHAT))))
     entropy_at_0 = _num(f.subs(ZHAT, Z), {Z: 0})
     # outside the condition: noise s_i > 0; moving bhat_i lowers the expected loss
-    truth = _point(m, theta=[1] + [0] * (m.K - 1))
-    truth.update({m.a_hat[0][k]: truth[m.a[0][k]] for k in range(m.K)})
-    truth.update({m.theta_hat[k]: truth[m.theta[k]] for k in range(m.K)})
-    truth[m.b_hat[0]] = truth[m.b[0]]
+    truth = _at_truth_point(m)
     at_truth = _expected_rec(m, truth)
     grad_b = expectation_numeric(-_dL_dzhat_in_params(m), m.eps, truth, dps=DPS)
     alt = dict(truth)
@@ -618,10 +625,7 @@ def _check_unique(ctx):
     rec = reconstruction_loss(m, [sigmoid(z(m))])
     inv_scale = check_identity(rec.subs(scaled, simultaneous=True), rec)
     inv_shift = check_identity(rec.subs(shifted, simultaneous=True), rec)
-    truth = _point(m, theta=[1] + [0] * (m.K - 1), extra={m.eps[k]: 0 for k in range(m.K)})
-    truth.update({m.a_hat[0][k]: truth[m.a[0][k]] for k in range(m.K)})
-    truth.update({m.theta_hat[k]: truth[m.theta[k]] for k in range(m.K)})
-    truth[m.b_hat[0]] = truth[m.b[0]]
+    truth = _at_truth_point(m, extra={m.eps[k]: 0 for k in range(m.K)})
     alt = {**truth, **{x: sp.sympify(v).subs(truth) for x, v in scaled.items()}}
     l_truth, l_alt = _num(rec, truth), _num(rec, alt)
     params = (*m.a_hat[0], m.b_hat[0], *m.theta_hat, *m.sigma_hat)
@@ -693,10 +697,7 @@ def _check_full_loss(ctx):
     kl = gaussian_kl(m)
     dkl_theta = kl_gradient(m, m.theta_hat[0])
     dkl_sigma = kl_gradient(m, m.sigma_hat[0])
-    truth = _point(m, theta=[1] + [0] * (m.K - 1))
-    truth.update({m.a_hat[0][k]: truth[m.a[0][k]] for k in range(m.K)})
-    truth.update({m.theta_hat[k]: truth[m.theta[k]] for k in range(m.K)})
-    truth[m.b_hat[0]] = truth[m.b[0]]
+    truth = _at_truth_point(m)
     grad_rec = expectation_numeric(_dL_dzhat_in_params(m) * m.a_hat[0][0], m.eps, truth, dps=DPS)
     grad = grad_rec + _num(dkl_theta, truth)
     full = lambda pt: _expected_rec(m, pt) + _num(kl, pt)  # noqa: E731
