@@ -88,6 +88,16 @@ def test_fit_is_reproducible_and_seed_matters(small_data):
     assert not np.array_equal(r1.A_hat, r3.A_hat)
 
 
+def test_refit_uses_all_students_for_the_chosen_number_of_epochs(small_data):
+    d = small_data
+    r = fit(d.U[:1000], d.Q, epochs=6, seed=0, quiet=True)
+    assert r.refit_epochs == r.best_epoch >= 1
+    r0 = fit(d.U[:1000], d.Q, epochs=6, seed=0, quiet=True, refit=False)
+    assert r0.refit_epochs == 0 and r0.best_epoch == r.best_epoch
+    assert not np.array_equal(r.A_hat, r0.A_hat)
+    assert fit(d.U[:1000], d.Q, epochs=2, holdout=0.0, seed=0, quiet=True).refit_epochs == 0
+
+
 def test_fit_with_missing_responses_and_correlated_prior(small_data):
     d = small_data
     U = d.U.copy()
