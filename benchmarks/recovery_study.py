@@ -322,6 +322,8 @@ def main(argv=None):
     p.add_argument("--no-mml", action="store_true")
     p.add_argument("--no-sim6", action="store_true")
     p.add_argument("--no-trend", action="store_true")
+    p.add_argument("--timing-reps", type=int, default=3,
+                   help="sequential head-to-head timings on the first Sim-ECPE seed (default 3)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs"))
     args = p.parse_args(argv)
     if args.quick:
@@ -370,11 +372,31 @@ def main(argv=None):
                 rows.append(out)
                 print(f"{c} seed {s} deepirtools: a {out['a_rmse']:.4f} b {out['b_rmse']:.4f} "
                       f"{out['seconds']:.1f} s", file=sys.stderr, flush=True)
+    timing_rows = []
+    if args.timing_reps:
+        # one fit at a time, nothing else of ours running: ours (1 BLAS thread) vs deepirtools
+        # (torch on every core), alternating, on the first seed's data
+        for rep in range(args.timing_reps):
+            for method in ("ours k=5", "ours k=20", "deepirtools IWAVE k=5"):
+                if method.startswith("ours"):
+                    out = run_ours(("sim-ecpe", seeds[0], int(method.split("=")[1]), {}))
+                elif args.no_deepirtools:
+                    continue
+                else:
+                    out = run_deepirtools("sim-ecpe", seeds[0])
+                    if out is None:
+                        continue
+                out.pop("a_hat", None)
+                out.update(rep=rep, load=os.getloadavg()[0])
+                timing_rows.append(out)
+                print(f"timing {method} rep {rep}: {out['seconds']:.1f} s (load {out['load']:.2f})",
+                      file=sys.stderr, flush=True)
     load = os.getloadavg()
     os.makedirs(args.out, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     with open(os.path.join(args.out, f"recovery_results{suffix}.json"), "w") as f:
-        json.dump({"rows": rows, "trend": trend_rows, "population": pop, "load_after": load,
+        json.dump({"rows": rows, "trend": trend_rows, "population": pop, "timing": timing_rows,
+                   "load_after": load,
                    "ours_settings": {k: list(v) if isinstance(v, tuple) else v for k, v in OURS.items()}},
                   f, indent=1)
     plot_a(rows, os.path.join(args.out, f"recovery_a{suffix}.png"))
@@ -386,6 +408,15 @@ def main(argv=None):
     if trend_rows:
         print("\n### trend with N (n = 10, K = 1)\n")
         print(table_trend(trend_rows, pop))
+    if timing_rows:
+        print(f"\n### sequential timing, sim-ecpe seed {seeds[0]}\n")
+        print("| method | runs | median seconds | min | max | median load (1 min) | a RMSE | b RMSE |")
+        print("|---|---|---|---|---|---|---|---|")
+        for m in dict.fromkeys(r["method"] for r in timing_rows):
+            rs = [r for r in timing_rows if r["method"] == m]
+            t = [r["seconds"] for r in rs]
+            print(f"| {m} | {len(rs)} | {np.median(t):.1f} | {min(t):.1f} | {max(t):.1f} | "
+                  f"{np.median([r['load'] for r in rs]):.2f} | {_median(rs, 'a_rmse'):.4f} | {_median(rs, 'b_rmse'):.4f} |")
     print(f"\nload average after: {load}")
 
 
