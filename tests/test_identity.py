@@ -3,8 +3,6 @@ deliberately wrong variants are refuted with counterexamples that we re-check he
 independently (60-digit evaluation, assumptions respected), and nothing false is ever
 verified."""
 
-import os
-import sys
 
 import pytest
 import sympy
@@ -32,8 +30,7 @@ from ml2p_symbolic.claims import Verdict
 from ml2p_symbolic.errors import IdentityInputError
 from ml2p_symbolic.identity import IDENTITY_METHODS, check_identity
 
-sys.path.insert(0, os.path.dirname(__file__))  # tests/strategies.py under --import-mode=importlib
-from strategies import elementary_expressions, nonzero_offsets, small_rationals  # noqa: E402
+from strategies import elementary_expressions, nonzero_offsets, small_rationals
 
 
 def sigmoid(t):

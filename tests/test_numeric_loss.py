@@ -11,7 +11,7 @@ from ml2p_symbolic.errors import ArgumentError, DomainError, ShapeError
 from ml2p_symbolic.numeric import ml2p_prob, vae_loss, vae_loss_grad
 from ml2p_symbolic.numeric import loss as loss_module
 
-from .strategies import vae_problems
+from strategies import vae_problems
 
 PARAMS = ("A", "b", "mu", "log_var")
 

@@ -11,7 +11,7 @@ from ml2p_symbolic.errors import DomainError
 from ml2p_symbolic.numeric import expected_softplus, gaussian_expectation, hermite_rule
 from ml2p_symbolic.numeric.quadrature import AUTO_PLAN, softplus_weight_rule
 
-from .strategies import gaussian_locations_and_scales, reals
+from strategies import gaussian_locations_and_scales, reals
 
 
 def _reference(f, m, s):
