@@ -406,7 +406,7 @@ def main(argv=None):
     for c in configs:
         print(f"\n### {c}\n")
         print(table_configs(rows, c))
-        print(f"\nper seed (a RMSE / b RMSE / seconds):\n")
+        print("\nper seed (a RMSE / b RMSE / seconds):\n")
         print(table_per_seed(rows, c))
     if trend_rows:
         print("\n### trend with N (n = 10, K = 1)\n")
