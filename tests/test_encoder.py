@@ -1,9 +1,6 @@
 """The MLP encoder and the ML2P-VAE model: hand-derived backprop against central finite
 differences, the Q-mask, non-negativity of A."""
 
-import os
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -12,8 +9,7 @@ from hypothesis import strategies as st
 from ml2p_symbolic.errors import DomainError, ShapeError
 from ml2p_symbolic.numeric.encoder import ACTIVATIONS, MLPEncoder
 from ml2p_symbolic.numeric.model import ML2PVAE, objective_and_grad
-sys.path.insert(0, os.path.dirname(__file__))  # tests/strategies.py under --import-mode=importlib
-from strategies import encoder_architectures, q_matrices  # noqa: E402
+from strategies import encoder_architectures, q_matrices
 
 
 def _central_differences(f, params, h=1e-6, skip=None):
