@@ -137,20 +137,20 @@ def _proves_zero_expectation(m, integrand, substitution):
 
 
 # --------------------------------------------------------------------------- the checks
+def _check_sigmoid_definition(ctx, claim_id, logit, text):
+    """Eq. (1) as written against sigma of the logit defined later in the seed."""
+    rhs = by_id(ctx.K)[claim_id].statement.rhs
+    return _from_identity(check_identity(rhs, sigmoid(logit)), detail=f"Eq. (1) as written equals {text}.")
+
+
 def _check_eq1_P(ctx):
-    m = ctx.m
-    rhs = by_id(ctx.K)["eq1.P"].statement.rhs
-    v = check_identity(rhs, sigmoid(z(m)))
-    return _from_identity(v, detail="Eq. (1) as written equals sigma(z_i) with z_i = a_i.theta_j - b_i, "
-                          "the definition used from eq. (4) on.")
+    return _check_sigmoid_definition(ctx, "eq1.P", z(ctx.m), "sigma(z_i) with z_i = a_i.theta_j - b_i, "
+                                     "the definition used from eq. (4) on")
 
 
 def _check_eq1_Phat(ctx):
-    m = ctx.m
-    rhs = by_id(ctx.K)["eq1.Phat"].statement.rhs
-    v = check_identity(rhs, sigmoid(z_hat(m)))
-    return _from_identity(v, detail="Eq. (1) as written equals sigma(zhat_i) with "
-                          "zhat_i = ahat_i.(thetahat_j + eps*sigmahat) - bhat_i.")
+    return _check_sigmoid_definition(ctx, "eq1.Phat", z_hat(ctx.m), "sigma(zhat_i) with "
+                                     "zhat_i = ahat_i.(thetahat_j + eps*sigmahat) - bhat_i")
 
 
 def _check_eq2(ctx):
