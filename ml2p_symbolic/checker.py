@@ -113,13 +113,20 @@ def _noise_scale(m, i=0):
 
 
 def _from_identity(v, *, method_prefix="", detail="", evidence=(), corrected=None):
-    """Turn a :func:`check_identity` verdict into a claim verdict."""
+    """Turn a :func:`check_identity` verdict into a claim verdict.
+
+    The identity checker's own text is kept for proofs and open cases; a refutation's point
+    and values are already in ``counterexample`` and ``values``, so only the precision is added.
+    """
+    extra = v.detail or ""
+    if v.verdict == "refuted":
+        extra = "The counterexample was evaluated at 50 and 80 digits."
     return Verdict(
         verdict=v.verdict,
         method=(method_prefix + v.method) if method_prefix else v.method,
         counterexample=v.counterexample,
         values=v.values,
-        detail=(detail + (" " if detail and v.detail else "") + (v.detail or "")).strip(),
+        detail=(detail.strip() + (" " if detail and extra else "") + extra).strip(),
         evidence=tuple(evidence),
         corrected=corrected,
     )
