@@ -17,8 +17,7 @@ import numpy as np
 import sympy as sp
 
 from .derive import Z, ZHAT, gaussian_kl_1d
-from .model import P, P_hat, sigmoid, z, z_hat
-from .numeric import gaussian_expectation as np_expectation
+from .model import z, z_hat
 from .numeric import ml2p_prob, vae_loss, vae_loss_grad
 
 __all__ = ["confirm", "numeric_point"]

@@ -7,7 +7,6 @@ The symbolic loss of eq. (2) with the derived KL (8), and its SymPy derivatives,
 import math
 
 import numpy as np
-import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,8 +83,6 @@ def test_symbolic_loss_and_gradients_match_numpy(x):
 def test_derived_gradients_are_those_of_the_seed_notation():
     """rec_gradient/kl_gradient are the pieces of the same derivative."""
     for wrt in (M.theta_hat[0], M.sigma_hat[1]):
-        from ml2p_symbolic.model import expected_reconstruction  # noqa: F401
-
         total = sp.diff(LOSS, wrt)
         parts = sp.diff(reconstruction_loss(M), wrt) + kl_gradient(M, wrt)
         assert sp.simplify(total - parts) == 0
@@ -99,8 +96,6 @@ M1 = ml2p_symbols(K=1, n=1)
 @given(st.floats(-3, 3), st.floats(-10, 10), st.floats(-3, 3), st.floats(-4, 3), st.sampled_from([0.0, 1.0, 0.3]))
 def test_eps_expectation_by_mpmath_matches_numpy_quadrature(a, b, mu, log_var, u):
     """E_eps of the symbolic reconstruction loss (mpmath.quad, 30 digits) vs nodes="auto"."""
-    import mpmath
-
     from ml2p_symbolic.expectation import expectation_numeric
 
     point = {M1.a_hat[0][0]: sp.Float(a, 30), M1.b_hat[0]: sp.Float(b, 30), M1.theta_hat[0]: sp.Float(mu, 30),
