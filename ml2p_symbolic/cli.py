@@ -33,6 +33,8 @@ def _add_check(sub):
     p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to check (default: all; see 'list')")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    p.add_argument("--traits", "-K", type=int, default=2, metavar="K",
+                   help="latent traits of the symbolic model (default 2; any K >= 1)")
 
 
 def _run_check(args):
@@ -40,7 +42,7 @@ def _run_check(args):
     from .report import report_exit_status, report_table, report_to_dict
 
     progress = None if (args.quiet or args.json) else _progress_line
-    report = check(args.ids or None, progress=progress)
+    report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
         print(file=sys.stderr)
     if args.json:
@@ -95,7 +97,7 @@ def _run_render(args):
         print(f"ml2p-proof render: error: {INSTALL_HINT}", file=sys.stderr)
         return 2
     progress = None if args.quiet else _progress_line
-    report = check(args.ids or None, progress=progress)
+    report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
         print(file=sys.stderr)
     tex = render_document(report)

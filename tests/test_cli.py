@@ -63,3 +63,11 @@ def test_python_dash_m_runs_the_cli():
 def test_help_describes_exit_status():
     proc = subprocess.run([sys.executable, "-m", "ml2p_symbolic", "check", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "Exit status" in proc.stdout
+
+
+def test_number_of_traits_is_an_option_and_is_validated(capsys):
+    assert main(["check", "eq5.a", "--traits", "0", "--quiet"]) == 2
+    assert "K must be an integer >= 1" in capsys.readouterr().err
+    status = main(["check", "eq5.a", "-K", "3", "--json"])
+    c = json.loads(capsys.readouterr().out)["claims"][0]
+    assert status == (0 if c["verdict"] == "verified" else 1)
