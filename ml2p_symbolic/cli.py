@@ -168,13 +168,19 @@ def _add_fit(sub):
         "b ~ U(-3, 3), theta ~ N(0, I)) or read --responses and --q CSV files; train the "
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
-        "known. Exit status 0 on success, 2 on a usage error or a malformed file.",
+        "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
+        "theta ~ N(0, Sigma) with Sigma given to the fit). Exit status 0 on success, 2 on a usage error or a malformed file.",
     )
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
     g.add_argument("--traits", type=int, default=3, metavar="K", help="latent traits to simulate (default 3)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="seed for simulation and training (default 0)")
+    g.add_argument("--q-prob", type=float, metavar="p",
+                   help="simulate Q_ik ~ Bernoulli(p), p in (0, 1], as in Sim-6 (default: the Sim-ECPE-like Q)")
+    g.add_argument("--correlated", action="store_true",
+                   help="simulate theta ~ N(0, Sigma), Sigma a random correlation matrix (off-diagonal "
+                   "~ U(0, 0.5)), and give Sigma to the fit as the latent prior")
     g.add_argument("--responses", metavar="FILE", help="CSV of 0/1 responses (empty = missing), one row per student")
     g.add_argument("--q", metavar="FILE", help="Q-matrix CSV, one row per item, one 0/1 column per trait")
     t = p.add_argument_group("training")
@@ -185,6 +191,8 @@ def _add_fit(sub):
     t.add_argument("--lr", type=float, default=0.01, help="initial Adam learning rate (default 0.01)")
     t.add_argument("--hidden", default="64", metavar="W[,W...]", help="encoder hidden-layer widths (default 64)")
     t.add_argument("--holdout", type=float, default=0.1, help="fraction held out for early stopping (default 0.1)")
+    t.add_argument("--no-refit", dest="refit", action="store_false",
+                   help="return the early-stopped model instead of refitting on all students")
     p.add_argument("--out", metavar="DIR", help="write a_hat.csv, b_hat.csv, theta_hat.csv, curve.csv to DIR")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
@@ -198,12 +206,22 @@ def _run_fit(args):
         hidden = tuple(int(w) for w in args.hidden.split(",") if w.strip())
     except ValueError:
         raise _UsageError(f"--hidden must be comma-separated integers; got {args.hidden!r}") from None
+    if args.q_prob is not None and not 0.0 < args.q_prob <= 1.0:
+        raise _UsageError(f"--q-prob must be a probability in (0, 1]; got {args.q_prob}")
+    if (args.responses is not None or args.q is not None) and (args.q_prob is not None or args.correlated):
+        raise _UsageError("--q-prob and --correlated describe simulated data; "
+                          "they cannot be used with --responses and --q")
+    q_design = "ecpe" if args.q_prob is None else args.q_prob
     U, Q, truth = load_or_simulate(responses=args.responses, q=args.q, students=args.students,
-                                   items=args.items, traits=args.traits, seed=args.seed)
+                                   items=args.items, traits=args.traits, seed=args.seed,
+                                   q_design=q_design, correlated=args.correlated)
+    Sigma = truth.Sigma if args.correlated else None
     result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
-                 lr=args.lr, hidden=hidden, holdout=args.holdout, seed=args.seed,
-                 quiet=args.quiet or args.json)
+                 lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
+                 seed=args.seed, quiet=args.quiet or args.json)
     summary = fit_summary(result, truth)
+    if Sigma is not None:
+        summary["Sigma"] = Sigma.tolist()
     if args.out:
         summary["out"] = write_estimates(args.out, result)
     if args.json:
@@ -212,6 +230,10 @@ def _run_fit(args):
     print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
           f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
           f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
+    if args.q_prob is not None or Sigma is not None:
+        print("simulated: " + "; ".join(
+            ([f"Q_ik ~ Bernoulli({args.q_prob:g})"] if args.q_prob is not None else [])
+            + (["theta ~ N(0, Sigma), Sigma given to the fit"] if Sigma is not None else [])))
     if summary["recovery"] is None:
         print("truth unknown (data from files): no recovery figures")
         print(f"{'item':>4}  " + "  ".join(f"{'a' + str(k + 1):>7}" for k in range(Q.shape[1])) + f"  {'b':>7}")

@@ -76,3 +76,38 @@ def test_bad_arguments_exit_2(capsys, extra, message):
 def test_missing_file_exits_2(tmp_path, capsys):
     assert main(["fit", "--responses", str(tmp_path / "no.csv"), "--q", str(tmp_path / "no.csv")]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+def test_sim6_options_q_prob_correlated_and_no_refit(capsys):
+    args = TINY + ["--items", "12", "--q-prob", "0.3", "--correlated", "--no-refit", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["recovery"]) == {"a", "b", "theta"}
+    for name in ("a", "b", "theta"):
+        assert set(out["recovery"][name]) == {"rmse", "bias", "corr"}
+    assert out["refit_epochs"] == 0 and out["items"] == 12
+    Sigma = out["Sigma"]  # the correlation matrix that generated theta and was given to fit
+    assert len(Sigma) == 3 and all(Sigma[k][k] == 1.0 for k in range(3))
+    assert all(0.0 <= Sigma[i][j] == Sigma[j][i] <= 0.5 for i in range(3) for j in range(3) if i != j)
+    assert main(TINY + ["--q-prob", "1", "--quiet"]) == 0
+    assert "Q_ik ~ Bernoulli(1)" in capsys.readouterr().out
+
+
+def test_refit_is_the_default(capsys):
+    assert main(TINY + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["refit_epochs"] > 0
+
+
+@pytest.mark.parametrize("p", ["0", "-0.2", "1.5", "nan"])
+def test_q_prob_outside_the_unit_interval_exits_2(capsys, p):
+    assert main(TINY + ["--quiet", "--q-prob", p]) == 2
+    assert "--q-prob must be a probability in (0, 1]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [["--q-prob", "0.2"], ["--correlated"]])
+def test_simulation_options_with_files_exit_2(tmp_path, capsys, extra):
+    (tmp_path / "u.csv").write_text("0,1\n1,0\n")
+    (tmp_path / "q.csv").write_text("1\n1\n")
+    args = ["fit", "--responses", str(tmp_path / "u.csv"), "--q", str(tmp_path / "q.csv"), "--quiet"]
+    assert main(args + extra) == 2
+    assert "describe simulated data" in capsys.readouterr().err

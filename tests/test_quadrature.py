@@ -5,11 +5,12 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ml2p_symbolic.errors import DomainError
 from ml2p_symbolic.numeric import expected_softplus, gaussian_expectation, hermite_rule
-from ml2p_symbolic.numeric.quadrature import AUTO_PLAN, softplus_weight_rule
+from ml2p_symbolic.numeric.quadrature import AUTO_PLAN, erfc, ndtr, softplus_weight_rule
 
 from strategies import gaussian_locations_and_scales, reals
 
@@ -150,3 +151,33 @@ def test_bad_arguments_raise():
         gaussian_expectation("sigmoid", 0.0, -1.0)
     with pytest.raises(DomainError, match="nodes"):
         expected_softplus(0.0, 1.0, 0)
+
+
+def _assert_close_to_math_erfc(got, want):
+    """1e-14 relative, or 1e-300 absolute where erfc underflows."""
+    assert abs(got - want) <= max(1e-14 * abs(want), 1e-300), (got, want)
+
+
+@given(st.lists(reals(-38.0, 38.0), min_size=1, max_size=20))
+@example([-38.0, -37.5, -8.3, -0.7071, 0.0, 0.70710678, 5.0, 8.9, 12.1, 37.9, 38.0])
+def test_ndtr_matches_math_erfc_over_the_real_line_including_the_tails(ts):
+    """Phi(t) = erfc(-t / sqrt 2) / 2, vectorised, against math.erfc point by point."""
+    got = ndtr(np.array(ts))
+    assert got.shape == (len(ts),)
+    for t, g in zip(ts, got):
+        _assert_close_to_math_erfc(float(g), 0.5 * math.erfc(-t / math.sqrt(2.0)))
+
+
+@given(st.lists(reals(-28.0, 28.0), min_size=1, max_size=20))
+@example([-0.5, 0.5, -0.49999999999999994, 0.49999999999999994, 6.283185307179586, 26.5, 27.3])
+def test_erfc_matches_math_erfc_at_every_branch_and_its_boundaries(xs):
+    got = erfc(np.array(xs))
+    for x, g in zip(xs, got):
+        _assert_close_to_math_erfc(float(g), math.erfc(x))
+
+
+def test_erfc_special_values_and_shapes():
+    assert erfc(np.array([-np.inf, 0.0, -0.0, np.inf])).tolist() == [2.0, 1.0, 1.0, 0.0]
+    assert np.isnan(erfc(np.nan))
+    assert erfc(1.0).shape == () and ndtr(np.zeros((2, 3))).shape == (2, 3)
+    assert ndtr(-40.0) == 0.0 and ndtr(40.0) == 1.0

@@ -143,21 +143,34 @@ def write_estimates(out_dir, result):
     return paths
 
 
-def load_or_simulate(*, responses=None, q=None, students=10_000, items=28, traits=3, seed=0):
+def load_or_simulate(*, responses=None, q=None, students=10_000, items=28, traits=3, seed=0,
+                     q_design="ecpe", correlated=False):
     """The data for a fit: read from CSV files, or simulated with the Sim-ECPE-like defaults.
 
     With ``responses`` and ``q`` (paths): returns ``(U, Q, None)`` from :func:`read_responses`
     and :func:`read_q` (the truth is unknown). With neither: returns ``(U, Q, truth)`` from
     :func:`~ml2p_symbolic.numeric.simulate.simulate` (``students``, ``items``, ``traits``,
     ``seed``), ``truth`` being the :class:`~ml2p_symbolic.numeric.simulate.SimulatedData`.
-    Giving only one of the two files raises :class:`ShapeError`.
+    ``q_design`` is the ``q`` of :func:`~ml2p_symbolic.numeric.simulate.simulate`:
+    ``"ecpe"`` or a probability p for Q_ik ~ Bernoulli(p) (Sim-6). With ``correlated``,
+    theta ~ N(0, Sigma), Sigma drawn by
+    :func:`~ml2p_symbolic.numeric.simulate.random_correlation` (off-diagonal entries
+    ~ U(0, 0.5)) from the same generator, before the data (as ``benchmarks/recovery_study.py``
+    does); ``truth.Sigma`` holds it. Giving only one of the two files raises
+    :class:`ShapeError`; giving files together with a non-default ``q_design`` or
+    ``correlated`` (options of the simulation) raises :class:`DomainError`.
     """
-    from .simulate import simulate
+    from .simulate import random_correlation, simulate
 
     if (responses is None) != (q is None):
         raise ShapeError("give both a responses file and a Q-matrix file, or neither (to simulate)")
     if responses is not None:
+        if correlated or not (isinstance(q_design, str) and q_design == "ecpe"):
+            raise DomainError("the Q-matrix design and correlated traits are options of the "
+                              "simulation; they cannot be used with responses and Q-matrix files")
         U = read_responses(responses)
         return U, read_q(q, n_items=U.shape[1]), None
-    d = simulate(students, items, traits, seed=seed)
+    rng = np.random.default_rng(seed)
+    Sigma = random_correlation(traits, low=0.0, high=0.5, seed=rng) if correlated else None
+    d = simulate(students, items, traits, q=q_design, Sigma=Sigma, seed=rng)
     return d.U, d.Q, d
