@@ -45,7 +45,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import DomainError, ShapeError
+from .errors import DomainError, QMatrixError, ShapeError
 
 __all__ = [
     "ENCODERS",
@@ -90,6 +90,30 @@ def _check_items(A, b, name="A, b"):
 def _check_encoder(encoder):
     if encoder not in ENCODERS:
         raise DomainError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
+
+
+def _check_q_pattern(Q, A, name="A"):
+    """Q as a float 0/1 array of A's shape, with A zero wherever Q is zero (or None)."""
+    if Q is None:
+        return None
+    try:
+        Q = np.asarray(Q, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise QMatrixError(f"Q must be a rectangular 0/1 array of shape {A.shape}: {exc}") from None
+    if Q.ndim == 1 and A.shape[1] == 1:
+        Q = Q[:, None]
+    if Q.shape != A.shape:
+        raise ShapeError(f"Q must have the shape of {name}, {A.shape} (items x traits), got {Q.shape}")
+    if not np.all((Q == 0) | (Q == 1)):
+        raise QMatrixError(f"Q must contain only 0 and 1, got the values {sorted(set(Q.ravel()) - {0.0, 1.0})[:5]}")
+    bad = np.argwhere((Q == 0) & (A != 0))
+    if bad.size:
+        i, k = bad[0]
+        raise QMatrixError(
+            f"{name} must be 0 where Q is 0, but {name}[{i}, {k}] = {A[i, k]!r} with Q[{i}, {k}] = 0 "
+            f"({len(bad)} such entr{'y' if len(bad) == 1 else 'ies'})"
+        )
+    return Q
 
 
 def _check_nodes(nodes):
@@ -555,10 +579,13 @@ class DecoderFit:
     entropy : float
         :math:`H(p)`, the lower bound of every encoder's loss.
     grad_norm : float
-        Euclidean norm of the gradient at the minimiser.
+        Euclidean norm of the gradient at the minimiser, over the free parameters (all of
+        them, or with a Q-matrix the entries of ``A_hat`` where ``Q`` is 1, and ``b_hat``).
     iterations : int
         Newton iterations used.
     encoder : str
+    Q : ndarray or None
+        The Q-matrix the slopes were restricted to (as a float 0/1 array), or ``None``.
     """
 
     A_hat: np.ndarray
@@ -568,11 +595,28 @@ class DecoderFit:
     grad_norm: float
     iterations: int
     encoder: str
+    Q: np.ndarray | None = None
 
 
-def _canonical(A_hat, b_hat, A, encoder):
-    """Representative of the decoder's symmetry class closest to the truth ``A``."""
-    return align_to(A_hat, A, group="orthogonal" if encoder == "exact" else "signed-permutation"), b_hat
+def _canonical(A_hat, b_hat, A, encoder, Q=None):
+    """Representative of the decoder's symmetry class closest to the truth ``A``.
+
+    With a Q-matrix only the column sign flips and the permutations of identical Q columns
+    are used (the transformations that keep ``A_hat`` zero where ``Q`` is zero in general).
+    """
+    if Q is None:
+        return align_to(A_hat, A, group="orthogonal" if encoder == "exact" else "signed-permutation"), b_hat
+    K = A.shape[1]
+    best, best_d = A_hat, np.inf
+    for perm in itertools.permutations(range(K)):
+        if not np.array_equal(Q[:, perm], Q):
+            continue
+        for signs in itertools.product((1.0, -1.0), repeat=K):
+            cand = A_hat[:, perm] * np.array(signs)
+            d = np.linalg.norm(cand - A)
+            if d < best_d:
+                best, best_d = cand, d
+    return np.where(Q == 0, 0.0, best), b_hat  # no -0.0 from a sign flip
 
 
 def align_to(A_hat, A, *, group="orthogonal"):
@@ -605,7 +649,7 @@ def align_to(A_hat, A, *, group="orthogonal"):
     return best
 
 
-def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_iter=100):
+def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_iter=100, Q=None):
     r"""Decoder parameters minimising :func:`expected_neg_elbo` for the true model ``(A, b)``.
 
     Safeguarded Newton on the :math:`n(K+1)` decoder parameters with analytic gradients and
@@ -621,16 +665,39 @@ def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_it
     family (orthogonal for ``"exact"``, signed permutation for ``"gaussian"``) that brings
     ``A_hat`` closest to ``A``.
 
+    ``Q``: ``None`` (every slope free), or a 0/1 array of ``A``'s shape ``(n, K)``. Then
+    :math:`\hat a_{ik} = 0` is held fixed wherever :math:`Q_{ik} = 0` (the truth must be zero
+    there too; a ``start`` is masked to the pattern) and Newton runs on the free slopes and
+    :math:`\hat b` only, i.e. on the restricted gradient and Hessian; ``tol`` and
+    ``grad_norm`` refer to the gradient over the free parameters. The canonical form then uses
+    only column sign flips and permutations of identical Q columns. Raises
+    :class:`~ml2p_symbolic.errors.ShapeError` for a Q of the wrong shape and
+    :class:`~ml2p_symbolic.errors.QMatrixError` for entries other than 0/1 or a true ``A``
+    that is nonzero where ``Q`` is 0.
+
     Examples
     --------
     >>> A, b = np.array([[1.0], [1.5], [0.7]]), np.array([0.2, -0.3, 0.5])
     >>> fit = fit_decoder(A, b, start=(np.ones((3, 1)), np.zeros(3)))
     >>> fit.grad_norm < 1e-8, float(np.abs(fit.A_hat - A).max()) < 1e-6
     (True, True)
+
+    Two traits in simple structure (items 1-3 measure trait 1, items 4-6 trait 2): the zeros
+    stay exact zeros and the exact encoder recovers the truth without any rotation.
+
+    >>> Q = np.kron(np.eye(2), np.ones((3, 1)))
+    >>> A = Q * np.array([[1.0], [1.4], [0.8], [1.2], [0.9], [1.1]])
+    >>> b = np.array([0.3, -0.2, 0.1, 0.0, 0.5, -0.4])
+    >>> fit = fit_decoder(A, b, nodes=16, Q=Q, start=(np.ones((6, 2)), np.zeros(6)))
+    >>> bool(np.all(fit.A_hat[Q == 0] == 0)), fit.grad_norm < 1e-8
+    (True, True)
+    >>> float(np.abs(fit.A_hat - A).max()) < 1e-6, float(np.abs(fit.b_hat - b).max()) < 1e-6
+    (True, True)
     """
     _check_encoder(encoder)
     nodes = _check_nodes(nodes)
     A, b = _check_items(A, b)
+    Q = _check_q_pattern(Q, A)
     n, K = A.shape
     p = np.exp(_log_pattern_probabilities(A, b, nodes))
     entropy = float(-(p @ np.log(p)))
@@ -638,7 +705,15 @@ def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_it
         x = np.hstack([A, b[:, None]])
     else:
         A0, b0 = _check_items(*start, name="start")
+        if A0.shape != A.shape:
+            raise ShapeError(f"start: A0 has shape {A0.shape} but A has shape {A.shape}")
         x = np.hstack([A0, b0[:, None]])
+    # the free parameters: all, or the slopes where Q is 1 and every intercept
+    free = np.ones(x.shape, dtype=bool)
+    if Q is not None:
+        free[:, :-1] = Q == 1
+        x = np.where(free, x, 0.0)
+    free = free.ravel()
     warm = None
 
     def terms(x, order):
@@ -652,27 +727,30 @@ def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_it
     value, grad, H = terms(x, 2)
     it = 0
     for it in range(1, max_iter + 1):
-        g = grad.ravel()
+        g = grad.ravel()[free]
         if np.linalg.norm(g) < tol:
             it -= 1
             break
-        ev, V = np.linalg.eigh(H)
+        ev, V = np.linalg.eigh(H[np.ix_(free, free)])
         top = max(np.abs(ev).max(), 1e-300)
         ev = np.maximum(np.abs(ev), 1e-8 * top)
-        step = -(V @ ((V.T @ g) / ev)).reshape(x.shape)
+        step = np.zeros(x.size)
+        step[free] = -(V @ ((V.T @ g) / ev))
+        step = step.reshape(x.shape)
         t = 1.0
         for _ in range(50):
             x_new = x + t * step
             v_new = terms(x_new, 0)
-            if v_new <= value + 1e-4 * t * (g @ step.ravel()) + 1e-14 * abs(value):
+            if v_new <= value + 1e-4 * t * (g @ step.ravel()[free]) + 1e-14 * abs(value):
                 break
             t *= 0.5
         x = x_new
         value, grad, H = terms(x, 2)
-    A_hat, b_hat = _canonical(x[:, :-1], x[:, -1], A, encoder)
+    A_hat, b_hat = _canonical(x[:, :-1], x[:, -1], A, encoder, Q)
     return DecoderFit(
         A_hat=A_hat, b_hat=b_hat.copy(), value=float(value), entropy=entropy,
-        grad_norm=float(np.linalg.norm(grad)), iterations=it, encoder=encoder,
+        grad_norm=float(np.linalg.norm(grad.ravel()[free])), iterations=it, encoder=encoder,
+        Q=None if Q is None else Q.copy(),
     )
 
 
@@ -687,7 +765,8 @@ class MinimiserBias:
     encoder : str
     distance_A : float
         :math:`\\|\\hat A - A\\|_F` after alignment by the encoder family's symmetries
-        (:func:`align_to`: orthogonal for ``"exact"``, signed permutations for ``"gaussian"``).
+        (:func:`align_to`: orthogonal for ``"exact"``, signed permutations for ``"gaussian"``;
+        with a Q-matrix, column sign flips and permutations of identical Q columns).
     distance_A_orthogonal : float
         :math:`\\min_R \\|\\hat A R^\\top - A\\|_F` over all orthogonal :math:`R`: the part of
         the bias that is not a rotation of the traits (equal to ``distance_A`` when K = 1).
@@ -716,11 +795,15 @@ class MinimiserBias:
     fit: DecoderFit
 
 
-def minimiser_bias(A, b, *, encoder="gaussian", nodes=64):
+def minimiser_bias(A, b, *, encoder="gaussian", nodes=64, Q=None):
     r"""Fit the decoder from the truth and measure :math:`\|\hat A - A\|`, :math:`\|\hat b - b\|`.
 
     For ``"exact"`` the distances are zero up to rounding (the truth is the minimiser); for
     ``"gaussian"`` they are the bias of the mean-field VAE's population minimiser.
+
+    ``Q``: optional 0/1 array of ``A``'s shape; the decoder is then fitted with
+    :math:`\hat a_{ik} = 0` where :math:`Q_{ik} = 0` (see :func:`fit_decoder`), so the bias is
+    that of the VAE whose decoder is restricted to the Q-pattern.
 
     Examples
     --------
@@ -729,7 +812,7 @@ def minimiser_bias(A, b, *, encoder="gaussian", nodes=64):
     (True, True)
     """
     A, b = _check_items(A, b)
-    fit = fit_decoder(A, b, encoder=encoder, nodes=nodes)
+    fit = fit_decoder(A, b, encoder=encoder, nodes=nodes, Q=Q)
     at_truth = expected_neg_elbo(A, b, A, b, encoder=encoder, nodes=nodes)
     return MinimiserBias(
         n=A.shape[0], K=A.shape[1], encoder=encoder,

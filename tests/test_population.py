@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml2p_symbolic.errors import DomainError, ShapeError
+from ml2p_symbolic.errors import DomainError, QMatrixError, ShapeError
 from ml2p_symbolic.population import (
     best_gaussian_encoder,
     expected_neg_elbo,
@@ -17,7 +17,13 @@ from ml2p_symbolic.population import (
     response_patterns,
     symbolic_identities,
 )
-from strategies import _arrays, ml2p_models, positive_ml2p_models
+from strategies import (
+    _arrays,
+    ml2p_models,
+    positive_ml2p_models,
+    q_matrices,
+    simple_structure_q_matrices,
+)
 
 NODES = 32  # enough for |a|, |b| <= 2 at the tolerances below, and fast for K = 2
 
@@ -193,3 +199,95 @@ def test_errors():
         response_entropy([[np.nan]], [0.0])
     with pytest.raises(ValueError):
         pattern_probabilities([[1.0]], [0.0], nodes=0)
+
+
+# --------------------------------------------------------------------------- Q-restricted decoders
+@st.composite
+def q_patterned_models(draw, q_strategy, slopes=(0.5, 1.8), intercepts=1.0):
+    """(Q, A, b): a Q-matrix from ``q_strategy`` and a true model with A zero where Q is 0 and
+    slopes in ``slopes`` where Q is 1."""
+    Q = draw(q_strategy)
+    A = Q * draw(_arrays(Q.shape, *slopes))
+    b = draw(_arrays((Q.shape[0],), -intercepts, intercepts))
+    return Q, A, b
+
+
+@settings(max_examples=25)
+@given(q_patterned_models(simple_structure_q_matrices(max_traits=2, max_per_trait=4)), st.data())
+def test_fit_decoder_q_exact_recovers_the_truth_under_simple_structure(model, data):
+    Q, A, b = model
+    A0 = Q * (A + data.draw(_arrays(A.shape, -0.3, 0.3)))
+    b0 = b + data.draw(_arrays(b.shape, -0.3, 0.3))
+    fit = fit_decoder(A, b, encoder="exact", nodes=24, start=(A0 + (1 - Q), b0), Q=Q)
+    assert np.all(fit.A_hat[Q == 0] == 0.0)  # exactly, though the start was nonzero there
+    assert fit.grad_norm < 1e-8
+    assert fit.value == pytest.approx(fit.entropy, abs=1e-12)
+    np.testing.assert_allclose(fit.A_hat, A, atol=1e-5)  # no rotation: only sign flips allowed
+    np.testing.assert_allclose(fit.b_hat, b, atol=1e-5)
+    np.testing.assert_array_equal(fit.Q, Q)
+
+
+@settings(max_examples=20)
+@given(q_patterned_models(q_matrices(max_items=5, max_traits=2)), st.sampled_from(["exact", "gaussian"]))
+def test_fit_decoder_q_keeps_zeros_exactly(model, encoder):
+    Q, A, b = model
+    fit = fit_decoder(A, b, encoder=encoder, nodes=12, start=(np.ones(A.shape), np.zeros(len(b))), Q=Q)
+    assert np.all(fit.A_hat[Q == 0] == 0.0)
+    assert fit.grad_norm < 1e-8
+    gA, gb = expected_neg_elbo_grad(fit.A_hat, fit.b_hat, A, b, encoder=encoder, nodes=12)
+    assert np.linalg.norm(np.concatenate([gA[Q == 1], gb])) < 1e-8  # free parameters only
+
+
+@settings(max_examples=10)
+@given(q_patterned_models(simple_structure_q_matrices(max_traits=2, max_per_trait=4)))
+def test_fit_decoder_q_gaussian_minimiser_beats_the_truth(model):
+    Q, A, b = model
+    r = minimiser_bias(A, b, encoder="gaussian", nodes=24, Q=Q)
+    assert np.all(r.fit.A_hat[Q == 0] == 0.0)
+    assert r.fit.grad_norm < 1e-8
+    gA, gb = expected_neg_elbo_grad(r.fit.A_hat, r.fit.b_hat, A, b, encoder="gaussian", nodes=24)
+    assert np.linalg.norm(np.concatenate([gA[Q == 1], gb])) < 1e-8
+    assert r.loss_at_minimiser <= r.loss_at_truth + 1e-12
+    assert r.entropy <= r.loss_at_minimiser
+
+
+def test_gaussian_minimiser_under_simple_structure_is_the_one_trait_minimisers():
+    # theta ~ N(0, I) and each item on one trait: the posterior, the pattern distribution and
+    # the mean-field objective all factorise over traits, so the K = 2 fit is two K = 1 fits
+    Q = np.kron(np.eye(2), np.ones((3, 1)))
+    rng = np.random.default_rng(3)
+    A = Q * rng.uniform(0.7, 1.5, (6, 1))
+    b = rng.uniform(-1, 1, 6)
+    r = minimiser_bias(A, b, encoder="gaussian", nodes=24, Q=Q)
+    gap = 0.0
+    for k in range(2):
+        rows = Q[:, k] == 1
+        rk = minimiser_bias(A[rows][:, [k]], b[rows], encoder="gaussian", nodes=24)
+        np.testing.assert_allclose(r.fit.A_hat[rows, k], rk.fit.A_hat[:, 0], atol=1e-9)
+        np.testing.assert_allclose(r.fit.b_hat[rows], rk.fit.b_hat, atol=1e-9)
+        gap += rk.gap
+    assert r.gap == pytest.approx(gap, abs=1e-12)
+    assert r.distance_A > 1e-3  # biased although the Q-matrix rules out rotations
+
+
+def test_fit_decoder_all_ones_q_is_the_unrestricted_fit_for_one_trait():
+    A, b = np.array([[1.8], [1.2], [0.6]]), np.array([0.3, -0.5, 0.8])
+    free = fit_decoder(A, b, encoder="gaussian", nodes=NODES)
+    masked = fit_decoder(A, b, encoder="gaussian", nodes=NODES, Q=np.ones((3, 1), dtype=int))
+    assert free.Q is None
+    np.testing.assert_allclose(masked.A_hat, free.A_hat, atol=1e-12)
+    np.testing.assert_allclose(masked.b_hat, free.b_hat, atol=1e-12)
+
+
+def test_q_errors():
+    A, b = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.5]]), np.zeros(3)
+    with pytest.raises(ShapeError):
+        fit_decoder(A, b, Q=np.ones((3, 1)))
+    with pytest.raises(QMatrixError):
+        fit_decoder(A, b, Q=[[1, 0], [0, 2], [1, 1]])
+    with pytest.raises(QMatrixError, match=r"A\[2, 1\]"):
+        fit_decoder(A, b, Q=[[1, 0], [0, 1], [1, 0]])  # the truth is nonzero where Q is 0
+    with pytest.raises(QMatrixError):
+        minimiser_bias(A, b, Q=[[1, 0], [0, 1], [1]])  # ragged
+    with pytest.raises(ValueError):
+        minimiser_bias(A, b, Q=[[1, 0], [0, np.nan], [1, 1]])
