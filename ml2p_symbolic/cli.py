@@ -33,6 +33,11 @@ def _add_check(sub):
     p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to check (default: all; see 'list')")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    _add_traits_option(p)
+
+
+def _add_traits_option(p):
+    """``--traits K`` of ``check`` and ``render``: the symbolic model's number of traits."""
     p.add_argument("--traits", "-K", type=int, default=2, metavar="K",
                    help="latent traits of the symbolic model (default 2; any K >= 1)")
 
@@ -85,6 +90,7 @@ def _add_render(sub):
     p.add_argument("--out", metavar="FILE.tex", help="write the LaTeX source to FILE.tex instead of stdout")
     p.add_argument("--pdf", action="store_true", help="also compile the document with pdflatex")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    _add_traits_option(p)
 
 
 def _run_render(args):
