@@ -28,8 +28,8 @@ def main():
     print(f"ml2p-proof check, whole command: median {statistics.median(walls):.2f} s over {len(walls)} runs "
           f"(target < 20 s)")
 
-    from ml2p_symbolic.checker import check_claim
-    from ml2p_symbolic.seed import CLAIM_IDS
+    from ml2p_symbolic.derivations.seed import check_claim
+    from ml2p_symbolic.derivations.seed.statements import CLAIM_IDS
 
     print("\nper claim (in-process, after imports):")
     total = 0.0

@@ -9,18 +9,21 @@ The public API, listed in README.md:
 * :func:`ml2p_symbols` -- the symbols of the ML2P-VAE model for K traits and n items;
 * :class:`ML2PError` -- the ``ValueError`` subclass raised on bad input.
 
-Submodules with their own small APIs: :mod:`ml2p_symbolic.numeric` (the numpy ML2P-VAE),
-:mod:`ml2p_symbolic.population` (exact expected losses), :mod:`ml2p_symbolic.identifiability`
-(Q-matrix identifiability), :mod:`ml2p_symbolic.latex` (rendering).
+The layout: :mod:`ml2p_symbolic.engine` (the checking engine, which knows no ML2P), the ML2P
+layer (:mod:`.model`, :mod:`.derive`, :mod:`.numeric`, :mod:`.population`,
+:mod:`.identifiability`, :mod:`.corrections`), and derivations as content
+(:mod:`ml2p_symbolic.derivations.seed`).
 """
 
-from .checker import check
-from .claims import Claim, Report, Result, Verdict
+from . import _moved
+from .derivations.seed import CLAIM_IDS, check
+from .engine import Claim, Report, Result, Verdict, check_identity
+from .engine.render import notebook as _notebook  # noqa: F401  (registers notebook display)
 from .errors import ML2PError
-from .identity import check_identity
 from .model import ml2p_symbols
-from .seed import CLAIM_IDS
 
 __all__ = ["check", "check_identity", "ml2p_symbols", "Claim", "Verdict", "Result", "Report",
            "CLAIM_IDS", "ML2PError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_moved.install()

@@ -43,8 +43,8 @@ def _add_traits_option(p):
 
 
 def _run_check(args):
-    from .checker import check
-    from .report import report_exit_status, report_table, report_to_dict
+    from .derivations.seed import check
+    from .engine.report import report_exit_status, report_table, report_to_dict
 
     progress = None if (args.quiet or args.json) else _progress_line
     report = check(args.ids or None, K=args.traits, progress=progress)
@@ -66,7 +66,7 @@ def _add_list(sub):
 
 
 def _run_list(args):
-    from .seed import CLAIMS
+    from .derivations.seed.statements import CLAIMS
 
     width = max(len(c.id) for c in CLAIMS)
     for c in CLAIMS:
@@ -93,34 +93,48 @@ def _add_render(sub):
     _add_traits_option(p)
 
 
-def _run_render(args):
+def _render_targets(args):
+    """(tex path or None, pdf path or None) of ``render``, validated before any work."""
     import os
 
-    from .checker import check
-    from .latex import INSTALL_HINT, LatexCompileError, compile_pdf, find_pdflatex, render_document
+    from .output import check_writable
+
+    out = args.out
+    if out and out.lower().endswith(".pdf"):
+        if not args.pdf:
+            raise _UsageError(f"--out {out} names a PDF; add --pdf to compile it, or give a .tex name")
+        tex_path, pdf_path = None, out
+    else:
+        tex_path = out
+        pdf_path = (os.path.splitext(out)[0] + ".pdf" if out else "derivation.pdf") if args.pdf else None
+    for path in (tex_path, pdf_path):
+        if path:
+            check_writable(path)
+    return tex_path, pdf_path
+
+
+def _run_render(args):
+    from .derivations.seed import check
+    from .derivations.seed.document import render_document
+    from .engine.render.pdf import INSTALL_HINT, compile_pdf, find_pdflatex
+    from .output import atomic_write
 
     if args.pdf and find_pdflatex() is None:
-        print(f"ml2p-proof render: error: {INSTALL_HINT}", file=sys.stderr)
-        return 2
+        raise _UsageError(INSTALL_HINT)
+    tex_path, pdf_path = _render_targets(args)
     progress = None if args.quiet else _progress_line
     report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
         print(file=sys.stderr)
     tex = render_document(report)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(tex)
-        print(f"wrote {args.out}", file=sys.stderr)
-    elif not args.pdf:
+    if tex_path:
+        atomic_write(tex_path, tex)
+        print(f"wrote {tex_path}", file=sys.stderr)
+    elif not pdf_path:
         sys.stdout.write(tex)
-    if args.pdf:
-        pdf = os.path.splitext(args.out)[0] + ".pdf" if args.out else "derivation.pdf"
-        try:
-            compile_pdf(tex, pdf)
-        except LatexCompileError as exc:
-            print(f"ml2p-proof render: error: {exc}", file=sys.stderr)
-            return 2
-        print(f"wrote {pdf}", file=sys.stderr)
+    if pdf_path:
+        compile_pdf(tex, pdf_path)
+        print(f"wrote {pdf_path}", file=sys.stderr)
     return 0
 
 
@@ -255,21 +269,15 @@ def _run_fit(args):
 
 
 def run_proof(ids, argv=None):
-    """Entry point of the scripts in ``proofs/``: check ``ids``, print the table and every
-    verdict's detail and evidence (or ``--json``), return the exit status of ``check``."""
-    from .checker import check
-    from .report import report_exit_status, report_table, report_to_dict
+    """Check ``ids`` of the seed and print the table and every verdict's detail and evidence
+    (or ``--json`` in ``argv``); return the exit status of ``check``. Kept for scripts
+    written against 0.1; the scripts in ``proofs/`` call the library directly."""
+    from .derivations.seed import check
+    from .engine.report import report_details, report_exit_status, report_to_dict
 
     argv = sys.argv[1:] if argv is None else argv
     report = check(ids)
-    if "--json" in argv:
-        print(json.dumps(report_to_dict(report), indent=2))
-    else:
-        print(report_table(report))
-        for result in report.results:
-            print(f"\n{result.claim.id}: {result.verdict.verdict}\n  {result.verdict.detail}")
-            for line in result.verdict.evidence:
-                print(f"  - {line}")
+    print(json.dumps(report_to_dict(report), indent=2) if "--json" in argv else report_details(report))
     return report_exit_status(report)
 
 
@@ -303,6 +311,9 @@ def main(argv=None):
     except OSError as exc:
         print(f"ml2p-proof {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nml2p-proof {args.command}: interrupted (files are written whole or not at all)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

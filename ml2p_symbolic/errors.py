@@ -55,3 +55,11 @@ class QMatrixError(ML2PError):
 
 
 __all__ += ["QMatrixError"]
+
+
+class LatexCompileError(ML2PError):
+    """pdflatex failed, hung past its time limit, or produced no PDF; the message says which
+    and quotes the log's error lines."""
+
+
+__all__ += ["LatexCompileError"]

@@ -96,7 +96,7 @@ M1 = ml2p_symbols(K=1, n=1)
 @given(st.floats(-3, 3), st.floats(-10, 10), st.floats(-3, 3), st.floats(-4, 3), st.sampled_from([0.0, 1.0, 0.3]))
 def test_eps_expectation_by_mpmath_matches_numpy_quadrature(a, b, mu, log_var, u):
     """E_eps of the symbolic reconstruction loss (mpmath.quad, 30 digits) vs nodes="auto"."""
-    from ml2p_symbolic.expectation import expectation_numeric
+    from ml2p_symbolic.engine.expectation import expectation_numeric
 
     point = {M1.a_hat[0][0]: sp.Float(a, 30), M1.b_hat[0]: sp.Float(b, 30), M1.theta_hat[0]: sp.Float(mu, 30),
              M1.sigma_hat[0]: sp.Float(math.exp(log_var / 2), 30), M1.u[0]: sp.Float(u, 30)}

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ml2p_symbolic.cli import main
-from ml2p_symbolic.latex import find_pdflatex
+from ml2p_symbolic.engine.render.pdf import find_pdflatex
 
 
 def test_render_to_stdout(capsys):

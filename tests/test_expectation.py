@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ml2p_symbolic.errors import ML2PError
-from ml2p_symbolic.expectation import expectation_numeric, gaussian_expectation, gaussian_moment
+from ml2p_symbolic.engine.expectation import expectation_numeric, gaussian_expectation, gaussian_moment
 from ml2p_symbolic.model import sigmoid
 
 E1, E2 = sp.symbols("varepsilon_1 varepsilon_2", real=True)

@@ -26,9 +26,9 @@ from sympy import (
     tanh,
 )
 
-from ml2p_symbolic.claims import Verdict
+from ml2p_symbolic.engine.records import Verdict
 from ml2p_symbolic.errors import IdentityInputError
-from ml2p_symbolic.identity import IDENTITY_METHODS, check_identity
+from ml2p_symbolic.engine.identity import IDENTITY_METHODS, check_identity
 
 from strategies import elementary_expressions, nonzero_offsets, small_rationals
 

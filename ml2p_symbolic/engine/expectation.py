@@ -10,7 +10,7 @@ The symbolic rules, each exact:
   SymPy as :math:`\int x^m \phi(x)\,dx`;
 * **symmetry**: :math:`\mathcal N(0, I)` is invariant under :math:`\varepsilon\mapsto-\varepsilon`,
   so an integrand :math:`g` with :math:`g(-\varepsilon) = -g(\varepsilon)` (proved with
-  :func:`~ml2p_symbolic.identity.check_identity`) and bounded by an integrable function
+  :func:`~ml2p_symbolic.engine.identity.check_identity`) and bounded by an integrable function
   has expectation 0.
 
 What is left (e.g. :math:`\mathbb E[\sigma(z + s\varepsilon)]`, which has no closed form)
@@ -34,7 +34,7 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from .errors import ML2PError
+from ..errors import ML2PError
 
 __all__ = ["gaussian_moment", "Expectation", "gaussian_expectation", "expectation_numeric"]
 

@@ -71,8 +71,8 @@ from sympy.logic.boolalg import And, Boolean, BooleanTrue
 from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.sets.sets import Interval, Set
 
-from .claims import Verdict
-from .errors import IdentityInputError
+from .records import Verdict
+from ..errors import IdentityInputError
 
 __all__ = ["check_identity", "IDENTITY_METHODS"]
 
@@ -180,7 +180,7 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
     ========
 
     >>> from sympy import Interval, Rational, exp, log, sqrt, symbols
-    >>> from ml2p_symbolic.identity import check_identity
+    >>> from ml2p_symbolic.engine.identity import check_identity
     >>> z = symbols('z', real=True)
     >>> sigma = lambda t: 1 / (1 + exp(-t))
     >>> v = check_identity(1 - sigma(z), sigma(-z))

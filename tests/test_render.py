@@ -1,4 +1,4 @@
-"""Tests of ml2p_symbolic.latex: the rendered document, its escaping, the Jupyter reprs,
+"""Tests of ml2p_symbolic.engine.render (with the seed's document): the rendered document, its escaping, the Jupyter reprs,
 the committed docs/derivation.tex, and a pdflatex compile of the whole document.
 
 The checker runs once for the module (fixture ``report``); with ``CI`` set, a missing
@@ -15,19 +15,13 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ml2p_symbolic.checker import check
-from ml2p_symbolic.claims import Claim, Report, Result, Verdict
-from ml2p_symbolic.latex import (
-    compile_pdf,
-    escape_text,
-    find_pdflatex,
-    formula_pieces,
-    render_document,
-    render_verdict,
-    repr_latex,
-    repr_markdown,
-)
-from ml2p_symbolic.seed import CLAIM_IDS
+from ml2p_symbolic.derivations.seed import check
+from ml2p_symbolic.engine.records import Claim, Report, Result, Verdict
+from ml2p_symbolic.derivations.seed.document import render_document
+from ml2p_symbolic.engine.render.latex import escape_text, formula_pieces, render_verdict
+from ml2p_symbolic.engine.render.notebook import repr_latex, repr_markdown
+from ml2p_symbolic.engine.render.pdf import compile_pdf, find_pdflatex
+from ml2p_symbolic.derivations.seed.statements import CLAIM_IDS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DERIVATION = os.path.join(REPO, "docs", "derivation.tex")

@@ -1,4 +1,4 @@
-"""A :class:`~ml2p_symbolic.claims.Report` as a plain-text table, a JSON-ready dict, an exit status.
+"""A :class:`~ml2p_symbolic.engine.records.Report` as a plain-text table, a JSON-ready dict, an exit status.
 
 The JSON schema (``ml2p-proof check --json``)::
 
@@ -15,7 +15,8 @@ import textwrap
 
 import sympy as sp
 
-__all__ = ["report_to_dict", "report_table", "report_exit_status", "counterexample_to_dict"]
+__all__ = ["report_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
+           "readable"]
 
 
 def _number(v):
@@ -38,7 +39,7 @@ def _latex(obj):
 
 
 def result_to_dict(result):
-    """One :class:`~ml2p_symbolic.claims.Result` as a JSON-ready dict."""
+    """One :class:`~ml2p_symbolic.engine.records.Result` as a JSON-ready dict."""
     c, v = result.claim, result.verdict
     return {
         "id": c.id,
@@ -70,9 +71,17 @@ def _short(s, width):
     return s if len(s) <= width else s[: width - 3] + "..."
 
 
+def readable(expr):
+    """A SymPy object as one readable line for a terminal: SymPy's unicode pretty printer
+    when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the LaTeX source
+    (``\\frac{d}{d u} \\hat\\theta_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
+    pretty = sp.pretty(expr, use_unicode=True, wrap_line=False)
+    return pretty if "\n" not in pretty else sp.latex(expr)
+
+
 def _condition_or_counterexample(v):
     if v.condition is not None:
-        return f"holds when {sp.sstr(v.condition)}"
+        return f"holds when {readable(v.condition)}"
     if v.counterexample:
         pairs = ", ".join(f"{k}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
                           for k, x in v.counterexample.items())
@@ -106,3 +115,13 @@ def report_table(report, width=None):
     lines.append("")
     lines.append(", ".join(f"{n} {k}" for k, n in counts.items()) + f" of {len(report.results)} claims")
     return "\n".join(lines)
+
+
+def report_details(report, width=None):
+    """:func:`report_table` followed by every verdict's detail and evidence lines: what
+    ``python proofs/<part>.py`` prints."""
+    out = [report_table(report, width)]
+    for result in report.results:
+        out.append(f"\n{result.claim.id}: {result.verdict.verdict}\n  {result.verdict.detail}")
+        out.extend(f"  - {line}" for line in result.verdict.evidence)
+    return "\n".join(out)

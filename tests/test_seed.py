@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ml2p_symbolic import CLAIM_IDS, check
-from ml2p_symbolic.claims import VERDICTS
+from ml2p_symbolic.engine.records import VERDICTS
 from ml2p_symbolic.errors import UnknownClaimError
 from ml2p_symbolic.numeric import gaussian_expectation as np_expect
-from ml2p_symbolic.seed import by_id
+from ml2p_symbolic.derivations.seed.statements import by_id
 from strategies import model_points
 
 

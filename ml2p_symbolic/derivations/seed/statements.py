@@ -5,12 +5,13 @@ are a minimum of VAE loss". Every displayed equation, every line of a multi-line
 and every claim of the prose is here, typos included (transcribe, don't correct): where
 the seed writes :math:`a_{ik}\theta_{jk}` without a sum, or :math:`-\hat b_i` where the
 model has :math:`+\hat b_i`, so does the transcription. This module never decides a
-verdict; :mod:`ml2p_symbolic.checker` does.
+verdict: :data:`SEED` declares the derivation, and the checks attached to it by id live in
+the modules of its parts (:mod:`.reconstruction`, :mod:`.noise`, :mod:`.kl`, :mod:`.questions`).
 
 Examples
 ========
 
->>> [c.id for c in CLAIMS][:4]
+>>> [c.id for c in seed_claims()][:4]
 ['eq1.P', 'eq1.Phat', 'eq2', 'eq3']
 >>> by_id()['eq4.1'].kind
 'equation'
@@ -22,17 +23,13 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .claims import Claim
-from .derive import Z, ZHAT
-from .model import ml2p_symbols, reconstruction_loss, expected_reconstruction, gaussian_density
+from ...derive import Z, ZHAT
+from ...engine.derivation import Derivation
+from ...engine.records import Claim
+from ...model import expected_reconstruction, gaussian_density, ml2p_symbols, reconstruction_loss
+from .common import SeedContext
 
-__all__ = ["CLAIM_IDS", "CLAIMS", "seed_claims", "by_id", "display"]
-
-CLAIM_IDS = (
-    "eq1.P", "eq1.Phat", "eq2", "eq3", "eq4.1", "eq4.2", "eq4.3", "eq5.a", "eq5.b",
-    "eq5.theta", "eq6", "eq7.a", "eq7.b", "eq7.theta", "claim.global-min", "eq8",
-    "claim.kl-min", "eq9", "question.unique", "todo.full-loss",
-)
+__all__ = ["SEED", "CLAIM_IDS", "CLAIMS", "seed_claims", "by_id", "display"]
 
 
 class display:
@@ -69,7 +66,7 @@ def _zero_times(x):
 def seed_claims(K=2):
     """The transcribed claims for ``K`` traits (one item ``i``, one student ``j``).
 
-    Returns a tuple of :class:`~ml2p_symbolic.claims.Claim` in the seed's order.
+    Returns a tuple of :class:`~ml2p_symbolic.engine.records.Claim` in the seed's order.
     """
     m = ml2p_symbols(K=K)
     d = display
@@ -158,13 +155,19 @@ def seed_claims(K=2):
         "take derivatives of the KL loss w.r.t theta_hat_jk. The Q-matrix may help with an "
         "identifiability issue (existence of other local minimums) in solving the system "
         "(a_ik theta_jk + b_i)_jk = z_i. The Q-matrix *may* make the solution unique.")
-    assert tuple(c.id for c in claims) == CLAIM_IDS
     return tuple(claims)
 
 
+#: the seed as a derivation: its statements; checks and confirmations attach to it by id
+SEED = Derivation("seed", seed_claims, context=SeedContext, options={"K": 2},
+                  title="The ML2P-VAE seed proof, machine-checked")
+
 CLAIMS = seed_claims()
+
+#: the stable ids of the seed's statements, in the seed's order
+CLAIM_IDS = tuple(c.id for c in CLAIMS)
 
 
 def by_id(K=2):
-    """Map from claim id to :class:`~ml2p_symbolic.claims.Claim`, in the seed's order."""
+    """Map from claim id to :class:`~ml2p_symbolic.engine.records.Claim`, in the seed's order."""
     return {c.id: c for c in seed_claims(K)}

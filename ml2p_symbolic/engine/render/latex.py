@@ -1,9 +1,10 @@
-r"""Rendering to LaTeX (and Markdown), one function per kind of object.
+r"""Rendering a report to a LaTeX document, one function per kind of object.
 
 Every formula in the output is ``sympy.latex`` of an object the checker used: a claim's
-``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``, and the model's
-expressions of eq. (1)-(3). Nothing mathematical is typed in here; this module only adds
-prose, headings, escaping and layout.
+``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``. Nothing
+mathematical is typed in here; this module only adds prose, headings, escaping and layout.
+What precedes the verdicts (e.g. the seed's model section) is the derivation's own
+``front_matter``, handed in by the caller.
 
 Long formulas are broken where SymPy's own printer puts a top-level operator (a relation,
 :math:`\wedge`/:math:`\vee`, or :math:`+`/:math:`-` of a sum): :func:`formula_pieces` splits
@@ -15,8 +16,7 @@ Public functions
 ================
 :func:`escape_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
 :func:`render_verdict`, :func:`render_result`, :func:`render_summary_table`,
-:func:`render_model`, :func:`render_report`, :func:`render_document`; for Jupyter
-:func:`repr_latex` and :func:`repr_markdown`.
+:func:`render_report`, :func:`render_document`.
 
 Examples
 ========
@@ -45,19 +45,12 @@ __all__ = [
     "render_verdict",
     "render_result",
     "render_summary_table",
-    "render_model",
     "render_report",
     "render_document",
-    "repr_latex",
-    "repr_markdown",
-    "find_pdflatex",
-    "compile_pdf",
-    "LatexCompileError",
-    "INSTALL_HINT",
     "DOCUMENT_TITLE",
 ]
 
-DOCUMENT_TITLE = "The ML2P-VAE seed proof, machine-checked"
+DOCUMENT_TITLE = "A derivation, machine-checked"
 
 #: the estimated width (in characters of running math) at which a formula is broken
 LINE_WIDTH = 64
@@ -308,18 +301,20 @@ def _verdict_badge(verdict):
 
 def render_claim(claim):
     r"""A claim as LaTeX: its title and kind, the statement as transcribed
-    (``sympy.latex(claim.statement)``) and the seed's words (``seed_text``), escaped.
+    (``sympy.latex(claim.statement)``) and the draft's words (``seed_text``), escaped.
 
-    >>> from ml2p_symbolic.seed import by_id
-    >>> tex = render_claim(by_id()["eq5.b"])
+    >>> import sympy as sp
+    >>> from ml2p_symbolic.engine.records import Claim
+    >>> x = sp.Symbol("x")
+    >>> tex = render_claim(Claim("sq", "a square", "equation", sp.Eq(x**2, x*x)))
     >>> tex.splitlines()[0]
-    '\\paragraph{Statement as transcribed (equation).} \\texttt{eq5.b}: dL/dbhat\\_i = -dL/dzhat\\_i'
+    '\\paragraph{Statement as transcribed (equation).} \\texttt{sq}: a square'
     """
     parts = [r"\paragraph{Statement as transcribed (%s).} \texttt{%s}: %s" % (
         escape_text(claim.kind), escape_text(claim.id), escape_text(claim.title))]
     parts.append(render_formula(claim.statement))
     if claim.seed_text:
-        parts.append(r"\begin{quote}\small\emph{The seed:} %s\end{quote}" % escape_text(claim.seed_text))
+        parts.append(r"\begin{quote}\small\emph{As written:} %s\end{quote}" % escape_text(claim.seed_text))
     return "\n".join(parts)
 
 
@@ -333,7 +328,7 @@ def render_verdict(verdict):
     or the counterexample (each symbol's value, both sides' values), the corrected statement,
     the detail and the evidence lines.
 
-    >>> from ml2p_symbolic.claims import Verdict
+    >>> from ml2p_symbolic.engine.records import Verdict
     >>> import sympy as sp
     >>> print(render_verdict(Verdict("verified", "simplify")))
     \paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.
@@ -389,41 +384,6 @@ def render_summary_table(report):
     return "\n".join(rows)
 
 
-def render_model(K=2):
-    r"""Eq. (1)-(3) of the model for ``K`` traits (one item :math:`i`, one student :math:`j`),
-    each formula ``sympy.latex`` of :mod:`ml2p_symbolic.model` and :mod:`ml2p_symbolic.derive`."""
-    from .derive import Z, ZHAT, gaussian_kl
-    from .model import P, P_hat, expected_reconstruction, ml2p_symbols, reconstruction_loss, z, z_hat
-    from .seed import display
-
-    m = ml2p_symbols(K=K)
-    L_rec = sp.Symbol(r"\mathcal{L}_{\mathrm{REC}}")
-    L_erec = sp.Symbol(r"\mathcal{L}_{\mathbb{E}[\mathrm{REC}]}")
-    L_kl = sp.Symbol(r"\mathcal{L}_{\mathrm{KL}}")
-    eqs = [
-        ("The true logit and the decoder logit:", sp.Eq(Z, z(m), evaluate=False)),
-        (None, sp.Eq(ZHAT, z_hat(m), evaluate=False)),
-        ("Eq. (1): the ML2P probability and the VAE output, $P_{ij} = \\sigma(z_i)$ and "
-         "$\\hat P_{ij} = \\sigma(\\hat z_i)$ written out:", sp.Eq(display.P_sym, P(m), evaluate=False)),
-        (None, sp.Eq(display.Phat_sym, P_hat(m), evaluate=False)),
-        ("Eq. (2): the reconstruction term of the VAE loss for a response $u_{ij}$ at one draw "
-         "of the noise,", sp.Eq(L_rec, reconstruction_loss(m), evaluate=False)),
-        ("and its KL term for $q = \\mathcal{N}(\\hat\\theta_j, \\mathrm{diag}\\,\\hat\\sigma^2)$, "
-         "$p = \\mathcal{N}(0, I)$, integrated by SymPy:", sp.Eq(L_kl, gaussian_kl(m), evaluate=False)),
-        ("Eq. (3): the expected reconstruction loss, $u_{ij}$ replaced by $P_{ij}$:",
-         sp.Eq(L_erec, expected_reconstruction(m), evaluate=False)),
-    ]
-    parts = [r"\section{The model}",
-             r"\noindent The formulas below are the toolkit's own expressions for $K = %d$ latent "
-             r"traits, one item $i$ and one student $j$; $\sigma$ is the logistic function and "
-             r"$\varepsilon_k \sim \mathcal{N}(0, 1)$ the sampling noise." % K]
-    for text, eq in eqs:
-        if text:
-            parts.append(r"\noindent " + text)
-        parts.append(render_formula(eq))
-    return "\n".join(parts)
-
-
 def render_report(report):
     r"""The body of the document: the summary table, then every result in order."""
     parts = [r"\section{Summary of the verdicts}",
@@ -434,7 +394,7 @@ def render_report(report):
              r"undecided.",
              "",
              render_summary_table(report),
-             r"\section{The claims, in the seed's order}"]
+             r"\section{The claims, in the derivation's order}"]
     for r in report.results:
         parts += ["", render_result(r)]
     return "\n".join(parts)
@@ -468,231 +428,34 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def render_document(report, *, K=2, title=DOCUMENT_TITLE):
+def render_document(report, *, title=None, front_matter=""):
     r"""A complete, compilable LaTeX article (pdflatex; packages of Debian's
     texlive-latex-base and texlive-latex-recommended) for ``report``.
 
-    Content: title, the model (:func:`render_model`), the summary table, then each claim
-    with its verdict (:func:`render_result`). The output depends only on ``report`` and
-    ``K``: rendering the same report twice gives the same string.
+    Content: title, ``front_matter`` (LaTeX the derivation supplies, e.g. the seed's model
+    section for the report's number of traits), the summary table, then each claim with its
+    verdict (:func:`render_result`). The output depends only on the arguments: rendering the
+    same report twice gives the same string.
     """
     intro = (r"\noindent This document is generated by \texttt{ml2p-proof render} from the "
-             r"objects the checker used: every statement is the seed's, transcribed as written "
+             r"objects the checker used: every statement is the derivation's, transcribed as written "
              r"(typos included), and every formula is SymPy's LaTeX of the checker's "
              r"expressions. For each claim it gives the verdict, the method, and the evidence "
              r"a reader can rerun: the proven condition, or a counterexample with the values "
              r"of both sides, and a corrected statement where the toolkit has one.")
     return "\n".join([
         _PREAMBLE,
-        r"\title{%s}" % escape_text(title),
+        r"\title{%s}" % escape_text(title or DOCUMENT_TITLE),
         r"\author{generated by \texttt{ml2p-proof render}}",
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",
         intro,
         "",
-        render_model(K),
+        front_matter,
         "",
         render_report(report),
         "",
         r"\end{document}",
         "",
     ])
-
-
-# --------------------------------------------------------------------------- Jupyter
-def _md_escape(text):
-    return re.sub(r"([\\`*_\[\]<>|$#])", r"\\\1", str(text))
-
-
-def _md_code(text):
-    text = str(text)
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
-
-
-def _claim_md(c):
-    out = [f"**{_md_escape(c.id)}** ({_md_escape(c.kind)}): {_md_escape(c.title)}",
-           f"$$\n{sp.latex(c.statement)}\n$$"]
-    if c.seed_text:
-        out.append("> " + _md_escape(c.seed_text))
-    return "\n\n".join(out)
-
-
-def _verdict_md(v):
-    out = [f"**{v.verdict.upper()}** ({_md_escape(v.method)})"]
-    if v.condition is not None:
-        out.append(f"holds exactly when $$\n{sp.latex(v.condition)}\n$$")
-    if v.counterexample:
-        pts = ", ".join(f"${sp.latex(k)} = {sp.latex(sp.sympify(x))}$" for k, x in v.counterexample.items())
-        out.append("fails at " + pts)
-    if v.values is not None:
-        out.append(f"- lhs: {_md_code(v.values[0])}\n- rhs: {_md_code(v.values[1])}")
-    if v.corrected is not None:
-        out.append(f"corrected: $$\n{sp.latex(v.corrected)}\n$$")
-    if v.detail:
-        out.append(_md_escape(v.detail))
-    if v.evidence:
-        out.append("\n".join(f"- {_md_code(e)}" for e in v.evidence))
-    return "\n\n".join(out)
-
-
-def _report_md(report):
-    rows = ["| id | statement | verdict |", "| --- | --- | --- |"]
-    for r in report.results:
-        rows.append(f"| `{r.claim.id}` | {_md_escape(r.claim.title)} | **{r.verdict.verdict.upper()}** |")
-    counts = ", ".join(f"{n} {k}" for k, n in _counts(report).items())
-    rows.append("")
-    rows.append(f"{counts} of {len(report.results)} claims")
-    return "\n".join(rows)
-
-
-def repr_markdown(obj):
-    """Markdown for a :class:`~ml2p_symbolic.claims.Claim`, ``Verdict``, ``Result`` or
-    ``Report`` (Jupyter's ``_repr_markdown_``): text escaped, formulas as ``$...$`` from
-    ``sympy.latex``, evidence as code spans."""
-    from .claims import Claim, Report, Result, Verdict
-
-    if isinstance(obj, Claim):
-        return _claim_md(obj)
-    if isinstance(obj, Verdict):
-        return _verdict_md(obj)
-    if isinstance(obj, Result):
-        return _claim_md(obj.claim) + "\n\n" + _verdict_md(obj.verdict)
-    if isinstance(obj, Report):
-        return _report_md(obj)
-    raise TypeError(f"repr_markdown expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
-
-
-_MATH_SPECIALS = {"_": r"\_", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
-                  "$": r"\$", "~": r"\sim", "^": r"\hat{\ }", "\\": r"\backslash"}
-
-
-def _mtext(text):
-    r"""Plain text inside math mode, valid for both LaTeX and MathJax: runs of ordinary
-    characters in ``\text{...}``, special characters as their math-mode forms (MathJax
-    shows the inside of ``\text`` literally, so ``\_`` cannot be used there).
-
-    >>> _mtext("a_1 & b")
-    '\\text{a}\\_\\text{1 }\\&\\text{ b}'
-    """
-    out, run = [], []
-
-    def flush():
-        if run:
-            out.append(r"\text{%s}" % "".join(run))
-            run.clear()
-
-    for ch in str(text):
-        if ch in _MATH_SPECIALS:
-            flush()
-            out.append(_MATH_SPECIALS[ch])
-        elif ch in "<>|":
-            flush()
-            out.append({"<": "<", ">": ">", "|": r"\vert "}[ch])
-        elif ch in _UNICODE_MATH:
-            flush()
-            out.append(_UNICODE_MATH[ch] + " ")
-        elif ch in "\u201c\u201d":
-            run.append('"')
-        elif ch in "\u2018\u2019":
-            run.append("'")
-        elif ord(ch) > 127:
-            run.append("?")
-        else:
-            run.append(ch)
-    flush()
-    return "".join(out)
-
-
-def _verdict_math(v):
-    out = [r"\mathbf{%s}" % _mtext(v.verdict.upper()) + r"\ " + _mtext(f"({v.method})")]
-    if v.condition is not None:
-        out.append(_mtext("holds when ") + sp.latex(v.condition))
-    if v.counterexample:
-        out.append(_mtext("fails at ") + ",\\ ".join(
-            f"{sp.latex(k)} = {sp.latex(sp.sympify(x))}" for k, x in v.counterexample.items()))
-    if v.values is not None:
-        out.append(_mtext(f"lhs = {v.values[0]}, rhs = {v.values[1]}"))
-    if v.corrected is not None:
-        out.append(_mtext("corrected: ") + sp.latex(v.corrected))
-    return out
-
-
-def repr_latex(obj):
-    r"""Math-mode LaTeX for a ``Claim``, ``Verdict``, ``Result`` or ``Report`` (Jupyter's
-    ``_repr_latex_``, rendered by MathJax): ``$\displaystyle ...$`` with the text in
-    ``\text{}``; a verdict or result as a one-column ``array``, a report as a table.
-
-    >>> from ml2p_symbolic.claims import Verdict
-    >>> repr_latex(Verdict("open", "none"))
-    '$\\displaystyle \\begin{array}{l}\\mathbf{\\text{OPEN}}\\ \\text{(none)}\\end{array}$'
-    """
-    from .claims import Claim, Report, Result, Verdict
-
-    if isinstance(obj, Claim):
-        rows = [r"\mathbf{%s}\ %s" % (_mtext(obj.id), _mtext(obj.title)), sp.latex(obj.statement)]
-    elif isinstance(obj, Verdict):
-        rows = _verdict_math(obj)
-    elif isinstance(obj, Result):
-        rows = [r"\mathbf{%s}\ %s" % (_mtext(obj.claim.id), _mtext(obj.claim.title)),
-                sp.latex(obj.claim.statement)] + _verdict_math(obj.verdict)
-    elif isinstance(obj, Report):
-        body = r" \\ ".join(r"%s & %s & \mathbf{%s}" % (
-            _mtext(r.claim.id), _mtext(r.claim.title), _mtext(r.verdict.verdict.upper())) for r in obj.results)
-        return r"$\displaystyle \begin{array}{lll}%s & %s & %s \\ \hline %s\end{array}$" % (
-            _mtext("id"), _mtext("statement"), _mtext("verdict"), body)
-    else:
-        raise TypeError(f"repr_latex expects a Claim, Verdict, Result or Report, got {type(obj).__name__}")
-    return r"$\displaystyle \begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
-
-
-# --------------------------------------------------------------------------- PDF
-#: what to tell a user who has no pdflatex
-INSTALL_HINT = ("pdflatex was not found on PATH. Install it, e.g. on Debian/Ubuntu:\n"
-                "    apt-get install texlive-latex-base texlive-latex-recommended\n"
-                "or write the .tex with --out and compile it elsewhere.")
-
-
-class LatexCompileError(RuntimeError):
-    """pdflatex ran but did not produce a PDF; the message ends with the log's error lines."""
-
-
-def find_pdflatex():
-    """The path of ``pdflatex`` on ``PATH``, or ``None`` when it is not installed."""
-    import shutil
-
-    return shutil.which("pdflatex")
-
-
-def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None):
-    """Compile the LaTeX source ``tex`` with pdflatex in a temporary directory and copy the
-    PDF to ``pdf_path``. Runs pdflatex ``runs`` times (twice resolves the references).
-
-    Returns the pdflatex log of the last run (a ``str``). Raises :class:`LatexCompileError`
-    when pdflatex fails, and ``FileNotFoundError`` when pdflatex is not installed.
-    """
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    exe = pdflatex or find_pdflatex()
-    if exe is None:
-        raise FileNotFoundError(INSTALL_HINT)
-    with tempfile.TemporaryDirectory(prefix="ml2p-render-") as tmp:
-        src = os.path.join(tmp, "derivation.tex")
-        with open(src, "w", encoding="utf-8") as fh:
-            fh.write(tex)
-        log_path = os.path.join(tmp, "derivation.log")
-        for _ in range(runs):
-            proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "derivation.tex"],
-                                  cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
-            if proc.returncode != 0:
-                log = open(log_path, encoding="latin-1").read() if os.path.exists(log_path) else ""
-                errors = [ln for ln in log.splitlines() if ln.startswith("!") or "Error" in ln]
-                raise LatexCompileError(f"pdflatex failed (exit {proc.returncode}): " + "; ".join(errors[:5]))
-        with open(log_path, encoding="latin-1") as fh:
-            log = fh.read()
-        shutil.copyfile(os.path.join(tmp, "derivation.pdf"), pdf_path)
-    return log

@@ -1,8 +1,13 @@
 """Claims, verdicts and reports: frozen records with no logic of their own.
 
-A :class:`Claim` is one statement of the seed, transcribed as written. A
-:class:`Verdict` is what the checker concluded about a statement, with the evidence a
-reader can rerun. A :class:`Report` pairs claims with their verdicts in the seed's order.
+A :class:`Claim` is one statement of a derivation (the seed, or a researcher's document),
+transcribed as written. A :class:`Verdict` is what the engine concluded about a statement,
+with the evidence a reader can rerun. A :class:`Report` pairs claims with their verdicts in
+the derivation's order, and says what they were checked with (``context``, e.g. ``{"K": 2}``).
+
+These records import nothing and render nothing: the terminal table and JSON live in
+:mod:`ml2p_symbolic.engine.report`, LaTeX and notebook display in
+:mod:`ml2p_symbolic.engine.render` (which registers ``_repr_latex_``/``_repr_markdown_``).
 
 The four verdicts mean:
 
@@ -63,20 +68,10 @@ class Verdict:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
-    def _repr_latex_(self):
-        from .latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_markdown_(self):
-        from .latex import repr_markdown
-
-        return repr_markdown(self)
-
 
 @dataclass(frozen=True)
 class Claim:
-    """One statement of the seed, as written.
+    """One statement of a derivation, as written.
 
     Attributes
     ----------
@@ -87,10 +82,14 @@ class Claim:
     kind : str
         ``"definition"``, ``"equation"``, ``"argument"``, ``"question"`` or ``"todo"``.
     seed_text : str
-        The seed's words for the statement (prose claims), as written.
+        The draft's words for the statement (prose claims), as written.
     statement : sympy.Basic
-        The statement as a SymPy object built from the model's symbols, transcribed
-        literally (typos included); its LaTeX is ``sympy.latex(statement)``.
+        The statement as a SymPy object, transcribed literally (typos included); its LaTeX
+        is ``sympy.latex(statement)``.
+    source : str or None
+        The file the statement was read from (documents), else None.
+    line : int or None
+        Its 1-based line in ``source``.
     """
 
     id: str
@@ -98,16 +97,8 @@ class Claim:
     kind: str
     statement: Any
     seed_text: str = ""
-
-    def _repr_latex_(self):
-        from .latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_markdown_(self):
-        from .latex import repr_markdown
-
-        return repr_markdown(self)
+    source: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,29 +108,21 @@ class Result:
     claim: Claim
     verdict: Verdict
 
-    def _repr_latex_(self):
-        from .latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_markdown_(self):
-        from .latex import repr_markdown
-
-        return repr_markdown(self)
-
 
 @dataclass(frozen=True)
 class Report:
-    """Results for a list of claims, in the seed's order."""
+    """Results for a list of claims, in the derivation's order.
+
+    Attributes
+    ----------
+    results : tuple of Result
+    derivation : str
+        The name of the derivation checked (``"seed"``, or a document's path).
+    context : mapping
+        What the claims were checked with, e.g. ``{"K": 2}`` for the seed's number of traits;
+        a renderer reads it from here, so a report is rendered as it was checked.
+    """
 
     results: tuple[Result, ...] = field(default_factory=tuple)
-
-    def _repr_latex_(self):
-        from .latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_markdown_(self):
-        from .latex import repr_markdown
-
-        return repr_markdown(self)
+    derivation: str = ""
+    context: Mapping[str, Any] = field(default_factory=dict)

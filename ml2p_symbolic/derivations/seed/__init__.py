@@ -1,0 +1,56 @@
+r"""The seed: the draft proof that the true ML2P parameters are a minimum of the VAE loss.
+
+:data:`SEED` is the derivation: the statements (:mod:`.statements`, transcribed as written)
+and the checks attached to them by id, one module per part of the seed:
+
+=====================  ==========================================================
+:mod:`.reconstruction` eq. (1)-(5): the model, the loss, the reconstruction gradient
+:mod:`.noise`          eq. (6)-(7) and the global-minimum argument: the noise expectation
+:mod:`.kl`             eq. (8)-(9): the KL term
+:mod:`.questions`      the open questions: uniqueness, the full loss
+=====================  ==========================================================
+
+:mod:`.confirm` holds the numeric confirmations' bridge to the float64 evaluator and
+:mod:`.document` the model section of the rendered document.
+
+>>> report = SEED.run(["eq4.1"], numeric=False)
+>>> report.results[0].verdict.verdict, report.context
+('verified', {'K': 2})
+"""
+
+from . import kl, noise, questions, reconstruction  # noqa: F401  (they attach the checks)
+from .document import front_matter
+from .statements import CLAIM_IDS, SEED, by_id, seed_claims
+
+__all__ = ["SEED", "CLAIM_IDS", "seed_claims", "by_id", "front_matter", "check", "check_claim"]
+
+
+def check(ids=None, *, K=2, progress=None, numeric=True):
+    """Check the seed's claims and return a :class:`~ml2p_symbolic.engine.records.Report`.
+
+    Parameters
+    ==========
+    ids : str or iterable of str, optional
+        Claim ids (default: all, in the seed's order; see ``ml2p-proof list``). A string is
+        one id; duplicates are checked once.
+    K : int
+        Number of latent traits of the symbolic model (``1 <= K <= MAX_TRAITS``; default 2);
+        the report's ``context`` records it.
+    progress : callable, optional
+        Called as ``progress(i, total, claim_id)`` before each check.
+    numeric : bool
+        Append the numpy evaluator's confirmation to each verdict's evidence.
+
+    Raises
+    ======
+    UnknownClaimError
+        (a ``ValueError``) for ids the seed does not have; the message lists the valid ids.
+    ArgumentError
+        (a ``ValueError``) for an empty list of ids or a bad ``K``.
+    """
+    return SEED.run(ids, progress=progress, numeric=numeric, K=K)
+
+
+def check_claim(claim_id, *, K=2, numeric=True):
+    """The :class:`~ml2p_symbolic.engine.records.Verdict` of one claim (``K`` latent traits)."""
+    return SEED.check_claim(claim_id, numeric=numeric, K=K)

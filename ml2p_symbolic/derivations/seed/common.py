@@ -1,0 +1,127 @@
+r"""What the seed's checks share: the models they work on, exact points, and the noise scale.
+
+Notation used in conditions: :math:`z_i = a_{i:}\cdot\theta_{j:} - b_i` and the noise scale
+of item :math:`i` at the true parameters :math:`s_i^2 = \sum_k a_{ik}^2\hat\sigma_k^2`, so
+that :math:`\hat z_i = z_i + \sum_k a_{ik}\hat\sigma_k\varepsilon_k \sim \mathcal N(z_i, s_i^2)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+
+from ...derive import Z, ZHAT, d_rec_d_zhat, general_K_zhat_partials, item_cross_entropy
+from ...engine.evidence import DPS, value_at
+from ...engine.expectation import expectation_numeric
+from ...errors import ArgumentError
+from ...model import gaussian_density, ml2p_symbols, sigmoid, z, z_hat
+
+__all__ = ["MAX_TRAITS", "SeedContext"]
+
+#: the largest number of traits ``check --traits K`` accepts. The symbolic cost grows with K
+#: (sums of K terms inside sigmoids, K-dimensional expectations): measured with
+#: benchmarks/bench_check.py, the whole check takes about 15 s at K = 2 and 40 s at K = 6.
+MAX_TRAITS = 8
+
+S_I = sp.Symbol("s_i", nonnegative=True)  # the noise scale, for stating conditions
+N_ITEMS = sp.Symbol("n", integer=True, positive=True)
+EPS = sp.Symbol("varepsilon", real=True)
+
+
+@lru_cache(maxsize=None)
+def model(K, n):
+    """The symbolic ML2P-VAE for ``K`` traits and ``n`` items (cached)."""
+    return ml2p_symbols(K=K, n=n)
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    """The models a seed check works on: ``m`` (K traits, one item) and ``m2`` (two items)."""
+
+    K: int
+
+    def __post_init__(self):
+        if isinstance(self.K, bool) or not isinstance(self.K, int) or self.K < 1:
+            raise ArgumentError(f"the number of traits K must be an integer >= 1, got {self.K!r}")
+        if self.K > MAX_TRAITS:
+            raise ArgumentError(
+                f"K = {self.K} traits is more than this check supports (at most {MAX_TRAITS}): the symbolic "
+                f"work grows with K (about 15 s at K = 2, 40 s at K = 6 for the whole check) and the "
+                f"verdicts do not depend on K beyond 2 (K = 1, 2, 3 give the same verdicts)")
+
+    @property
+    def m(self):
+        return model(self.K, 1)
+
+    @property
+    def m2(self):
+        return model(self.K, 2)
+
+
+def point(m, *, a=None, b=0, theta=None, sigma=None, extra=None, item=0):
+    """An exact point of the model: ``a``/``theta``/``sigma`` per trait (default trait 1 only)."""
+    K = m.K
+    a = list(a) if a is not None else [1] + [0] * (K - 1)
+    theta = list(theta) if theta is not None else [0] * K
+    sigma = list(sigma) if sigma is not None else [1] * K
+    pt = {m.b[item]: sp.nsimplify(b)}
+    for k in range(K):
+        pt[m.a[item][k]] = sp.nsimplify(a[k])
+        pt[m.theta[k]] = sp.nsimplify(theta[k])
+        pt[m.sigma_hat[k]] = sp.nsimplify(sigma[k])
+    pt.update(extra or {})
+    return pt
+
+
+def truth_point(m, extra=None):
+    """The exact point a_i1 = theta_j1 = sigmahat = 1 (other loadings and abilities 0), b_i = 0,
+    with the decoder and the encoder mean at the truth."""
+    pt = point(m, theta=[1] + [0] * (m.K - 1), extra=extra)
+    pt.update({m.a_hat[0][k]: pt[m.a[0][k]] for k in range(m.K)})
+    pt.update({m.theta_hat[k]: pt[m.theta[k]] for k in range(m.K)})
+    pt[m.b_hat[0]] = pt[m.b[0]]
+    return pt
+
+
+def noise_scale_sq(m, i=0):
+    r""":math:`s_i^2 = \sum_k a_{ik}^2\hat\sigma_k^2`."""
+    return sum(m.a[i][k] ** 2 * m.sigma_hat[k] ** 2 for k in range(m.K))
+
+
+def dL_dzhat_in_params(m, i=0):
+    """The seed's dL/dzhat_i (eq. 4) with z_i and zhat_i written in the model's parameters."""
+    return d_rec_d_zhat().subs({Z: z(m, i), ZHAT: z_hat(m, i)})
+
+
+def general_K_line(key):
+    """One line of evidence: SymPy's partial derivative of zhat_i for a symbolic K."""
+    partials, _ = general_K_zhat_partials()
+    return f"for symbolic K and trait l <= K, SymPy gives d zhat_i / d {key}_l = {partials[key]}"
+
+
+def logit_and_scale(m, pt):
+    """(z_i, s_i) at an exact point, as mpmath numbers."""
+    return value_at(z(m), pt), mpmath.sqrt(value_at(noise_scale_sq(m), pt))
+
+
+def gap_integral():
+    r""":math:`\Delta(z_i, s_i) = \mathbb E[\sigma(z_i + s_i\varepsilon)] - \sigma(z_i)` as an
+    unevaluated integral, from the derived dL/dzhat_i with :math:`\hat z_i = z_i + s_i\varepsilon`."""
+    g = sp.simplify(d_rec_d_zhat()).subs(ZHAT, Z + S_I * EPS)
+    return sp.Integral(g * gaussian_density(EPS, 0, 1), (EPS, -sp.oo, sp.oo))
+
+
+def stein_integral():
+    r""":math:`\mathbb E[\sigma'(z_i + s_i\varepsilon)]` as an unevaluated integral (derived :math:`\sigma'`)."""
+    g = sp.diff(sigmoid(ZHAT), ZHAT).subs(ZHAT, Z + S_I * EPS)
+    return sp.Integral(g * gaussian_density(EPS, 0, 1), (EPS, -sp.oo, sp.oo))
+
+
+
+def expected_item_rec(m, at, *, i=0):
+    """E_eps of item ``i``'s expected cross-entropy at the exact point ``at`` (mpmath, DPS digits)."""
+    f = item_cross_entropy(sigmoid(z(m, i)), z_hat(m, i))
+    return expectation_numeric(f, m.eps, at, dps=DPS)
