@@ -384,3 +384,47 @@ def test_bounded_symbol_counterexamples_stay_in_bounds(lo, width):
         assert_genuine_counterexample(x**2, x, verdict, conditions)
     else:  # x**2 = x only at 0 and 1: the open interval always contains another point
         pytest.fail(f"x**2 = x on ({lo}, {hi}) not refuted: {verdict}")
+
+
+def _run_isolated(code):
+    """Run ``code`` in a fresh interpreter (the main thread, where SIGALRM limits apply)
+    with a generous wall-clock guard, so a broken limit fails this test instead of hanging."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_timeout_is_a_hard_limit_on_unguarded_work():
+    """A step outside any per-step budget (here the domain preparation, made to hang) is
+    still stopped by the overall limit: the verdict is open (timed out), not a hang."""
+    proc = _run_isolated(
+        "import time, sympy as sp\n"
+        "import ml2p_symbolic.engine.identity as idm\n"
+        "def hang(*a, **k):\n"
+        "    while True: time.sleep(0.01)\n"
+        "idm._strengthened_difference = hang\n"
+        "x = sp.Symbol('x', real=True)\n"
+        "v = idm.check_identity(sp.sin(x)**2 + sp.cos(x)**2, 1, timeout=1)\n"
+        "print(v.verdict, '|', v.method, '|', v.evidence[-1])\n")
+    assert proc.returncode == 0, proc.stderr
+    verdict, method, last = (p.strip() for p in proc.stdout.split("|"))
+    assert (verdict, method) == ("open", "undecided (timed out)")
+    assert "time limit of 1 s" in last
+
+
+def test_a_slow_rewriting_step_gives_way_to_the_next():
+    """A rewriting step that never ends is stopped at its share and the search still runs."""
+    proc = _run_isolated(
+        "import time, sympy as sp\n"
+        "import ml2p_symbolic.engine.identity as idm\n"
+        "def hang(d):\n"
+        "    while True: time.sleep(0.01)\n"
+        "idm._cheap_steps = lambda: [('hang', hang, 1.0)]\n"
+        "x = sp.Symbol('x', real=True)\n"
+        "v = idm.check_identity(x**2, x, timeout=4)\n"
+        "print(v.verdict, '|', '; '.join(v.evidence))\n")
+    assert proc.returncode == 0, proc.stderr
+    verdict, evidence = (p.strip() for p in proc.stdout.split("|"))
+    assert verdict == "refuted"
+    assert "hang: stopped after 1.0 s" in evidence

@@ -29,8 +29,8 @@ Conventions and limits:
   sides only when no point where both are real does; the verdict's detail says so.
 * Floats in the input are SymPy Floats, not decimals: write exact statements with
   ``Rational``.
-* The time limit uses ``SIGALRM`` (main thread of a POSIX process, and only when no other
-  interval timer is running); elsewhere the budget is checked between steps only. The
+* The time limit uses ``SIGALRM`` (main thread of a POSIX process; limits nest, an inner one
+  handing the interval timer back on exit); elsewhere it is checked between steps only. The
   numeric search uses mpmath's global context, so do not call the checker from several
   threads at once.
 """
@@ -154,9 +154,11 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
         hold), or a dict ``{symbol: sympy.Set}`` (e.g. ``{u: Interval.open(0, 1)}``).
         Counterexamples satisfy every one of them.
     timeout : float, optional
-        Seconds allowed for the symbolic steps in total, and separately for the numeric
-        search (so at most about ``2 * timeout`` in all). Enforced with ``SIGALRM`` when
-        called from the main thread of a POSIX process, else only between steps.
+        Seconds allowed for the whole check: the exact rewritings and the numeric search
+        share it (the search gets at most half of what the cheap rewritings leave). A hard
+        limit, enforced with ``SIGALRM``, when called from the main thread of a POSIX
+        process; elsewhere checked between steps only. Past it the verdict is ``open`` with
+        method ``"undecided (timed out)"``.
 
     Returns
     =======
@@ -221,8 +223,25 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise IdentityInputError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
-    deadline = time.monotonic() + float(timeout)
     evidence: list[str] = []
+    started = time.monotonic()
+    deadline = started + float(timeout)
+    try:
+        with _time_limit(float(timeout)):  # the hard limit over everything below
+            return _decide(lhs, rhs, conditions, deadline, evidence)
+    except _OutOfTime:
+        pass
+    evidence.append(f"stopped: the time limit of {float(timeout):g} s was reached")
+    return Verdict(
+        verdict="open",
+        method="undecided (timed out)",
+        detail=(f"no decision within the time limit of {float(timeout):g} s; tried: " + "; ".join(evidence)),
+        evidence=tuple(evidence),
+    )
+
+
+def _decide(lhs, rhs, conditions, deadline, evidence) -> Verdict:
+    """The three stages of :func:`check_identity`, all within ``deadline``."""
     symbols = _variables([lhs, rhs, *conditions])
     domains = {s: _domain_of(s, conditions) for s in symbols}
 
@@ -234,12 +253,11 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
     if method:
         return _verified(method, evidence)
 
-    # 2. numeric counterexample search
-    search_started = time.monotonic()
+    # 2. numeric counterexample search: at most half of what is left
     found = _search_counterexample(
-        lhs, rhs, symbols, domains, conditions, evidence, budget=float(timeout)
+        lhs, rhs, symbols, domains, conditions, evidence,
+        budget=max(0.5 * (deadline - time.monotonic()), 0.0),
     )
-    deadline += time.monotonic() - search_started  # the search has a budget of its own
     if found is not None:
         point, values, complex_valued = found
         detail = (
@@ -261,7 +279,7 @@ def check_identity(lhs, rhs, *, assumptions=None, timeout=5.0) -> Verdict:
             evidence=tuple(evidence),
         )
 
-    # 3. expensive exact rewrites
+    # 3. expensive exact rewrites: what is left
     method = _prove(difference, _expensive_steps(difference), deadline, evidence)
     if method:
         return _verified(method, evidence)
@@ -585,15 +603,22 @@ class _OutOfTime(BaseException):
 
 @contextmanager
 def _time_limit(seconds: float):
-    """Interrupt the body after ``seconds`` (main thread, POSIX, no timer already set)."""
-    usable = (
-        hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    )
-    if not usable:
+    """Interrupt the body with :class:`_OutOfTime` after ``seconds`` (main thread, POSIX).
+
+    Limits nest: an inner limit shorter than what is left of an enclosing one takes over the
+    interval timer and hands the rest back on exit (an enclosing limit already past fires at
+    once); an inner limit longer than what is left defers to the enclosing one. Elsewhere
+    (another thread, no ``setitimer``) the body runs unlimited and callers check deadlines
+    between steps.
+    """
+    if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
         yield
         return
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    if outer_left and outer_left <= seconds:
+        yield  # the enclosing limit fires first
+        return
+    started = time.monotonic()
     state = {"armed": True}
 
     def _on_alarm(signum, frame):
@@ -601,7 +626,7 @@ def _time_limit(seconds: float):
             raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
         yield
     finally:
@@ -613,6 +638,8 @@ def _time_limit(seconds: float):
                 break
             except _OutOfTime:
                 continue
+        if outer_left:  # give the enclosing limit what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 1e-3))
 
 
 # --------------------------------------------------------------------------- refutation
