@@ -24,6 +24,14 @@ def test_every_public_name_is_in_the_api_reference():
     assert not missing, f"docs/api.md lacks: {missing}"
 
 
+def test_the_api_reference_is_generated_from_the_current_code():
+    import runpy
+
+    generator = runpy.run_path(str(DOCS / "generate_api.py"))
+    assert generator["render"]() == (DOCS / "api.md").read_text(), \
+        "docs/api.md is stale: run python docs/generate_api.py"
+
+
 def test_every_subcommand_is_in_the_cli_reference():
     cli = (DOCS / "cli.md").read_text()
     sub = next(a for a in build_parser()._actions if a.dest == "command")

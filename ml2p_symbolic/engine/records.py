@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 __all__ = ["VERDICTS", "Claim", "Verdict", "Result", "Report"]
 
+#: the four verdicts, from strongest to undecided
 VERDICTS = ("verified", "refuted", "conditional", "open")
 
 
