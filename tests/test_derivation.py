@@ -1,0 +1,91 @@
+"""The derivation registry of the engine: statements declared once, checks attached by id."""
+
+import pytest
+import sympy as sp
+
+from ml2p_symbolic import check
+from ml2p_symbolic.engine.derivation import Derivation, default_check
+from ml2p_symbolic.engine.records import Claim, Verdict
+from ml2p_symbolic.errors import ArgumentError, UnknownClaimError
+
+x = sp.Symbol("x", real=True)
+
+
+def _demo():
+    d = Derivation("demo", lambda: (
+        Claim("a", "true identity", "equation", sp.Eq((x + 1) ** 2, x ** 2 + 2 * x + 1)),
+        Claim("b", "false identity", "equation", sp.Eq(sp.sqrt(x ** 2), x)),
+        Claim("c", "an argument", "argument", sp.GreaterThan(x ** 2, 0))))
+    return d
+
+
+def test_the_default_check_proves_and_refutes_equations_and_leaves_the_rest_open():
+    report = _demo().run()
+    assert [r.verdict.verdict for r in report.results] == ["verified", "refuted", "open"]
+    assert report.derivation == "demo" and report.context == {}
+
+
+def test_an_attached_check_replaces_the_default_and_a_confirmation_is_appended():
+    d = _demo()
+
+    @d.check("c")
+    def _c(claim, ctx):
+        return Verdict("verified", "square is nonnegative") if (x ** 2).is_nonnegative else Verdict("open", "-")
+
+    @d.confirm("a", "c")
+    def _conf(claim, verdict, ctx):
+        return f"second line for {claim.id}"
+
+    results = {r.claim.id: r.verdict for r in d.run().results}
+    assert results["c"].method == "square is nonnegative"
+    assert results["a"].evidence[-1] == "second line for a" and not results["b"].evidence[-1:] == ("second line for b",)
+    assert d.run(numeric=False).results[0].verdict.evidence == ()
+
+
+def test_a_check_for_an_unknown_id_is_refused():
+    d = _demo()
+    d.check("typo")(lambda claim, ctx: Verdict("open", "-"))
+    with pytest.raises(UnknownClaimError, match="typo"):
+        d.run()
+
+
+def test_a_second_check_for_the_same_id_is_refused():
+    d = _demo()
+    d.check("a")(lambda claim, ctx: Verdict("open", "-"))
+    with pytest.raises(ArgumentError, match="already has a check"):
+        d.check("a")(lambda claim, ctx: Verdict("open", "-"))
+
+
+def test_ids_are_selected_honestly():
+    d = _demo()
+    assert d.select("b") == ["b"]  # a string is one id, not its characters
+    assert d.select(["b", "a", "b"]) == ["b", "a"]  # duplicates once, order kept
+    with pytest.raises(ArgumentError, match="no statement ids"):
+        d.select([])
+    with pytest.raises(UnknownClaimError, match="zz"):
+        d.select(["a", "zz"])
+
+
+def test_unknown_options_are_refused():
+    with pytest.raises(ArgumentError, match="takes the options"):
+        _demo().run(K=3)
+
+
+def test_check_of_the_seed_takes_one_id_as_a_string():
+    report = check("eq4.1", numeric=False)
+    assert [r.claim.id for r in report.results] == ["eq4.1"]
+    assert report.context == {"K": 2}
+
+
+def test_check_of_the_seed_refuses_an_empty_list_and_checks_duplicates_once():
+    with pytest.raises(ArgumentError):
+        check([])
+    report = check(["eq4.2", "eq4.2"], numeric=False)
+    assert [r.claim.id for r in report.results] == ["eq4.2"]
+
+
+def test_default_check_of_a_conjunction_checks_each_equation():
+    claim = Claim("both", "two", "equation", sp.And(sp.Eq((x + 1) ** 2, x ** 2 + 2 * x + 1),
+                                                   sp.Eq(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1)))
+    v = default_check(claim)
+    assert v.verdict == "verified" and len(v.evidence) == 2
