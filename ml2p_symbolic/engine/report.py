@@ -1,12 +1,18 @@
 """A :class:`~ml2p_symbolic.engine.records.Report` as a plain-text table, a JSON-ready dict, an exit status.
 
+The text fields (``title``, ``method``, ``detail``, ``evidence``, and a ``values`` entry that is
+not a decimal number) are rich text: prose that may contain inline LaTeX math in ``$...$`` (a
+literal dollar is ``\\$``; see :mod:`ml2p_symbolic.engine.richtext`). JSON keeps them as they are;
+the terminal table and :func:`report_details` show their :func:`plain` form, math turned into
+Unicode (``$\\hat{z}_i$`` -> ``ẑ_i``).
+
 The JSON schema (``ml2p-proof check --json``)::
 
-    {"claims": [{"id": str, "title": str, "statement": LaTeX str, "verdict": str,
-                 "method": str, "condition": LaTeX str or null,
+    {"claims": [{"id": str, "title": rich str, "statement": LaTeX str, "verdict": str,
+                 "method": rich str, "condition": LaTeX str or null,
                  "counterexample": {symbol name: number} or null,
-                 "values": [lhs str, rhs str] or null, "corrected": LaTeX str or null,
-                 "detail": str, "evidence": [str, ...]}]}
+                 "values": [lhs, rhs] (decimal or rich str) or null, "corrected": LaTeX str or null,
+                 "detail": rich str, "evidence": [rich str, ...]}]}
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import textwrap
 
 import sympy as sp
 
+from .richtext import plain
+
 __all__ = ["report_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
-           "readable"]
+           "readable", "plain"]
 
 
 def _number(v):
@@ -87,7 +95,7 @@ def _condition_or_counterexample(v):
                           for k, x in v.counterexample.items())
         out = f"fails at {pairs}"
         if v.values:
-            out += f"; lhs={_short(v.values[0], 18)} rhs={_short(v.values[1], 18)}"
+            out += f"; lhs={_short(plain(v.values[0]), 18)} rhs={_short(plain(v.values[1]), 18)}"
         return out
     return ""
 
@@ -98,7 +106,8 @@ def report_table(report, width=None):
     Each row is followed by the wrapped condition/counterexample line, so nothing is cut
     that a reader needs to rerun the evidence.
     """
-    rows = [(r.claim.id, _short(r.claim.title, 46), r.verdict.verdict.upper(), _short(r.verdict.method, 40))
+    rows = [(r.claim.id, _short(plain(r.claim.title, f"{r.claim.id}: title"), 46), r.verdict.verdict.upper(),
+             _short(plain(r.verdict.method, f"{r.claim.id}: method"), 40))
             for r in report.results]
     w = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(("id", "statement", "verdict", "method"))]
     fmt = "  ".join(f"{{:<{x}}}" for x in w)
@@ -118,10 +127,11 @@ def report_table(report, width=None):
 
 
 def report_details(report, width=None):
-    """:func:`report_table` followed by every verdict's detail and evidence lines: what
-    ``python proofs/<part>.py`` prints."""
+    """:func:`report_table` followed by every verdict's detail and evidence lines (their
+    :func:`plain` form): what ``python proofs/<part>.py`` prints."""
     out = [report_table(report, width)]
     for result in report.results:
-        out.append(f"\n{result.claim.id}: {result.verdict.verdict}\n  {result.verdict.detail}")
-        out.extend(f"  - {line}" for line in result.verdict.evidence)
+        cid, v = result.claim.id, result.verdict
+        out.append(f"\n{cid}: {v.verdict}\n  {plain(v.detail, f'{cid}: detail')}")
+        out.extend(f"  - {plain(line, f'{cid}: evidence[{n}]')}" for n, line in enumerate(v.evidence))
     return "\n".join(out)

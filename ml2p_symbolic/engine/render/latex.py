@@ -1,10 +1,12 @@
 r"""Rendering a report to a LaTeX document, one function per kind of object.
 
-Every formula in the output is ``sympy.latex`` of an object the checker used: a claim's
-``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``. Nothing
-mathematical is typed in here; this module only adds prose, headings, escaping and layout.
-What precedes the verdicts (e.g. the seed's model section) is the derivation's own
-``front_matter``, handed in by the caller.
+Every displayed formula in the output is ``sympy.latex`` of an object the checker used: a
+claim's ``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``. The
+prose fields (titles, the draft's words, method, detail, evidence, and values that are not
+numbers) are rich text (:mod:`ml2p_symbolic.engine.richtext`): :func:`rich_text` escapes
+their prose and keeps their inline math. Nothing mathematical is typed in here; this module
+only adds prose, headings, escaping and layout. What precedes the verdicts (e.g. the seed's
+model section) is the derivation's own ``front_matter``, handed in by the caller.
 
 Long formulas are broken where SymPy's own printer puts a top-level operator (a relation,
 :math:`\wedge`/:math:`\vee`, or :math:`+`/:math:`-` of a sum): :func:`formula_pieces` splits
@@ -14,7 +16,7 @@ only when it is still too wide (the ``\fitmath`` macro of the preamble).
 
 Public functions
 ================
-:func:`escape_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
+:func:`escape_text`, :func:`rich_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
 :func:`render_verdict`, :func:`render_result`, :func:`render_summary_table`,
 :func:`render_report`, :func:`render_document`.
 
@@ -27,6 +29,8 @@ Examples
 ['x', '= y', '+ 1']
 >>> escape_text("a_i1 & 50% of {x}")
 'a\\_i1 \\& 50\\% of \\{x\\}'
+>>> rich_text(r"50% of $\hat z_i$")
+'50\\% of $\\hat z_i$'
 """
 
 from __future__ import annotations
@@ -37,8 +41,13 @@ import sympy as sp
 from sympy.core.sorting import default_sort_key
 from sympy.printing.latex import LatexPrinter
 
+from ...errors import RichTextError
+from ..evidence import latex_number
+from ..richtext import plain, segments
+
 __all__ = [
     "escape_text",
+    "rich_text",
     "formula_pieces",
     "render_formula",
     "render_claim",
@@ -122,23 +131,66 @@ def escape_text(text):
     return "".join(out)
 
 
-def _escape_tt(text):
-    """:func:`escape_text` for the typewriter font, whose OT1 encoding has ``< > |``."""
-    return escape_text(text).replace(r"\textless{}", r"\char60{}").replace(
-        r"\textgreater{}", r"\char62{}").replace(r"\textbar{}", r"\char124{}")
+#: digits of a run inside math after which a line may break
+DIGIT_BREAK = 10
 
 
-def _tt(text, chunk=12):
-    r"""``text`` escaped in ``\texttt``, with a break point after commas and every ``chunk``
-    characters of a run without spaces (long decimals, ``{a: 1, ...}`` dicts)."""
-    pieces = []
-    for word in re.split(r"( )", str(text)):
-        if word == " ":
-            pieces.append(" ")
-            continue
-        parts = re.findall(r".{1,%d}" % chunk, word) or [""]
-        pieces.append(r"\allowbreak{}".join(_escape_tt(p).replace(",", r",\allowbreak{}") for p in parts))
-    return r"\texttt{" + "".join(pieces) + "}"
+def _break_digits(tex, every=DIGIT_BREAK):
+    r"""``tex`` with ``\allowbreak{}`` after every ``every`` digits of a longer digit run, so a
+    40-digit value can wrap at the margin."""
+    return re.sub(r"\d{%d,}" % (every + 1),
+                  lambda m: r"\allowbreak{}".join(re.findall(r"\d{1,%d}" % every, m.group(0))), tex)
+
+
+def _math_segment(tex, field):
+    """One math segment of rich text for pdflatex: the few Unicode symbols of
+    ``_UNICODE_MATH`` as macros, long digit runs breakable; other non-ASCII refused."""
+    out = []
+    for ch in tex:
+        if ch in _UNICODE_MATH:
+            out.append(_UNICODE_MATH[ch] + " ")
+        elif ord(ch) > 127:
+            raise RichTextError(f"{field}: the character {ch!r} (U+{ord(ch):04X}) in the math "
+                                f"${tex}$ has no LaTeX form here; write its macro")
+        else:
+            out.append(ch)
+    return _break_digits("".join(out))
+
+
+def rich_text(text, field="text"):
+    r"""Rich ``text`` (prose with inline ``$...$`` math, :mod:`ml2p_symbolic.engine.richtext`)
+    as LaTeX for running text: the prose through :func:`escape_text`, each math segment
+    verbatim (with a break point every 10 digits of a long number).
+
+    Raises
+    ======
+    RichTextError
+        (a ``ValueError``) naming ``field`` when ``text`` is malformed: an unclosed ``$``,
+        empty math, or unbalanced braces in the math.
+
+    >>> rich_text(r"$\mathbb{E}_{\varepsilon}[\sigma(\hat z_i)]$ is 5% off, costs \$2")
+    '$\\mathbb{E}_{\\varepsilon}[\\sigma(\\hat z_i)]$ is 5\\% off, costs \\$2'
+    >>> rich_text("$0.12345678901234$")
+    '$0.1234567890\\allowbreak{}1234$'
+    """
+    return "".join(escape_text(seg) if kind == "text" else "$" + _math_segment(seg, field) + "$"
+                   for kind, seg in segments(text, field))
+
+
+def _pdf_string(text, field="text"):
+    r"""Rich ``text`` for a PDF bookmark (``\texorpdfstring``'s second argument): its
+    :func:`~ml2p_symbolic.engine.richtext.plain` form, ASCII specials escaped, Unicode kept
+    (hyperref writes Unicode bookmarks)."""
+    specials = {"\\": r"\textbackslash{}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+    return "".join(specials.get(ch, "\\" + ch if ch in "&%$#_{}" else ch) for ch in plain(text, field))
+
+
+def _value(text, field):
+    """One side's value: a decimal string as a math number (breakable), else rich text."""
+    try:
+        return "$" + _break_digits(latex_number(text)) + "$"
+    except ValueError:
+        return rich_text(text, field)
 
 
 def _anchor(claim_id):
@@ -299,9 +351,10 @@ def _verdict_badge(verdict):
     return r"\verdictbox{%s}{%s}" % (colour, escape_text(verdict.upper()))
 
 
-def render_claim(claim):
-    r"""A claim as LaTeX: its title and kind, the statement as transcribed
-    (``sympy.latex(claim.statement)``) and the draft's words (``seed_text``), escaped.
+def render_claim(claim, *, with_title=True):
+    r"""A claim as LaTeX: its kind (and, with ``with_title``, its id and title), the
+    statement as transcribed (``sympy.latex(claim.statement)``) and the draft's words
+    (``seed_text``); title and words are rich text (:func:`rich_text`).
 
     >>> import sympy as sp
     >>> from ml2p_symbolic.engine.records import Claim
@@ -310,11 +363,13 @@ def render_claim(claim):
     >>> tex.splitlines()[0]
     '\\paragraph{Statement as transcribed (equation).} \\texttt{sq}: a square'
     """
-    parts = [r"\paragraph{Statement as transcribed (%s).} \texttt{%s}: %s" % (
-        escape_text(claim.kind), escape_text(claim.id), escape_text(claim.title))]
-    parts.append(render_formula(claim.statement))
+    head = r"\paragraph{Statement as transcribed (%s).}" % escape_text(claim.kind)
+    if with_title:
+        head += r" \texttt{%s}: %s" % (escape_text(claim.id), rich_text(claim.title, f"{claim.id}: title"))
+    parts = [head, render_formula(claim.statement)]
     if claim.seed_text:
-        parts.append(r"\begin{quote}\small\emph{As written:} %s\end{quote}" % escape_text(claim.seed_text))
+        parts.append(r"\begin{quote}\small\emph{As written:} %s\end{quote}"
+                     % rich_text(claim.seed_text, f"{claim.id}: seed_text"))
     return "\n".join(parts)
 
 
@@ -323,10 +378,11 @@ def _counterexample_list(cx):
     return ", ".join(items)
 
 
-def render_verdict(verdict):
+def render_verdict(verdict, field="verdict"):
     r"""A verdict as LaTeX: the verdict in a coloured box, the method, the proven condition
-    or the counterexample (each symbol's value, both sides' values), the corrected statement,
-    the detail and the evidence lines.
+    or the counterexample (each symbol's value, both sides' values as math numbers), the
+    corrected statement, the detail and the evidence lines (rich text, :func:`rich_text`;
+    ``field`` prefixes the field named in a :class:`~ml2p_symbolic.errors.RichTextError`).
 
     >>> from ml2p_symbolic.engine.records import Verdict
     >>> import sympy as sp
@@ -334,7 +390,8 @@ def render_verdict(verdict):
     \paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.
     """
     v = verdict
-    parts = [r"\paragraph{Verdict.} %s\quad Method: %s." % (_verdict_badge(v.verdict), escape_text(v.method))]
+    parts = [r"\paragraph{Verdict.} %s\quad Method: %s." % (_verdict_badge(v.verdict),
+                                                            rich_text(v.method, f"{field}: method"))]
     if v.condition is not None:
         parts.append(r"\noindent Proven to hold exactly when")
         parts.append(render_formula(v.condition))
@@ -345,23 +402,26 @@ def render_verdict(verdict):
         lhs, rhs = v.values
         parts.append(r"\begin{itemize}\raggedright" "\n"
                      r"  \item left-hand side: %s" "\n" r"  \item right-hand side: %s" "\n"
-                     r"\end{itemize}" % (_tt(lhs), _tt(rhs)))
+                     r"\end{itemize}" % (_value(lhs, f"{field}: values[0]"), _value(rhs, f"{field}: values[1]")))
     if v.corrected is not None:
         parts.append(r"\noindent Corrected statement, proved by the toolkit:")
         parts.append(render_formula(v.corrected))
     if v.detail:
-        parts.append(r"\noindent %s" % escape_text(v.detail))
+        parts.append(r"\noindent %s" % rich_text(v.detail, f"{field}: detail"))
     if v.evidence:
-        items = "\n".join(r"  \item %s" % _tt(e) for e in v.evidence)
+        items = "\n".join(r"  \item %s" % rich_text(e, f"{field}: evidence[{n}]") for n, e in enumerate(v.evidence))
         parts.append("\\noindent Evidence:\n\\begin{itemize}\\raggedright\n" + items + "\n\\end{itemize}")
     return "\n\n".join(parts)
 
 
 def render_result(result):
-    r"""A claim and its verdict as a subsection labelled ``claim:<id>``."""
+    r"""A claim and its verdict as a subsection labelled ``claim:<id>``, its heading the
+    claim's id and title typeset (the bookmark gets the title's plain form)."""
     c = result.claim
-    head = r"\subsection{\texttt{%s}: %s}\label{%s}" % (escape_text(c.id), escape_text(c.title), _anchor(c.id))
-    return "\n".join([head, render_claim(c), "", render_verdict(result.verdict)])
+    field = f"{c.id}: title"
+    head = r"\subsection{\texorpdfstring{\texttt{%s}: %s}{%s: %s}}\label{%s}" % (
+        escape_text(c.id), rich_text(c.title, field), escape_text(c.id), _pdf_string(c.title, field), _anchor(c.id))
+    return "\n".join([head, render_claim(c, with_title=False), "", render_verdict(result.verdict, c.id)])
 
 
 def _counts(report):
@@ -377,7 +437,8 @@ def render_summary_table(report):
             r"\toprule", r"id & statement & verdict \\", r"\midrule", r"\endhead"]
     for r in report.results:
         rows.append(r"\hyperref[%s]{\texttt{%s}} & %s & %s \\" % (
-            _anchor(r.claim.id), escape_text(r.claim.id), escape_text(r.claim.title), _verdict_badge(r.verdict.verdict)))
+            _anchor(r.claim.id), escape_text(r.claim.id), rich_text(r.claim.title, f"{r.claim.id}: title"),
+            _verdict_badge(r.verdict.verdict)))
     rows += [r"\bottomrule", r"\end{longtable}"]
     counts = ", ".join(f"{n} {k}" for k, n in _counts(report).items())
     rows.append(r"\noindent %s of %d claims." % (escape_text(counts), len(report.results)))
@@ -406,7 +467,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{graphicx}
 \usepackage{xcolor}
 \usepackage{booktabs,longtable}
-\usepackage[hidelinks]{hyperref}
+\usepackage[hidelinks,unicode]{hyperref}
 \definecolor{ml2pverified}{RGB}{0,120,60}
 \definecolor{ml2prefuted}{RGB}{180,20,20}
 \definecolor{ml2pconditional}{RGB}{190,110,0}
@@ -439,8 +500,8 @@ def render_document(report, *, title=None, front_matter=""):
     """
     intro = (r"\noindent This document is generated by \texttt{ml2p-proof render} from the "
              r"objects the checker used: every statement is the derivation's, transcribed as written "
-             r"(typos included), and every formula is SymPy's LaTeX of the checker's "
-             r"expressions. For each claim it gives the verdict, the method, and the evidence "
+             r"(typos included), and every displayed formula is SymPy's LaTeX of the checker's "
+             r"expressions; the prose uses the draft's notation. For each claim it gives the verdict, the method, and the evidence "
              r"a reader can rerun: the proven condition, or a counterexample with the values "
              r"of both sides, and a corrected statement where the toolkit has one.")
     return "\n".join([
