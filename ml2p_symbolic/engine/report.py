@@ -81,10 +81,10 @@ def _short(s, width):
 
 def readable(expr):
     """A SymPy object as one readable line for a terminal: SymPy's unicode pretty printer
-    when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the LaTeX source
-    (``\\frac{d}{d u} \\hat\\theta_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
+    when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the :func:`plain` form of
+    its LaTeX (``d/(d u) θ̂_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
     pretty = sp.pretty(expr, use_unicode=True, wrap_line=False)
-    return pretty if "\n" not in pretty else sp.latex(expr)
+    return pretty if "\n" not in pretty else plain("$" + sp.latex(expr) + "$")
 
 
 def _condition_or_counterexample(v):

@@ -35,7 +35,7 @@ import unicodedata
 
 from ..errors import RichTextError
 
-__all__ = ["segments", "literal", "plain"]
+__all__ = ["segments", "literal", "code", "plain"]
 
 
 # --------------------------------------------------------------------------- the convention
@@ -103,6 +103,20 @@ def literal(text):
     return str(text).replace("\\", "\\\\").replace("$", "\\$")
 
 
+def code(name):
+    r"""An identifier of code (a function, a module, a command line) as rich text, set in
+    typewriter inside math so that no prose escaping applies.
+
+    >>> code("vae_loss_grad")
+    '$\\texttt{vae\\_loss\\_grad}$'
+    >>> plain(code("vae_loss_grad"))
+    'vae_loss_grad'
+    """
+    esc = {"\\": r"\textbackslash{}", "_": r"\_", "$": r"\$", "%": r"\%", "&": r"\&", "#": r"\#",
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "$\\texttt{%s}$" % "".join(esc.get(ch, ch) for ch in str(name))
+
+
 # --------------------------------------------------------------------------- plain form
 _ORD = {
     # Greek
@@ -116,7 +130,7 @@ _ORD = {
     "partial": "∂", "infty": "∞", "nabla": "∇", "ell": "ℓ", "prime": "′", "emptyset": "∅",
     "ldots": "…", "dots": "…", "cdots": "⋯", "sum": "Σ", "prod": "∏", "int": "∫",
     "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖", "langle": "⟨", "rangle": "⟩",
-    "forall": "∀", "exists": "∃", "neg": "¬", "lnot": "¬",
+    "forall": "∀", "exists": "∃", "neg": "¬", "lnot": "¬", "top": "ᵀ",
 }
 _BIN = {
     "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈",
@@ -139,7 +153,7 @@ _ESCAPED = {"{": "{", "}": "}", "$": "$", "%": "%", "&": "&", "#": "#", "_": "_"
 _BLACKBOARD = {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "P": "ℙ", "C": "ℂ", "1": "𝟙"}
 _SCRIPT = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ"}
 _SUPERSCRIPT = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"))
-_SUPERSCRIPT["−"] = "⁻"
+_SUPERSCRIPT.update({"−": "⁻", "*": "*", "ᵀ": "ᵀ"})
 _TOKEN = re.compile(r"\\([A-Za-z]+)|\\(.)|(\s+)|(.)", re.S)
 # an "atom" needs no parentheses around it in a/b or √x; a script atom none in x^y or x_y
 _ATOM = re.compile(r"[^\s+\-−=<>≤≥≠·×/,;|∨∧→~±∓]+")
@@ -168,6 +182,18 @@ class _Plain:
     def _skip_space(self):
         while self._peek() is not None and self._peek()[2] is not None:
             self.pos += 1
+
+    def _space_after(self):
+        """After a letter-like symbol: drop the source's spaces before a letter, digit or
+        macro (``\\partial \\mathcal{L}`` -> ``∂ℒ``), keep one before an operator
+        (``\\theta = 0`` -> ``θ = 0``)."""
+        spaced = self._peek() is not None and self._peek()[2] is not None
+        self._skip_space()
+        nxt = self._peek()
+        if nxt is None:
+            return ""
+        operator = (nxt[0] in _BIN) or (nxt[3] is not None and nxt[3] in "=<>+-,;|")
+        return " " if spaced and operator else ""
 
     @staticmethod
     def _raw(tok):
@@ -245,8 +271,7 @@ class _Plain:
 
     def _command(self, word):
         if word in _ORD:
-            self._skip_space()
-            return _ORD[word]
+            return _ORD[word] + self._space_after()
         if word in _BIN:
             return _BIN[word]
         if word in _SPACES:
@@ -258,8 +283,9 @@ class _Plain:
             return word if follows or nxt is None else word + " "
         if word in _ACCENTS:
             arg = unicodedata.normalize("NFC", self._arg())
-            if len(arg) == 1:
-                return unicodedata.normalize("NFC", arg + _ACCENTS[word])
+            core = arg.rstrip()
+            if len(core) == 1:
+                return unicodedata.normalize("NFC", core + _ACCENTS[word]) + arg[1:]
             return f"\\{word}{{{arg}}}"
         if word in _TEXT_FONTS:
             arg = self._arg(raw=word.startswith("text") or word in ("mbox", "operatorname"))
@@ -274,7 +300,9 @@ class _Plain:
         if word in ("frac", "dfrac", "tfrac"):
             num, den = self._arg(), self._arg()
             wrap = lambda s: s if _ATOM.fullmatch(s) else f"({s})"  # noqa: E731
-            return f"{wrap(num.strip())}/{wrap(den.strip())}"
+            nxt = self._peek()
+            gap = " " if nxt is not None and (nxt[0] in _ORD or (nxt[3] or "").isalnum()) else ""
+            return f"{wrap(num.strip())}/{wrap(den.strip())}{gap}"
         if word == "sqrt":
             arg = self._arg().strip()
             return "√" + (arg if _ATOM.fullmatch(arg) else f"({arg})")

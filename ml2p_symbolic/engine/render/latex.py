@@ -62,7 +62,7 @@ __all__ = [
 DOCUMENT_TITLE = "A derivation, machine-checked"
 
 #: the estimated width (in characters of running math) at which a formula is broken
-LINE_WIDTH = 64
+LINE_WIDTH = 60
 
 _VERDICT_COLOURS = {
     "verified": "ml2pverified",
@@ -131,14 +131,16 @@ def escape_text(text):
     return "".join(out)
 
 
-#: digits of a run inside math after which a line may break
+#: a run of more digits than this inside math may break at the margin, every DIGIT_BREAK digits
+DIGIT_RUN = 20
 DIGIT_BREAK = 10
 
 
 def _break_digits(tex, every=DIGIT_BREAK):
-    r"""``tex`` with ``\allowbreak{}`` after every ``every`` digits of a longer digit run, so a
-    40-digit value can wrap at the margin."""
-    return re.sub(r"\d{%d,}" % (every + 1),
+    r"""``tex`` with ``\allowbreak{}`` after every ``every`` digits of a run longer than
+    :data:`DIGIT_RUN` digits, so a 40-digit value can wrap at the margin (shorter numbers
+    stay whole)."""
+    return re.sub(r"\d{%d,}" % (DIGIT_RUN + 1),
                   lambda m: r"\allowbreak{}".join(re.findall(r"\d{1,%d}" % every, m.group(0))), tex)
 
 
@@ -170,8 +172,8 @@ def rich_text(text, field="text"):
 
     >>> rich_text(r"$\mathbb{E}_{\varepsilon}[\sigma(\hat z_i)]$ is 5% off, costs \$2")
     '$\\mathbb{E}_{\\varepsilon}[\\sigma(\\hat z_i)]$ is 5\\% off, costs \\$2'
-    >>> rich_text("$0.12345678901234$")
-    '$0.1234567890\\allowbreak{}1234$'
+    >>> rich_text("$0.1234567890123456789012$")
+    '$0.1234567890\\allowbreak{}1234567890\\allowbreak{}12$'
     """
     return "".join(escape_text(seg) if kind == "text" else "$" + _math_segment(seg, field) + "$"
                    for kind, seg in segments(text, field))
@@ -259,51 +261,103 @@ def formula_pieces(expr):
     return pieces
 
 
-def _width(tex):
-    """A rough estimate of the printed width of ``tex`` in characters of running math:
-    commands count as one character, fractions as their wider part, scripts as 0.7."""
-    total, i = 0.0, 0
-    n = len(tex)
+_RELATIONS = {"=", "<", ">", "geq", "leq", "ge", "le", "neq", "ne", "to", "Rightarrow", "Leftrightarrow",
+              "wedge", "vee", "sim", "in", "approx", "mapsto", "implies"}
+_BINARY = {"+", "-", "cdot", "times", "pm", "mp"}
+_ZERO = {"limits", "nolimits", "displaystyle", "mathrm", "mathcal", "mathbb", "mathbf", "mathit", "hat", "bar",
+         "tilde", "operatorname", "text", "boldsymbol"}
 
-    def group(j):
-        """Index after the brace group starting at ``j`` (which is ``{``) and its content."""
-        depth, k = 0, j
-        while k < n:
-            if tex[k] == "{":
-                depth += 1
-            elif tex[k] == "}":
-                depth -= 1
-                if depth == 0:
-                    return k + 1, tex[j + 1:k]
-            elif tex[k] == "\\":
-                k += 1
+
+def _group(tex, j):
+    """(index after the brace group starting at ``j``, its content); ``tex[j]`` is ``{``."""
+    depth, k, n = 0, j, len(tex)
+    while k < n:
+        if tex[k] == "{":
+            depth += 1
+        elif tex[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return k + 1, tex[j + 1:k]
+        elif tex[k] == "\\":
             k += 1
-        return n, tex[j + 1:]
+        k += 1
+    return n, tex[j + 1:]
 
+
+def _width(tex, script=False):
+    r"""An estimate of the printed width of ``tex`` in units of one math character of display
+    size: letters and digits 1, relations and binary operators with their spacing (none inside
+    scripts), fractions their wider part, stacked limits and ``\substack`` rows the widest,
+    scripts at 0.7."""
+    total, i, n = 0.0, 0, len(tex)
+    last_script = None  # (kind, width) of a script just added, to stack _x^y
+    rel, binop = (1.0, 1.0) if script else (2.0, 1.8)
     while i < n:
         c = tex[i]
+        was_script, last_script = last_script, None
         if c == "\\":
             m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
             name = m.group(1)
             i += len(m.group(0))
             if name in ("frac", "dfrac", "tfrac") and i < n and tex[i] == "{":
-                i, num = group(i)
-                i, den = group(i) if i < n and tex[i] == "{" else (i, "")
-                total += max(_width(num), _width(den)) * (0.8 if name == "frac" else 1.0)
-            elif name in ("left", "right", "limits", "displaystyle", "mathrm", "mathcal", "mathbb",
-                          "hat", "operatorname", "substack", "mathbf", "text", "quad", ","):
-                total += 0.3 if name in (",", "quad") else 0.0
+                i, num = _group(tex, i)
+                i, den = _group(tex, i) if i < n and tex[i] == "{" else (i, "")
+                total += max(_width(num, script), _width(den, script)) * (0.8 if script else 1.0) + 0.3
+            elif name == "substack" and i < n and tex[i] == "{":
+                i, rows = _group(tex, i)
+                total += max(_width(r, script) for r in rows.split("\\\\"))
+            elif name in ("left", "right"):
+                m2 = re.match(r"\\[A-Za-z]+|\\.|.", tex[i:]) if i < n else None
+                if m2:
+                    i += len(m2.group(0))
+                    total += 0.0 if m2.group(0) == "." else 0.8
+            elif name == "sqrt" and i < n and tex[i] == "{":
+                i, inner = _group(tex, i)
+                total += 1.0 + _width(inner, script)
+            elif name in _ZERO:
+                pass
+            elif name in _RELATIONS:
+                total += rel
+            elif name in _BINARY:
+                total += binop
+            elif name in (",", ";", ":"):
+                total += 0.3
+            elif name in ("quad", "qquad"):
+                total += 2.0 if name == "quad" else 4.0
+            elif name == "int":
+                total += 1.2
+            elif name in ("log", "exp", "sin", "cos", "max", "min", "det", "ln"):
+                total += 0.8 * len(name) + 0.3
             else:
                 total += 1.0
         elif c in "^_":
             i += 1
             if i < n and tex[i] == "{":
-                i, sub = group(i)
-                total += 0.7 * _width(sub)
+                i, sub = _group(tex, i)
+                w = 0.7 * _width(sub, True)
             else:
-                total += 0.7
+                w = 0.7
                 i += 1
+            if was_script is not None and was_script[0] != c:
+                total += max(0.0, w - was_script[1])  # _x^y stack: the wider one
+                last_script = None
+            else:
+                total += w
+                last_script = (c, w)
         elif c in "{} ":
+            last_script = was_script if c == " " else None
+            i += 1
+        elif c in "=<>":
+            total += rel
+            i += 1
+        elif c in "+-":
+            total += binop
+            i += 1
+        elif c in "()[]|":
+            total += 0.8
+            i += 1
+        elif c == ",":
+            total += 1.2
             i += 1
         else:
             total += 1.0
@@ -374,7 +428,7 @@ def render_claim(claim, *, with_title=True):
 
 
 def _counterexample_list(cx):
-    items = [f"${sp.latex(sym)} = {sp.latex(sp.sympify(val))}$" for sym, val in cx.items()]
+    items = [f"${sp.latex(sym)} = {_break_digits(sp.latex(sp.sympify(val)))}$" for sym, val in cx.items()]
     return ", ".join(items)
 
 
@@ -387,17 +441,17 @@ def render_verdict(verdict, field="verdict"):
     >>> from ml2p_symbolic.engine.records import Verdict
     >>> import sympy as sp
     >>> print(render_verdict(Verdict("verified", "simplify")))
-    \paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.
+    {\raggedright\paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.\par}
     """
     v = verdict
-    parts = [r"\paragraph{Verdict.} %s\quad Method: %s." % (_verdict_badge(v.verdict),
-                                                            rich_text(v.method, f"{field}: method"))]
+    parts = [r"{\raggedright\paragraph{Verdict.} %s\quad Method: %s.\par}" % (
+        _verdict_badge(v.verdict), rich_text(v.method, f"{field}: method"))]
     if v.condition is not None:
         parts.append(r"\noindent Proven to hold exactly when")
         parts.append(render_formula(v.condition))
     if v.counterexample:
         label = "Outside that condition it fails" if v.condition is not None else "It fails"
-        parts.append(r"\noindent %s at the point %s." % (label, _counterexample_list(v.counterexample)))
+        parts.append(r"{\raggedright %s at the point %s.\par}" % (label, _counterexample_list(v.counterexample)))
     if v.values is not None:
         lhs, rhs = v.values
         parts.append(r"\begin{itemize}\raggedright" "\n"
