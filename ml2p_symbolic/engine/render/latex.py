@@ -528,9 +528,10 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \definecolor{ml2popen}{RGB}{100,100,100}
 \newcommand{\verdictbox}[2]{\colorbox{#1}{\textcolor{white}{\textbf{\small\strut #2}}}}
 \newsavebox{\mlpbox}
-% a displayed line, shrunk to the line width only when it is wider
+% a displayed line, shrunk to the line width only when it is wider (and said so in the log)
 \newcommand{\fitmath}[1]{\sbox{\mlpbox}{$\displaystyle #1$}%
   \ifdim\wd\mlpbox>\dimexpr\linewidth-2em\relax
+    \typeout{ml2p fitmath: a display line of \the\wd\mlpbox\space shrunk to \the\dimexpr\linewidth-2em\relax}%
     \resizebox{\dimexpr\linewidth-2em\relax}{!}{\usebox{\mlpbox}}%
   \else\usebox{\mlpbox}\fi}
 \setlength{\parindent}{0pt}
