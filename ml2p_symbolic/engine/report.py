@@ -87,15 +87,29 @@ def readable(expr):
     return pretty if "\n" not in pretty else plain("$" + sp.latex(expr) + "$")
 
 
+def _symbol(sym):
+    """A symbol's name as the terminal shows it (``sigmahat_1`` -> ``σ̂_1``)."""
+    return plain("$" + sp.latex(sym) + "$") if isinstance(sym, sp.Basic) else str(sym)
+
+
+def _value(text):
+    """One side's value: a long decimal cut to 18 characters, rich text in its plain form."""
+    try:
+        float(text)
+    except ValueError:
+        return plain(text, "values")
+    return _short(text, 18)
+
+
 def _condition_or_counterexample(v):
     if v.condition is not None:
         return f"holds when {readable(v.condition)}"
     if v.counterexample:
-        pairs = ", ".join(f"{k}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
+        pairs = ", ".join(f"{_symbol(k)}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
                           for k, x in v.counterexample.items())
         out = f"fails at {pairs}"
         if v.values:
-            out += f"; lhs={_short(plain(v.values[0]), 18)} rhs={_short(plain(v.values[1]), 18)}"
+            out += f"; lhs={_value(v.values[0])} rhs={_value(v.values[1])}"
         return out
     return ""
 
