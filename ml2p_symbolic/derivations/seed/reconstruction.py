@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ...derive import Z, ZHAT, d_rec_d_zhat, gaussian_kl, gaussian_kl_1d, rec_gradient
-from ...engine.evidence import DPS, fmt, latex_number, value_at, verdict_from_identity
+from ...engine.evidence import DPS, fmt, value_at, verdict_from_identity
 from ...engine.identity import check_identity
 from ...engine.records import Verdict
 from ...engine.richtext import code
