@@ -63,3 +63,11 @@ class LatexCompileError(ML2PError):
 
 
 __all__ += ["LatexCompileError"]
+
+
+class RichTextError(ML2PError):
+    """A rich-text field (prose with inline ``$...$`` math) that is malformed: an unclosed
+    ``$``, an empty ``$$``, or unbalanced braces in the math; the message names the field."""
+
+
+__all__ += ["RichTextError"]

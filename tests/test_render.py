@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from ml2p_symbolic.derivations.seed import check
 from ml2p_symbolic.engine.records import Claim, Report, Result, Verdict
 from ml2p_symbolic.derivations.seed.document import render_document
-from ml2p_symbolic.engine.render.latex import escape_text, formula_pieces, render_verdict
+from ml2p_symbolic.engine.render.latex import escape_text, formula_pieces, render_result, render_verdict, rich_text
+from ml2p_symbolic.engine.richtext import segments
+from ml2p_symbolic.errors import RichTextError
 from ml2p_symbolic.engine.render.notebook import repr_latex, repr_markdown
 from ml2p_symbolic.engine.render.pdf import compile_pdf, find_pdflatex
 from ml2p_symbolic.derivations.seed.statements import CLAIM_IDS
@@ -110,8 +112,9 @@ def test_counterexample_values_and_condition_shown(report, document):
         v = r.verdict
         section = document[document.index(r"\label{claim:%s}" % r.claim.id):]
         if v.counterexample:
+            shown = section.replace(r"\allowbreak{}", "")  # long decimals may break at the margin
             for sym, val in v.counterexample.items():
-                assert f"${sp.latex(sym)} = {sp.latex(sp.sympify(val))}$" in section
+                assert f"${sp.latex(sym)} = {sp.latex(sp.sympify(val))}$" in shown
         if v.values is not None:
             assert "left-hand side" in section and "right-hand side" in section
         if v.condition is not None:
@@ -137,6 +140,84 @@ def test_escape_text_examples():
     assert escape_text("sigmahat_1 - 1/sigmahat_1") == r"sigmahat\_1 - 1/sigmahat\_1"
     assert escape_text("{a}^2 & 5% #1 $x ~ \\") == (
         r"\{a\}\textasciicircum{}2 \& 5\% \#1 \$x \textasciitilde{} \textbackslash{}")
+
+
+# --------------------------------------------------------------------------- rich text
+def test_rich_text_escapes_prose_and_keeps_math():
+    assert rich_text(r"50% of $\hat z_i$ & \$3 {x}") == r"50\% of $\hat z_i$ \& \$3 \{x\}"
+    assert rich_text(r"$\frac{a_1}{2}$") == r"$\frac{a_1}{2}$"
+    assert rich_text("no math_here") == r"no math\_here"
+
+
+@pytest.mark.parametrize("bad", ["costs $5", "$x$ and $y", "$\\frac{1}{2$", "$a}$", "empty $$ math"])
+def test_rich_text_rejects_malformed_math_naming_the_field(bad):
+    with pytest.raises(RichTextError) as info:
+        rich_text(bad, field="eq9: detail")
+    assert isinstance(info.value, ValueError) and "eq9: detail" in str(info.value)
+
+
+def test_a_malformed_verdict_field_is_named_with_its_claim(report):
+    bad = Result(report.results[0].claim, Verdict("verified", "simplify", evidence=("ok", "costs $5")))
+    with pytest.raises(RichTextError, match=r"eq1\.P: evidence\[1\]"):
+        render_result(bad)
+
+
+def test_long_numbers_in_math_may_break_every_ten_digits():
+    value = "0." + "1234567890" * 4
+    tex = rich_text(f"${value}$")
+    assert tex.count(r"\allowbreak{}") == 3 and tex.replace(r"\allowbreak{}", "") == f"${value}$"
+    assert rich_text("$0.123456789012345$") == "$0.123456789012345$"  # short numbers stay whole
+    verdict = Verdict("refuted", "m", values=(value, "-1.5e-16"))
+    out = render_verdict(verdict)
+    assert r"$0.1234567890\allowbreak{}1234567890" in out and r"$-1.5 \cdot 10^{-16}$" in out
+    assert r"\texttt" not in out
+
+
+# the done-when of issue 9: no ASCII mathematics in the prose of a report
+_ASCII_MATH = re.compile(
+    r"sigmahat|zhat|thetahat|ahat|bhat|Phat|theta_|sigma_|\beps\b|_eps|eps_|d\^2|\^2|\*\*|->|!=|<=|>="
+    r"|\|\||\bsum_|\bE_|\bL_|dL/d|\bexp\(|\bsqrt\(|\b[A-Za-z]+_[A-Za-z0-9:]+")
+
+
+def ascii_math(text, field="text"):
+    """The ASCII-math fragments in the prose (outside ``$...$``) of the rich ``text``."""
+    return [m.group(0) for kind, seg in segments(text, field) if kind == "text" for m in _ASCII_MATH.finditer(seg)]
+
+
+def _rich_fields(report):
+    """Every rich-text field of ``report``: titles, the draft's words, method, detail,
+    evidence, and the values that are not decimal numbers."""
+    for r in report.results:
+        c, v = r.claim, r.verdict
+        yield f"{c.id}: title", c.title
+        yield f"{c.id}: seed_text", c.seed_text
+        yield f"{c.id}: method", v.method
+        yield f"{c.id}: detail", v.detail
+        for n, line in enumerate(v.evidence):
+            yield f"{c.id}: evidence[{n}]", line
+        for n, value in enumerate(v.values or ()):
+            if not re.fullmatch(r"-?\d+(\.\d*)?(e[-+]?\d+)?", value):
+                yield f"{c.id}: values[{n}]", value
+
+
+def test_the_ascii_math_checker_finds_what_it_looks_for():
+    assert ascii_math("E_eps[sigma(zhat_i)] and d^2 L/du^2 = 0") == ["E_", "zhat", "d^2", "^2"]
+    assert ascii_math("a_i1 -> -a_i1, KL(p || q)") == ["a_i1", "->", "a_i1", "||"]
+    assert ascii_math(r"$\mathbb{E}_{\varepsilon}[\sigma(\hat z_i)]$ costs \$2, lhs - rhs") == []
+
+
+def test_no_ascii_math_in_the_prose_of_the_report(report):
+    found = {field: hits for field, text in _rich_fields(report) if (hits := ascii_math(text, field))}
+    assert not found, found
+
+
+def test_the_document_has_no_typewriter_mathematics(report, document):
+    body = document[document.index(r"\begin{document}"):]
+    tt = re.findall(r"\\texttt\{((?:[^{}]|\{[^{}]*\})*)\}", body)
+    assert tt, "the ids are set in typewriter"
+    ids = {escape_text(r.claim.id) for r in report.results}
+    bad = [t for t in tt if t not in ids and re.search(r"hat|eps|\^|=|\\_\w*\d|[()]", t) and t != "nodes='auto'"]
+    assert not bad, bad
 
 
 # --------------------------------------------------------------------------- Jupyter reprs
@@ -176,7 +257,7 @@ def test_repr_of_something_else_is_a_type_error():
 
 
 # --------------------------------------------------------------------------- pdflatex
-_EVIL = ("sigmahat_1 - 1/sigmahat_1", "{a: 1, b: 2} & 50% #1 $5 ~x^2 \\ <a|b>",
+_EVIL = ("sigmahat_1 - 1/sigmahat_1", "{a: 1, b: 2} & 50% #1 \\$5 ~x^2 \\\\ <a|b> and $\\{x\\} \\le 10^{-3}$",
          "0.12345678901234567890123456789012345678901234567890123456789")
 
 
@@ -197,20 +278,38 @@ def _check_pdf(pdf, log):
     return int(written.group(1))
 
 
+def _overfull(log):
+    """The widths (pt) by which pdflatex reports a box too wide, from its log."""
+    return [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+
+
 def test_document_compiles_with_pdflatex(document, tmp_path):
     _require_pdflatex()
     pdf = tmp_path / "derivation.pdf"
     log = compile_pdf(document, str(pdf))
     assert _check_pdf(str(pdf), log) > 5
+    too_wide = [w for w in _overfull(log) if w > 1.0]
+    assert not too_wide, f"lines past the margin by {too_wide} pt"
+    # a display line wider than the text is shrunk by \fitmath, which says so in the log;
+    # the breaking keeps every line of the seed's document within the margin unshrunk
+    shrunk = re.findall(r"ml2p fitmath: a display line of ([\d.]+)pt shrunk to ([\d.]+)pt", log)
+    assert not shrunk, shrunk
+
+
+def test_the_overfull_box_reader_reads_pdflatex_logs():
+    log = "Overfull \\hbox (12.5pt too wide) in paragraph at lines 3--4\nOverfull \\hbox (0.3pt too wide) detected"
+    assert _overfull(log) == [12.5, 0.3]
 
 
 def test_special_characters_compile(tmp_path):
     _require_pdflatex()
     x = sp.Symbol("x_1", positive=True)
-    claim = Claim("eq.test_#1", "title with _ & % $ # { } ~ ^ \\", "equation", sp.Eq(x, 1), "prose \u201cquoted\u201d")
+    claim = Claim("eq.test_#1", "title with _ & % \\$ # { } ~ ^ and $\\hat{x}_1$", "equation", sp.Eq(x, 1),
+                  "prose \u201cquoted\u201d, $\\sigma \\le 1$")
     verdict = Verdict("refuted", "method_with_underscores & 100%", counterexample={x: sp.Rational(1, 3)},
                       values=(_EVIL[2], _EVIL[1]), corrected=sp.Eq(x, 2), detail=_EVIL[1], evidence=_EVIL)
     doc = render_document(Report((Result(claim, verdict),)))
-    assert r"\texttt{sigmahat\_1 - 1/sigmahat\_1}" in render_verdict(verdict)
+    assert r"sigmahat\_1 - 1/sigmahat\_1" in render_verdict(verdict)  # prose, escaped, not typewriter
+    assert r"$\hat{x}_1$" in doc and r"\texorpdfstring" in doc
     pdf = tmp_path / "special.pdf"
     _check_pdf(str(pdf), compile_pdf(doc, str(pdf)))

@@ -57,7 +57,7 @@ class Expectation:
     ``value`` is the exact expectation (a SymPy expression free of the noise symbols) or
     ``None`` when SymPy could not finish; ``residual`` is then the integrand left over the
     noise symbols ``remaining``, for :func:`expectation_numeric`. ``steps`` lists the rules
-    applied.
+    applied, as rich text (:mod:`ml2p_symbolic.engine.richtext`).
     """
 
     value: object
@@ -107,13 +107,14 @@ def gaussian_expectation(expr, eps):
             remaining.append(e)
         else:
             expr = reduced
-            steps.append(f"moments of {e}")
+            steps.append(f"moments of ${sp.latex(e)}$")
     remaining = tuple(e for e in remaining if expr.has(e))
     if not remaining:
         return Expectation(sp.simplify(expr), None, (), tuple(steps))
     flipped = expr.subs({e: -e for e in remaining}, simultaneous=True)
     if check_identity(flipped, -expr).verdict == "verified":
-        steps.append("odd under eps -> -eps: expectation 0 by symmetry")
+        flips = ", ".join(rf"${sp.latex(e)} \to -{sp.latex(e)}$" for e in remaining)
+        steps.append(f"odd under {flips}: expectation 0 by symmetry")
         return Expectation(sp.Integer(0), None, (), tuple(steps))
     return Expectation(None, expr, remaining, tuple(steps))
 

@@ -1,12 +1,18 @@
 """A :class:`~ml2p_symbolic.engine.records.Report` as a plain-text table, a JSON-ready dict, an exit status.
 
+The text fields (``title``, ``method``, ``detail``, ``evidence``, and a ``values`` entry that is
+not a decimal number) are rich text: prose that may contain inline LaTeX math in ``$...$`` (a
+literal dollar is ``\\$``; see :mod:`ml2p_symbolic.engine.richtext`). JSON keeps them as they are;
+the terminal table and :func:`report_details` show their :func:`plain` form, math turned into
+Unicode (``$\\hat{z}_i$`` -> ``ẑ_i``).
+
 The JSON schema (``ml2p-proof check --json``)::
 
-    {"claims": [{"id": str, "title": str, "statement": LaTeX str, "verdict": str,
-                 "method": str, "condition": LaTeX str or null,
+    {"claims": [{"id": str, "title": rich str, "statement": LaTeX str, "verdict": str,
+                 "method": rich str, "condition": LaTeX str or null,
                  "counterexample": {symbol name: number} or null,
-                 "values": [lhs str, rhs str] or null, "corrected": LaTeX str or null,
-                 "detail": str, "evidence": [str, ...]}]}
+                 "values": [lhs, rhs] (decimal or rich str) or null, "corrected": LaTeX str or null,
+                 "detail": rich str, "evidence": [rich str, ...]}]}
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import textwrap
 
 import sympy as sp
 
+from .richtext import plain
+
 __all__ = ["report_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
-           "readable"]
+           "readable", "plain"]
 
 
 def _number(v):
@@ -73,21 +81,35 @@ def _short(s, width):
 
 def readable(expr):
     """A SymPy object as one readable line for a terminal: SymPy's unicode pretty printer
-    when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the LaTeX source
-    (``\\frac{d}{d u} \\hat\\theta_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
+    when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the :func:`plain` form of
+    its LaTeX (``d/(d u) θ̂_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
     pretty = sp.pretty(expr, use_unicode=True, wrap_line=False)
-    return pretty if "\n" not in pretty else sp.latex(expr)
+    return pretty if "\n" not in pretty else plain("$" + sp.latex(expr) + "$")
+
+
+def _symbol(sym):
+    """A symbol's name as the terminal shows it (``sigmahat_1`` -> ``σ̂_1``)."""
+    return plain("$" + sp.latex(sym) + "$") if isinstance(sym, sp.Basic) else str(sym)
+
+
+def _value(text):
+    """One side's value: a long decimal cut to 18 characters, rich text in its plain form."""
+    try:
+        float(text)
+    except ValueError:
+        return plain(text, "values")
+    return _short(text, 18)
 
 
 def _condition_or_counterexample(v):
     if v.condition is not None:
         return f"holds when {readable(v.condition)}"
     if v.counterexample:
-        pairs = ", ".join(f"{k}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
+        pairs = ", ".join(f"{_symbol(k)}={sp.sstr(sp.sympify(x).evalf(6) if not sp.sympify(x).is_Rational else x)}"
                           for k, x in v.counterexample.items())
         out = f"fails at {pairs}"
         if v.values:
-            out += f"; lhs={_short(v.values[0], 18)} rhs={_short(v.values[1], 18)}"
+            out += f"; lhs={_value(v.values[0])} rhs={_value(v.values[1])}"
         return out
     return ""
 
@@ -98,7 +120,8 @@ def report_table(report, width=None):
     Each row is followed by the wrapped condition/counterexample line, so nothing is cut
     that a reader needs to rerun the evidence.
     """
-    rows = [(r.claim.id, _short(r.claim.title, 46), r.verdict.verdict.upper(), _short(r.verdict.method, 40))
+    rows = [(r.claim.id, _short(plain(r.claim.title, f"{r.claim.id}: title"), 46), r.verdict.verdict.upper(),
+             _short(plain(r.verdict.method, f"{r.claim.id}: method"), 40))
             for r in report.results]
     w = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(("id", "statement", "verdict", "method"))]
     fmt = "  ".join(f"{{:<{x}}}" for x in w)
@@ -118,10 +141,11 @@ def report_table(report, width=None):
 
 
 def report_details(report, width=None):
-    """:func:`report_table` followed by every verdict's detail and evidence lines: what
-    ``python proofs/<part>.py`` prints."""
+    """:func:`report_table` followed by every verdict's detail and evidence lines (their
+    :func:`plain` form): what ``python proofs/<part>.py`` prints."""
     out = [report_table(report, width)]
     for result in report.results:
-        out.append(f"\n{result.claim.id}: {result.verdict.verdict}\n  {result.verdict.detail}")
-        out.extend(f"  - {line}" for line in result.verdict.evidence)
+        cid, v = result.claim.id, result.verdict
+        out.append(f"\n{cid}: {v.verdict}\n  {plain(v.detail, f'{cid}: detail')}")
+        out.extend(f"  - {plain(line, f'{cid}: evidence[{n}]')}" for n, line in enumerate(v.evidence))
     return "\n".join(out)

@@ -99,9 +99,12 @@ def dL_dzhat_in_params(m, i=0):
 
 
 def general_K_line(key):
-    """One line of evidence: SymPy's partial derivative of zhat_i for a symbolic K."""
-    partials, _ = general_K_zhat_partials()
-    return f"for symbolic K and trait l <= K, SymPy gives d zhat_i / d {key}_l = {partials[key]}"
+    """One line of evidence (rich text): SymPy's partial derivative of zhat_i for a symbolic K."""
+    partials, (K, l) = general_K_zhat_partials()
+    var = {"a_hat": sp.IndexedBase("ahat")[l], "b_hat": sp.Symbol("bhat_i", real=True),
+           "theta_hat": sp.IndexedBase("thetahat")[l]}[key]  # the variables of general_K_zhat_partials
+    return (f"for symbolic ${sp.latex(K)}$ and trait ${sp.latex(sp.Le(l, K))}$, SymPy gives "
+            rf"$\partial {sp.latex(ZHAT)} / \partial {sp.latex(var)} = {sp.latex(partials[key])}$")
 
 
 def logit_and_scale(m, pt):

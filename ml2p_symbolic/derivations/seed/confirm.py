@@ -6,7 +6,8 @@ point of the verdict (its counterexample, or a fixed generic point for verified 
 compared with the symbolic side. Agreement corroborates; it never makes a claim verified.
 
 This module holds the bridge from a point of the symbolic model to the evaluator's arrays;
-each part of the seed attaches its confirmations with :func:`confirms`.
+each part of the seed attaches its confirmations with :func:`confirms`. A confirmation's line
+is rich text (:mod:`ml2p_symbolic.engine.richtext`); :func:`num` writes a float as LaTeX.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import math
 import numpy as np
 import sympy as sp
 
+from ...engine.evidence import latex_number
+from ...engine.richtext import literal
 from ...numeric import ml2p_prob, vae_loss, vae_loss_grad
 from .statements import SEED
 
-__all__ = ["numeric_point", "confirms"]
+__all__ = ["numeric_point", "confirms", "num"]
 
 #: a generic point (exact rationals) used for claims without a counterexample
 _GENERIC = {"a": (sp.Rational(6, 5), sp.Rational(-7, 10)), "b": sp.Rational(3, 10),
@@ -38,7 +41,7 @@ def confirms(*ids):
             try:
                 return "numpy evaluator: " + fn(claim, verdict, ctx.m, ctx.m2)
             except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:  # pragma: no cover
-                return f"numpy evaluator: no comparison ({type(exc).__name__}: {exc})"
+                return "numpy evaluator: no comparison " + literal(f"({type(exc).__name__}: {exc})")
 
         SEED.confirm(*ids)(line)
         return fn
@@ -108,6 +111,17 @@ def loss(x, **kw):
 def rel(a, b):
     """|a - b| relative to max(1, |a|, |b|)."""
     return abs(a - b) / max(1.0, abs(a), abs(b))
+
+
+def num(x, spec=".15g"):
+    r"""The float ``x`` formatted with ``spec`` as LaTeX math (no dollars):
+    ``num(1.1e-16, ".1e")`` is ``1.1 \cdot 10^{-16}``."""
+    return latex_number(format(float(x), spec))
+
+
+def rel_diff(a, b):
+    """``(rel. diff $...$)`` of :func:`rel` as rich text."""
+    return f"(rel. diff ${num(rel(a, b), '.1e')}$)"
 
 
 

@@ -2,7 +2,8 @@ r"""The seed's KL term: the closed form (8), its minimum, and eq. (9).
 
 The KL integral of eq. (2) is integrated by SymPy for the Gaussian encoder and compared with
 the seed's closed form; its minimiser is found by solving the derived gradient; eq. (9) is
-compared with the true posterior by quadrature.
+compared with the true posterior by quadrature. Details and evidence are rich text
+(:mod:`ml2p_symbolic.engine.richtext`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import numpy as np
 import sympy as sp
 
 from ...derive import gaussian_kl, gaussian_kl_1d, kl_gradient
-from ...engine.evidence import DPS, fmt, value_at, verdict_from_identity
+from ...engine.evidence import DPS, fmt, latex_number, value_at, verdict_from_identity
 from ...engine.identity import check_identity
 from ...engine.records import Verdict
 from ...numeric import vae_loss
-from .confirm import confirms, lambdify_at, numeric_point, rel
+from ...engine.richtext import code
+from .confirm import confirms, lambdify_at, num, numeric_point, rel_diff
 from .statements import SEED, by_id
+
+_L_KL = r"\mathcal{L}_{\mathrm{KL}}"
 
 
 @SEED.check("eq8")
@@ -28,11 +32,13 @@ def _check_eq8(claim, ctx):
     rhs = by_id(ctx.K)["eq8"].statement.rhs.doit()
     v = check_identity(gaussian_kl(m), rhs)
     expr, mu, s = gaussian_kl_1d()
-    return verdict_from_identity(v, method_prefix="SymPy integration of q log(q/p); ",
-                                 detail="lhs: the integral of eq. (2)'s KL term for q = N(thetahat, diag sigmahat^2), "
-                                 "p = N(0, I), computed by SymPy per trait (the log-ratio of product densities "
-                                 "is a sum).",
-                                 evidence=(f"one trait: KL(N(mu, s^2) || N(0,1)) = {expr}",))
+    kl_1d = rf"\mathrm{{KL}}(\mathcal{{N}}({sp.latex(mu)}, {sp.latex(s ** 2)}) \,\|\, \mathcal{{N}}(0, 1))"
+    return verdict_from_identity(v, method_prefix=r"SymPy integration of $q \log(q/p)$; ",
+                                 detail=r"lhs: the integral of eq. (2)'s KL term for "
+                                 r"$q = \mathcal{N}(\hat\theta, \operatorname{diag}\hat\sigma^2)$, "
+                                 r"$p = \mathcal{N}(0, I)$, computed by SymPy per trait (the log-ratio of product "
+                                 "densities is a sum).",
+                                 evidence=(f"one trait: ${kl_1d} = {sp.latex(expr)}$",))
 
 
 @SEED.check("claim.kl-min")
@@ -47,17 +53,23 @@ def _check_kl_min(claim, ctx):
     at_min = {**{x: 0 for x in m.theta_hat}, **{s: 1 for s in m.sigma_hat}}
     value = check_identity(kl.subs(at_min), 0)
     ok = diag_pos and off_zero and sols == [at_min] and value.verdict == "verified"
+    variables = (*m.theta_hat, *m.sigma_hat)
+    partial = lambda x: rf"\partial {_L_KL} / \partial {sp.latex(x)}"  # noqa: E731
+    solutions = "; ".join(", ".join(f"${sp.latex(sp.Eq(x, sol[x]))}$" for x in variables if x in sol)
+                          for sol in sols) or "none"
     evidence = (
-        f"gradient: {[str(g) for g in grads]}",
-        f"unique stationary point on sigmahat > 0: {sols}",
-        f"Hessian diagonal {[str(hess[r, r]) for r in range(hess.rows)]}, positive for sigmahat > 0: {diag_pos}",
-        f"KL at thetahat = 0, sigmahat = 1 equals 0: {value.verdict}",
+        "gradient: " + ", ".join(f"${partial(x)} = {sp.latex(g)}$" for x, g in zip(variables, grads)),
+        r"unique stationary point on $\hat\sigma > 0$: " + solutions,
+        "Hessian diagonal " + ", ".join(f"${sp.latex(hess[r, r])}$" for r in range(hess.rows))
+        + r", positive for $\hat\sigma > 0$: " + ("proved" if diag_pos else "not proved"),
+        rf"KL at $\hat\theta = 0$, $\hat\sigma = 1$ equals 0: {value.verdict}",
     )
     if ok:
         return Verdict("verified", "symbolic gradient, solve, positive-definite Hessian (strict convexity)",
-                       detail="The KL term is strictly convex on sigmahat > 0 with its only stationary point at "
-                       "thetahat = 0, sigmahat = 1, where it is 0; so that point is its unique global minimum. "
-                       "(The seed writes sigmahat_jk here and sigmahat_k in (8): per-student variances.)",
+                       detail=r"The KL term is strictly convex on $\hat\sigma > 0$ with its only stationary point "
+                       r"at $\hat\theta = 0$, $\hat\sigma = 1$, where it is 0; so that point is its unique global "
+                       r"minimum. (The seed writes $\hat\sigma_{jk}$ here and $\hat\sigma_k$ in (8): per-student "
+                       "variances.)",
                        evidence=evidence)
     return Verdict("open", "convexity argument incomplete", evidence=evidence)
 
@@ -91,16 +103,18 @@ def _check_eq9(claim, ctx):
     point = {m.a[0][0]: 1, m.b[0]: 0, m.u[0]: 1, m.theta[0]: theta_true, sigma_post: sd_exact}
     for k in range(1, m.K):
         point.update({m.a[0][k]: 0, m.theta[k]: 0, sp.Symbol(f"sigma_{k + 1}", positive=True): 1})
+    n20 = lambda x: latex_number(fmt(x, 20))  # noqa: E731
     return Verdict(
         "refuted", f"closed form (8) vs mpmath.quad of the true posterior at {DPS} digits",
         counterexample=point, values=(fmt(lhs), fmt(kl_post)),
-        detail="L_KL at thetahat = theta, sigmahat = sigma is KL(N(theta, sigma^2) || N(0, I)), a Gaussian "
-        "centred on the true ability. The true posterior of the ML2P model, prior N(0,1) times logistic "
-        "likelihoods, is not Gaussian and is not centred on theta_j. One item, u_ij = 1, a_i1 = 1, "
-        "b_i = 0, theta_j = 0, sigma = the posterior standard deviation; further traits have "
-        "a_ik = 0, theta_jk = 0, sigma_k = 1 and contribute 0 to both sides.",
-        evidence=(f"posterior mean {fmt(mean, 20)}, sd {fmt(sd, 20)}",
-                  f"even with thetahat = posterior mean: L_KL = {fmt(lhs_mean, 20)} vs {fmt(kl_post, 20)}"),
+        detail=rf"${_L_KL}$ at $\hat\theta = \theta$, $\hat\sigma = \sigma$ is "
+        r"$\mathrm{KL}(\mathcal{N}(\theta, \sigma^2) \,\|\, \mathcal{N}(0, I))$, a Gaussian centred on the true "
+        r"ability. The true posterior of the ML2P model, prior $\mathcal{N}(0, 1)$ times logistic likelihoods, is "
+        r"not Gaussian and is not centred on $\theta_j$. One item, $u_{ij} = 1$, $a_{i1} = 1$, $b_i = 0$, "
+        r"$\theta_j = 0$, $\sigma$ = the posterior standard deviation; further traits have $a_{ik} = 0$, "
+        r"$\theta_{jk} = 0$, $\sigma_k = 1$ and contribute 0 to both sides.",
+        evidence=(f"posterior mean ${n20(mean)}$, sd ${n20(sd)}$",
+                  rf"even with $\hat\theta$ = posterior mean: ${_L_KL} = {n20(lhs_mean)}$ vs ${n20(kl_post)}$"),
     )
 
 
@@ -110,9 +124,10 @@ def _check_eq9(claim, ctx):
 def _c_eq8(claim, verdict, m, m2):
     x = numeric_point(m)
     zero = np.zeros_like(x["A_hat"])
-    num = float(vae_loss(x["U"], zero, np.zeros(m.n), x["mu"], x["log_var"], nodes=1)[0]) - m.n * math.log(2)
+    value = float(vae_loss(x["U"], zero, np.zeros(m.n), x["mu"], x["log_var"], nodes=1)[0]) - m.n * math.log(2)
     sym = lambdify_at(m, claim.statement.rhs.doit(), x)
-    return f"KL part of vae_loss = {num:.15g}, eq. (8) as written = {sym:.15g} (rel. diff {rel(num, sym):.1e})"
+    return (f"KL part of {code('vae_loss')} $= {num(value)}$, eq. (8) as written $= {num(sym)}$ "
+            + rel_diff(value, sym))
 
 
 @confirms("claim.kl-min")
@@ -123,7 +138,8 @@ def _c_kl_min(claim, verdict, m, m2):
     kl = lambda mu, lv: float(vae_loss(U, A, zero_b, mu, lv, nodes=1)[0]) - math.log(2)  # noqa: E731
     at_min = kl(np.zeros((1, m.K)), np.zeros((1, m.K)))
     others = [kl(rng.normal(size=(1, m.K)), rng.normal(size=(1, m.K))) for _ in range(200)]
-    return f"KL at (0, 1) = {at_min:.3g}; min over 200 random (thetahat, log sigmahat^2) = {min(others):.3g} > 0"
+    return (f"KL at $(0, 1) = {num(at_min, '.3g')}$; min over 200 random "
+            rf"$(\hat\theta, \log\hat\sigma^2) = {num(min(others), '.3g')} > 0$")
 
 
 @confirms("eq9")
@@ -138,5 +154,7 @@ def _c_eq9(claim, verdict, m, m2):
     sd = math.sqrt(float(np.sum(w * (t - mean) ** 2 * lik) / Zc))
     expr, mu, s = gaussian_kl_1d()
     lhs = float(expr.subs({mu: 0, s: sd}))
-    return f"200-point Gauss-Hermite: KL(posterior || prior) = {kl_post:.12g}, L_KL(theta = 0, sigma = posterior sd {sd:.12g}) = {lhs:.12g}"
+    return ("200-point Gauss\u2013Hermite: " r"$\mathrm{KL}(\text{posterior} \,\|\, \text{prior}) = "
+            rf"{num(kl_post, '.12g')}$, ${_L_KL}(\theta = 0, \sigma = \text{{posterior sd }} {num(sd, '.12g')}) "
+            rf"= {num(lhs, '.12g')}$")
 

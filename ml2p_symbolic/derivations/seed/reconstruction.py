@@ -4,6 +4,9 @@ Eq. (1)-(2) define the model and the loss; eq. (3) replaces the responses by the
 expectations; eq. (4)-(5) differentiate the expected reconstruction loss
 :math:`\mathcal L_{\mathbb E[\mathrm{REC}]}` through :math:`\hat z_i` by the chain rule. Each
 check compares the seed's right-hand side, as transcribed, with SymPy's own derivative.
+
+Details and evidence are rich text (:mod:`ml2p_symbolic.engine.richtext`); a formula that
+stands for an object the check used is ``sympy.latex`` of that object.
 """
 
 from __future__ import annotations
@@ -17,29 +20,31 @@ from ...derive import Z, ZHAT, d_rec_d_zhat, gaussian_kl, gaussian_kl_1d, rec_gr
 from ...engine.evidence import DPS, fmt, value_at, verdict_from_identity
 from ...engine.identity import check_identity
 from ...engine.records import Verdict
+from ...engine.richtext import code
 from ...model import reconstruction_loss, sigmoid, z, z_hat
 from ...numeric import ml2p_prob, vae_loss
 from .common import (N_ITEMS, dL_dzhat_in_params, general_K_line, model)
-from .confirm import confirms, grad, lambdify_at, loss, numeric_point, rel
+from .confirm import confirms, grad, lambdify_at, loss, num, numeric_point, rel, rel_diff
 from .statements import SEED, by_id, display
 
 
-def _check_sigmoid_definition(ctx, claim_id, logit, text):
-    """Eq. (1) as written against sigma of the logit defined later in the seed."""
+def _check_sigmoid_definition(ctx, claim_id, name, logit, text=""):
+    """Eq. (1) as written against sigma of the logit ``name`` = ``logit`` defined later in the seed."""
     rhs = by_id(ctx.K)[claim_id].statement.rhs
-    return verdict_from_identity(check_identity(rhs, sigmoid(logit)), detail=f"Eq. (1) as written equals {text}.")
+    return verdict_from_identity(
+        check_identity(rhs, sigmoid(logit)),
+        detail=rf"Eq. (1) as written equals $\sigma({sp.latex(name)})$ with "
+        rf"${sp.latex(sp.Eq(name, logit, evaluate=False))}${text}.")
 
 
 @SEED.check("eq1.P")
 def _check_eq1_P(claim, ctx):
-    return _check_sigmoid_definition(ctx, "eq1.P", z(ctx.m), "sigma(z_i) with z_i = a_i.theta_j - b_i, "
-                                     "the definition used from eq. (4) on")
+    return _check_sigmoid_definition(ctx, "eq1.P", Z, z(ctx.m), ", the definition used from eq. (4) on")
 
 
 @SEED.check("eq1.Phat")
 def _check_eq1_Phat(claim, ctx):
-    return _check_sigmoid_definition(ctx, "eq1.Phat", z_hat(ctx.m), "sigma(zhat_i) with "
-                                     "zhat_i = ahat_i.(thetahat_j + eps*sigmahat) - bhat_i")
+    return _check_sigmoid_definition(ctx, "eq1.Phat", ZHAT, z_hat(ctx.m))
 
 
 @SEED.check("eq2")
@@ -51,15 +56,19 @@ def _check_eq2(claim, ctx):
             check_identity(rec.subs(u, 0), -sp.log(1 - sigmoid(z_hat(m))))]
     kl_vs_eq8 = check_identity(gaussian_kl(m), by_id(ctx.K)["eq8"].statement.rhs.doit())
     ok = all(v.verdict == "verified" for v in bern + [kl_vs_eq8])
+    phat = sp.Symbol("Phat_ij")
     evidence = (
-        f"u = 1 and u = 0 give -log Phat and -log(1 - Phat): {bern[0].verdict}, {bern[1].verdict}",
-        f"E_q log(q/p) integrated by SymPy for Gaussian q equals eq. (8) as written: {kl_vs_eq8.verdict}",
+        rf"${sp.latex(sp.Eq(u, 1))}$ and ${sp.latex(sp.Eq(u, 0))}$ give ${sp.latex(-sp.log(phat))}$ and "
+        rf"${sp.latex(-sp.log(1 - phat))}$: {bern[0].verdict}, {bern[1].verdict}",
+        rf"$\mathbb{{E}}_q \log(q/p)$ integrated by SymPy for Gaussian $q$ equals eq. (8) as written: "
+        f"{kl_vs_eq8.verdict}",
     )
     if ok:
-        return Verdict("verified", "definition; consistency by symbolic integration and check_identity",
-                       detail="The reconstruction term is the Bernoulli negative log-likelihood of u_ij "
-                       "at one draw of eps (a one-sample estimate of E_q[-log p(u|theta)]), and the "
-                       "KL expectation of (2) for q = N(thetahat, diag sigmahat^2) integrates to the "
+        return Verdict("verified", "definition; consistency by symbolic integration and " + code("check_identity"),
+                       detail=rf"The reconstruction term is the Bernoulli negative log-likelihood of ${sp.latex(u)}$ "
+                       r"at one draw of $\varepsilon$ (a one-sample estimate of "
+                       r"$\mathbb{E}_q[-\log p(u \mid \theta)]$), and the KL expectation of (2) for "
+                       r"$q = \mathcal{N}(\hat\theta, \operatorname{diag}\hat\sigma^2)$ integrates to the "
                        "closed form (8).", evidence=evidence)
     bad = next(v for v in bern + [kl_vs_eq8] if v.verdict != "verified")
     return verdict_from_identity(bad, detail="Definitions (2) and (8) are not consistent.", evidence=evidence)
@@ -85,18 +94,23 @@ def _check_eq3(claim, ctx):
     thetahat_u = sp.Function("thetahat_j")(u)
     sigmahat_u = sp.Function("sigmahat")(u)
     cond = sp.And(sp.Eq(sp.Derivative(thetahat_u, u), 0), sp.Eq(sp.Derivative(sigmahat_u, u), 0))
+    L, Psym = display.L, sp.Symbol("P")
+    mix = sp.Eq(Psym * L(1) + (1 - Psym) * L(0), L(Psym), evaluate=False)
+    second = rf"{sp.latex(sp.Derivative(L(u), (u, 2)))} = 0"
     if affine.verdict == mixture.verdict == "verified" and lv != rv:
         return Verdict(
-            "conditional", "check_identity (affine in u) + mpmath counterexample",
+            "conditional", code("check_identity") + " (affine in $u$) + mpmath counterexample",
             counterexample=pt, values=(fmt(lv), fmt(rhs.subs(pt).evalf(DPS))),
             condition=cond,
-            detail="With the encoder output (thetahat_j, sigmahat) held fixed, L(u) is affine in u "
-            "(d^2L/du^2 = 0, proved), so E_u[L(u)] = P L(1) + (1-P) L(0) = L(P): eq. (3) holds "
-            "exactly. But thetahat_j = Encoder(u_j) depends on u_j, and then E_u[L(u)] is not "
-            "L with u replaced by P. Counterexample (K = n = 1, eps = 0): an encoder "
-            "thetahat_j = w u_ij; lhs = E_u[L(u)], rhs = L(P) with the encoder fed P.",
-            evidence=(f"d^2 L/du^2 = 0: {affine.verdict}",
-                      f"P L(1) + (1-P) L(0) = L(P) for a fixed encoder output: {mixture.verdict}"),
+            detail=rf"With the encoder output $({sp.latex(thetahat_u.func)}, {sp.latex(sigmahat_u.func)})$ held "
+            rf"fixed, $\mathcal{{L}}(u)$ is affine in $u$ (${second}$, proved), so "
+            rf"$\mathbb{{E}}_u[\mathcal{{L}}(u)] = {sp.latex(mix.lhs)} = {sp.latex(mix.rhs)}$: eq. (3) holds "
+            r"exactly. But $\hat\theta_j = \mathrm{Encoder}(u_j)$ depends on $u_j$, and then "
+            r"$\mathbb{E}_u[\mathcal{L}(u)]$ is not $\mathcal{L}$ with $u$ replaced by $P$. Counterexample "
+            rf"($K = n = 1$, $\varepsilon = 0$): an encoder ${sp.latex(sp.Eq(m.theta_hat[0], w * u))}$; "
+            r"lhs $= \mathbb{E}_u[\mathcal{L}(u)]$, rhs $= \mathcal{L}(P)$ with the encoder fed $P$.",
+            evidence=(f"${second}$: {affine.verdict}",
+                      f"${sp.latex(mix)}$ for a fixed encoder output: {mixture.verdict}"),
         )
     return Verdict("open", "check_identity", detail="could not settle eq. (3)")
 
@@ -105,10 +119,11 @@ def _check_eq3(claim, ctx):
 def _check_eq4_1(claim, ctx):
     rhs = by_id(ctx.K)["eq4.1"].statement.rhs
     v = check_identity(d_rec_d_zhat(), rhs)
-    return verdict_from_identity(v, detail="lhs: SymPy's derivative in zhat_i of "
-                                 "-[sigma(z_i) log sigma(zhat_i) + (1 - sigma(z_i)) log(1 - sigma(zhat_i))]; "
-                                 "it equals sigma(zhat_i) - sigma(z_i).",
-                                 evidence=(f"simplified: dL/dzhat_i = {sp.simplify(d_rec_d_zhat())}",))
+    dz = sp.Derivative(display.L_REC(ZHAT), ZHAT)
+    return verdict_from_identity(v, detail=r"lhs: SymPy's derivative in $\hat z_i$ of "
+                                 r"$-[\sigma(z_i) \log\sigma(\hat z_i) + (1 - \sigma(z_i)) \log(1 - \sigma(\hat z_i))]$; "
+                                 r"it equals $\sigma(\hat z_i) - \sigma(z_i)$.",
+                                 evidence=(f"simplified: ${sp.latex(dz)} = {sp.latex(sp.simplify(d_rec_d_zhat()))}$",))
 
 
 @SEED.check("eq4.2")
@@ -130,12 +145,13 @@ def _check_eq4_3(claim, ctx):
     m1 = model(1, 1)
     sign_fixed = check_identity(d_rec_d_zhat().subs({Z: z(m1), ZHAT: z_hat(m1)}),
                                 _with_bhat_sign_flipped(by_id(1)["eq4.3"].statement.rhs, m1))
+    bh = sp.latex(m.b_hat[0])
     evidence = (
-        f"the transcription for K = 1 with +bhat_i in the second exponent: {sign_fixed.verdict}",
-        f"with z_i and zhat_i substituted in full (sums over k, +bhat_i): {corr.verdict}",
+        f"the transcription for $K = 1$ with $+{bh}$ in the second exponent: {sign_fixed.verdict}",
+        f"with ${sp.latex(Z)}$ and ${sp.latex(ZHAT)}$ substituted in full (sums over $k$, $+{bh}$): {corr.verdict}",
     )
-    detail = ("Line 3 writes -bhat_i where the model gives +bhat_i in the second exponent "
-              "(1 + exp(-zhat_i)) and drops the sum over k. ")
+    detail = (f"Line 3 writes $-{bh}$ where the model gives $+{bh}$ in the second exponent, "
+              f"${sp.latex(1 + sp.exp(-ZHAT))}$, and drops the sum over $k$. ")
     return verdict_from_identity(v, detail=detail, evidence=evidence,
                                  corrected=sp.Eq(claim.statement.lhs, corrected_rhs, evaluate=False)
                                  if corr.verdict == "verified" else None)
@@ -155,7 +171,7 @@ def _check_eq5_a(claim, ctx):
     m = ctx.m
     lhs = rec_gradient(m, m.a_hat[0][0])
     rhs = dL_dzhat_in_params(m) * (m.theta_hat[0] + m.eps[0] * m.sigma_hat[0])
-    return verdict_from_identity(check_identity(lhs, rhs), detail="lhs: SymPy's derivative of L_E[REC] in ahat_i1.",
+    return verdict_from_identity(check_identity(lhs, rhs), detail=_lhs_derivative(m.a_hat[0][0]),
                                  evidence=(general_K_line("a_hat"),))
 
 
@@ -164,8 +180,12 @@ def _check_eq5_b(claim, ctx):
     m = ctx.m
     lhs = rec_gradient(m, m.b_hat[0])
     rhs = -dL_dzhat_in_params(m)
-    return verdict_from_identity(check_identity(lhs, rhs), detail="lhs: SymPy's derivative of L_E[REC] in bhat_i.",
+    return verdict_from_identity(check_identity(lhs, rhs), detail=_lhs_derivative(m.b_hat[0]),
                                  evidence=(general_K_line("b_hat"),))
+
+
+def _lhs_derivative(wrt):
+    return rf"lhs: SymPy's derivative of $\mathcal{{L}}_{{\mathbb{{E}}[\mathrm{{REC}}]}}$ in ${sp.latex(wrt)}$."
 
 
 @SEED.check("eq5.theta")
@@ -179,14 +199,18 @@ def _check_eq5_theta(claim, ctx):
     corrected = sp.Eq(by_id(ctx.K)["eq5.theta"].statement.lhs,
                       sp.Sum(sp.Derivative(display.L_REC(ZHAT), ZHAT) * sp.Indexed("ahat", i, 1), (i, 1, N_ITEMS)),
                       evaluate=False)
-    evidence = (f"n = 1 item: {one.verdict}", f"n = 2 items, as written: {two.verdict}",
-                f"n = 2 items, summed over items: {summed.verdict}", general_K_line("theta_hat"))
-    detail = ("thetahat_jk enters every item's logit, so dL/dthetahat_jk = sum_i dL/dzhat_i ahat_ik; "
-              "the seed's single term (and its index thetahat_ik) is right only for one item.")
+    n1, n2 = (f"${sp.latex(sp.Eq(N_ITEMS, k))}$" for k in (1, 2))
+    evidence = (f"{n1} item: {one.verdict}", f"{n2} items, as written: {two.verdict}",
+                f"{n2} items, summed over items: {summed.verdict}", general_K_line("theta_hat"))
+    detail = (r"$\hat\theta_{jk}$ enters every item's logit, so "
+              r"$\partial\mathcal{L}/\partial\hat\theta_{jk} = \sum_i \partial\mathcal{L}/\partial\hat z_i\,"
+              r"\hat a_{ik}$; the seed's single term (and its index "
+              rf"${sp.latex(claim.statement.lhs.variables[0])}$) is right only for one item.")
     if one.verdict == "verified" and two.verdict == "refuted" and summed.verdict == "verified":
-        return Verdict("conditional", "check_identity on n = 1 and n = 2 items", counterexample=two.counterexample,
+        return Verdict("conditional", f"{code('check_identity')} on {n1} and {n2} items",
+                       counterexample=two.counterexample,
                        values=two.values, condition=sp.Eq(N_ITEMS, 1), corrected=corrected,
-                       detail=detail + " Counterexample with n = 2 items.", evidence=evidence)
+                       detail=detail + f" Counterexample with {n2} items.", evidence=evidence)
     return verdict_from_identity(two, detail=detail, evidence=evidence)
 
 
@@ -196,16 +220,19 @@ def _check_eq5_theta(claim, ctx):
 def _c_eq1_P(claim, verdict, m, m2):
     x = numeric_point(m)
     sym = lambdify_at(m, claim.statement.rhs, x)
-    return f"ml2p_prob = {x['U'][0, 0]:.17g}, eq. (1) as written = {sym:.17g} (rel. diff {rel(x['U'][0, 0], sym):.1e})"
+    p = x["U"][0, 0]
+    return (f"{code('ml2p_prob')} $= {num(p, '.17g')}$, eq. (1) as written $= {num(sym, '.17g')}$ "
+            + rel_diff(p, sym))
 
 
 @confirms("eq1.Phat")
 def _c_eq1_Phat(claim, verdict, m, m2):
     x = numeric_point(m)
     theta_draw = x["mu"] + x["eps"][0] * np.exp(x["log_var"] / 2)
-    num = ml2p_prob(x["A_hat"], x["b_hat"], theta_draw)[0, 0]
+    p = ml2p_prob(x["A_hat"], x["b_hat"], theta_draw)[0, 0]
     sym = lambdify_at(m, claim.statement.rhs, x)
-    return f"ml2p_prob at thetahat + eps sigmahat = {num:.17g}, eq. (1) as written = {sym:.17g} (rel. diff {rel(num, sym):.1e})"
+    return (rf"{code('ml2p_prob')} at $\hat\theta + \varepsilon\hat\sigma$ $= {num(p, '.17g')}$, eq. (1) as "
+            f"written $= {num(sym, '.17g')}$ " + rel_diff(p, sym))
 
 
 @confirms("eq2")
@@ -217,10 +244,11 @@ def _c_eq2(claim, verdict, m, m2):
     worst = 0.0
     for u in (0.0, 1.0):
         x["U"] = np.array([[u]])
-        num = loss(x, eps=x["eps"])
+        value = loss(x, eps=x["eps"])
         sym = lambdify_at(m, (reconstruction_loss(m) + gaussian_kl(m)).subs(m.u[0], u), x)
-        worst = max(worst, rel(num, sym))
-    return f"vae_loss (one eps draw, u = 0 and 1) vs eq. (2) with the derived KL: max rel. diff {worst:.1e}"
+        worst = max(worst, rel(value, sym))
+    return (rf"{code('vae_loss')} (one $\varepsilon$ draw, $u = 0$ and $1$) vs eq. (2) with the derived KL: "
+            f"max rel. diff ${num(worst, '.1e')}$")
 
 
 @confirms("eq3")
@@ -236,7 +264,8 @@ def _c_eq3(claim, verdict, m, m2):
     L = lambda u, enc: float(vae_loss(np.array([[u]]), A, b, np.array([[cx["w"] * enc]]), lv, eps=eps)[0])  # noqa: E731
     lhs = p * L(1.0, 1.0) + (1 - p) * L(0.0, 0.0)
     rhs = L(p, p)
-    return f"E_u[L(u)] = {lhs:.15g}, L(P) = {rhs:.15g} with the encoder thetahat = w u (float64 agrees with the mpmath values)"
+    return (rf"$\mathbb{{E}}_u[\mathcal{{L}}(u)] = {num(lhs)}$, $\mathcal{{L}}(P) = {num(rhs)}$ with the encoder "
+            r"$\hat\theta = w\,u$ (float64 agrees with the mpmath values)")
 
 
 def _dl_dzhat_numeric(x, i=0, **kw):
@@ -246,13 +275,14 @@ def _dl_dzhat_numeric(x, i=0, **kw):
 @confirms("eq4.1", "eq4.2", "eq4.3")
 def _c_eq4(claim, verdict, m, m2):
     x = numeric_point(m, verdict.counterexample)
-    num = _dl_dzhat_numeric(x, eps=x["eps"])
+    value = _dl_dzhat_numeric(x, eps=x["eps"])
     rhs = claim.statement.rhs
     if rhs.has(Z) or rhs.has(ZHAT):
         rhs = rhs.subs({Z: z(m), ZHAT: z_hat(m)})
     sym = lambdify_at(m, rhs, x)
     where = "at the counterexample" if verdict.counterexample else "at a generic point"
-    return f"-d(vae_loss)/db_i = {num:.15g}, seed's right-hand side = {sym:.15g} {where} (rel. diff {rel(num, sym):.1e})"
+    return (rf"$-\partial\,\texttt{{vae\_loss}}/\partial b_i = {num(value)}$, seed's right-hand side "
+            f"$= {num(sym)}$ {where} " + rel_diff(value, sym))
 
 
 @confirms("eq5.a", "eq5.b", "eq5.theta")
@@ -262,11 +292,11 @@ def _c_eq5(claim, verdict, m, m2):
     g = grad(x, eps=x["eps"])
     dz = -g["b"][0]
     if claim.id == "eq5.a":
-        num, seed = g["A"][0, 0], dz * (x["mu"][0, 0] + x["eps"][0, 0, 0] * math.exp(x["log_var"][0, 0] / 2))
+        value, seed = g["A"][0, 0], dz * (x["mu"][0, 0] + x["eps"][0, 0, 0] * math.exp(x["log_var"][0, 0] / 2))
     elif claim.id == "eq5.b":
-        num, seed = g["b"][0], -dz
+        value, seed = g["b"][0], -dz
     else:
-        num, seed = g["mu"][0, 0] - x["mu"][0, 0], dz * x["A_hat"][0, 0]  # remove the KL part mu
-    return f"vae_loss_grad = {num:.15g}, seed's formula = {seed:.15g} (rel. diff {rel(num, seed):.1e}" + (
-        f", n = {mm.n} items)" if claim.id == "eq5.theta" else ")")
+        value, seed = g["mu"][0, 0] - x["mu"][0, 0], dz * x["A_hat"][0, 0]  # remove the KL part mu
+    out = f"{code('vae_loss_grad')} $= {num(value)}$, seed's formula $= {num(seed)}$ " + rel_diff(value, seed)
+    return out[:-1] + f", $n = {mm.n}$ items)" if claim.id == "eq5.theta" else out
 

@@ -8,6 +8,9 @@ model has :math:`+\hat b_i`, so does the transcription. This module never decide
 verdict: :data:`SEED` declares the derivation, and the checks attached to it by id live in
 the modules of its parts (:mod:`.reconstruction`, :mod:`.noise`, :mod:`.kl`, :mod:`.questions`).
 
+Titles and the seed's words are rich text (prose with inline ``$...$`` math,
+:mod:`ml2p_symbolic.engine.richtext`); ``seed_text`` quotes the seed's own wording and LaTeX.
+
 Examples
 ========
 
@@ -84,77 +87,87 @@ def seed_claims(K=2):
     def add(cid, title, kind, statement, seed_text=""):
         claims.append(Claim(cid, title, kind, statement, seed_text))
 
-    add("eq1.P", "ML2P probability P_ij = sigma(z_i)", "definition",
+    add("eq1.P", r"ML2P probability $P_{ij} = \sigma(z_i)$", "definition",
         sp.Eq(d.P_sym, 1 / (1 + sp.exp(-sum(a[k] * th[k] for k in range(K)) + b))))
-    add("eq1.Phat", "VAE output Phat_ij = sigma(zhat_i)", "definition",
+    add("eq1.Phat", r"VAE output $\hat P_{ij} = \sigma(\hat z_i)$", "definition",
         sp.Eq(d.Phat_sym, 1 / (1 + sp.exp(-sum(ah[k] * (thh[k] + e[k] * sh[k]) for k in range(K)) + bh))))
-    add("eq2", "VAE loss = cross-entropy + E_q log(q/p)", "definition",
+    add("eq2", r"VAE loss = cross-entropy + $\mathbb{E}_q \log(q/p)$", "definition",
         sp.Eq(d.L(*m.u), reconstruction_loss(m) + kl, evaluate=False))
-    add("eq3", "E_u[L(u)] = loss with u replaced by P", "equation",
+    add("eq3", r"$\mathbb{E}_u[\mathcal{L}(u)]$ = the loss with $u$ replaced by $P$", "equation",
         sp.Eq(d.E_u(d.L(*m.u)), expected_reconstruction(m) + kl, evaluate=False),
-        "We write P_ij = E(u_ij), and similarly define a new \u201cexpected\u201d loss function "
-        "L_E(P_j) = E_{u_j}[L(u_{:j})] = -sum_i (P_ij log Phat_ij + (1-P_ij) log(1-Phat_ij)) "
-        "+ E_{q_alpha(theta_hat|u_j)} log(q_alpha(theta_hat|u_j)/p(theta)).")
+        r"We write $P_{ij} = \mathbb{E}(u_{ij})$, and similarly define a new " "\u201cexpected\u201d loss "
+        r"function: $\mathcal{L}_{\mathbb{E}}(P_j) = \mathbb{E}_{u_j}[\mathcal{L}(u_{:j})] "
+        r"= -\sum_{i=1}^n (P_{ij} \log(\hat{P}_{ij}) + (1 - P_{ij}) \log(1 - \hat{P}_{ij})) "
+        r"+ \mathbb{E}_{q_\alpha(\hat{\theta}|u_j)} \log\left(\frac{q_\alpha(\hat{\theta}|u_j)}{p(\theta)}\right)$")
     line1 = -1 / (1 + sp.exp(-Z)) * (1 / (1 + sp.exp(ZHAT))) - 1 / (1 + sp.exp(Z)) * (-1 / (1 + sp.exp(-ZHAT)))
-    add("eq4.1", "dL/dzhat_i, first line of (4)", "equation", sp.Eq(dL_dz, line1, evaluate=False))
+    add("eq4.1", r"$\partial\mathcal{L}/\partial\hat z_i$, first line of (4)", "equation",
+        sp.Eq(dL_dz, line1, evaluate=False))
     line2 = -1 / ((1 + sp.exp(-Z)) * (1 + sp.exp(ZHAT))) + 1 / ((1 + sp.exp(Z)) * (1 + sp.exp(-ZHAT)))
-    add("eq4.2", "dL/dzhat_i, second line of (4)", "equation", sp.Eq(dL_dz, line2, evaluate=False))
+    add("eq4.2", r"$\partial\mathcal{L}/\partial\hat z_i$, second line of (4)", "equation",
+        sp.Eq(dL_dz, line2, evaluate=False))
     n1 = ah[k0] * (thh[k0] + e[k0] * sh[k0])
     line3 = -1 / ((1 + sp.exp(-a[k0] * th[k0] + b)) * (1 + sp.exp(n1 - bh))) + 1 / (
         (1 + sp.exp(a[k0] * th[k0] - b)) * (1 + sp.exp(-n1 - bh)))
-    add("eq4.3", "dL/dzhat_i in the parameters, third line of (4)", "equation",
+    add("eq4.3", r"$\partial\mathcal{L}/\partial\hat z_i$ in the parameters, third line of (4)", "equation",
         sp.Eq(dL_dz, line3, evaluate=False))
-    add("eq5.a", "dL/dahat_ik = dL/dzhat_i (thetahat_jk + eps_k sigmahat_k)", "equation",
+    add("eq5.a", r"$\partial\mathcal{L}/\partial\hat a_{ik} = \partial\mathcal{L}/\partial\hat z_i\,"
+        r"(\hat\theta_{jk} + \varepsilon_k\hat\sigma_k)$", "equation",
         sp.Eq(sp.Derivative(d.L_REC(ah[k0]), ah[k0]), dL_dz * (thh[k0] + e[k0] * sh[k0]), evaluate=False))
-    add("eq5.b", "dL/dbhat_i = -dL/dzhat_i", "equation",
+    add("eq5.b", r"$\partial\mathcal{L}/\partial\hat b_i = -\partial\mathcal{L}/\partial\hat z_i$", "equation",
         sp.Eq(sp.Derivative(d.L_REC(bh), bh), dL_dz * (-1), evaluate=False))
     thh_ik = sp.Symbol("thetahat_i1", real=True)  # the seed writes theta_hat_{ik} here
-    add("eq5.theta", "dL/dthetahat_jk = dL/dzhat_i ahat_ik", "equation",
+    add("eq5.theta", r"$\partial\mathcal{L}/\partial\hat\theta_{jk} = \partial\mathcal{L}/\partial\hat z_i\,"
+        r"\hat a_{ik}$", "equation",
         sp.Eq(sp.Derivative(d.L_REC(thh_ik), thh_ik), dL_dz * ah[k0], evaluate=False))
     middle = -1 / ((1 + sp.exp(-a[k0] * th[k0] + b)) * (1 + sp.exp(a[k0] * sp.Add(th[k0], _zero_times(sh[k0]), evaluate=False) - b))) + 1 / (
         (1 + sp.exp(a[k0] * th[k0] - b)) * (1 + sp.exp(-a[k0] * sp.Add(th[k0], _zero_times(sh[k0]), evaluate=False) + b)))
     lhs6 = at_truth(d.E_eps(dL_dz))
-    add("eq6", "E_eps[dL/dzhat_i] = 0 at the true parameters", "equation",
+    add("eq6", r"$\mathbb{E}_{\varepsilon}[\partial\mathcal{L}/\partial\hat z_i] = 0$ at the true parameters",
+        "equation",
         sp.And(sp.Eq(lhs6, middle, evaluate=False), sp.Eq(middle, 0, evaluate=False)),
-        "But first, we must take another expectation over the random variable eps ~ N(0, I). "
-        "Obviously, we have that E[eps_k] = 0; this makes our calculations very simple.")
-    for cid, wrt, title in (("eq7.a", ah[k0], "E_eps[dL/dahat_ik] = 0 at the true parameters"),
-                            ("eq7.b", bh, "E_eps[dL/dbhat_i] = 0 at the true parameters"),
-                            ("eq7.theta", thh[k0], "E_eps[dL/dthetahat_jk] = 0 at the true parameters")):
-        add(cid, title, "equation",
+        r"But first, we must take another expectation over the random variable "
+        r"$\varepsilon \sim \mathcal{N}(0, I)$. Obviously, we have that $\mathbb{E}[\varepsilon_k] = 0$; "
+        r"this makes our calculations very simple.")
+    for cid, wrt, var in (("eq7.a", ah[k0], r"\hat a_{ik}"), ("eq7.b", bh, r"\hat b_i"),
+                          ("eq7.theta", thh[k0], r"\hat\theta_{jk}")):
+        add(cid, r"$\mathbb{E}_{\varepsilon}[\partial\mathcal{L}/\partial %s] = 0$ at the true parameters" % var,
+            "equation",
             sp.Eq(at_truth(d.E_eps(sp.Derivative(d.L_REC(wrt), wrt))), 0, evaluate=False),
-            "Therefore we clearly have ... = 0 for all i, j, k")
+            "Therefore we clearly have \u2026 $= 0 \\quad \\forall i, j, k$")
     args_hat = (ah[k0], bh, thh[k0])
     args_true = (a[k0], b, th[k0])
-    add("claim.global-min", "true parameters: local, then global minimum of E[REC]", "argument",
+    add("claim.global-min", r"true parameters: local, then global minimum of $\mathcal{L}_{\mathbb{E}[\mathrm{REC}]}$",
+        "argument",
         sp.GreaterThan(d.L_REC(*args_hat), d.L_REC(*args_true)),
-        "This proves that the true parameters give a local minimum for the expected "
-        "reconstruction error in the VAE loss. And because the expected cross-entropy loss "
-        "function L_E[REC] is non-negative, the reconstruction error at the true IRT "
-        "paramters is a global minimum.")
-    add("eq8", "KL closed form -1/2 sum(1 + log sigmahat^2 - thetahat^2 - sigmahat^2)", "equation",
-        sp.Eq(kl, kl_closed, evaluate=False))
-    add("claim.kl-min", "KL term minimised (= 0) at thetahat = 0, sigmahat = 1", "argument",
+        r"This proves that the true parameters give a local minimum for the expected "
+        r"reconstruction error in the VAE loss. And because the expected cross-entropy loss "
+        r"function $\mathcal{L}_{\mathbb{E}[\text{REC}]}$ is non-negative, the reconstruction error at "
+        r"the true IRT paramters is a global minimum.")
+    add("eq8", r"KL closed form $-\frac{1}{2}\sum_k (1 + \log\hat\sigma_k^2 - \hat\theta_k^2 - \hat\sigma_k^2)$",
+        "equation", sp.Eq(kl, kl_closed, evaluate=False))
+    add("claim.kl-min", r"KL term minimised ($= 0$) at $\hat\theta = 0$, $\hat\sigma = 1$", "argument",
         sp.And(sp.GreaterThan(d.L_KL(*thh, *sh), 0),
                sp.Eq(kl_closed.subs({**{x: 0 for x in thh}, **{s: 1 for s in sh}}), 0)),
-        "It is clear that this regularization term is minimized (and equal to zero) when "
-        "theta_hat_jk = 0 and sigma_hat_jk = 1.")
+        r"It is clear that this regularization term is minimized (and equal to zero) when "
+        r"$\hat{\theta}_{jk} = 0$ and $\hat{\sigma}_{jk} = 1$.")
     sigma_post = tuple(sp.Symbol(f"sigma_{k + 1}", positive=True) for k in range(K))
-    add("eq9", "L_KL at thetahat = theta, sigmahat = sigma is KL(posterior || prior)", "equation",
+    add("eq9", r"$\mathcal{L}_{\mathrm{KL}}$ at $\hat\theta = \theta$, $\hat\sigma = \sigma$ is "
+        r"$\mathrm{KL}(\text{posterior} \,\|\, \text{prior})$", "equation",
         sp.Eq(sp.Subs(d.L_KL(*thh, *sh), (*thh, *sh), (*th, *sigma_post)),
               d.KL(d.p_post(*th), d.p(*th)), evaluate=False),
-        "Notice that this is the KL divergence between the true posterior p(theta|u) and the "
-        "true prior p(theta).")
+        r"Notice that this is the KL divergence between the true posterior $p(\theta|u)$ and the "
+        r"true prior $p(\theta)$.")
     add("question.unique", "the minimiser is unique", "question",
         sp.Implies(sp.Eq(d.L_REC(*args_hat), d.L_REC(*args_true)),
                    sp.Eq(sp.Tuple(*args_hat), sp.Tuple(*args_true))),
         "any chance this is unique?")
-    add("todo.full-loss", "true parameters minimise the full loss L_E[REC] + L_KL", "todo",
+    add("todo.full-loss", r"true parameters minimise the full loss "
+        r"$\mathcal{L}_{\mathbb{E}[\mathrm{REC}]} + \mathcal{L}_{\mathrm{KL}}$", "todo",
         sp.GreaterThan(d.L_E(*args_hat, sh[k0]), d.L_E(*args_true, sh[k0])),
-        "TODO: try to show that this is a global minimum for the full VAE loss function. Also "
-        "take derivatives of the KL loss w.r.t theta_hat_jk. The Q-matrix may help with an "
-        "identifiability issue (existence of other local minimums) in solving the system "
-        "(a_ik theta_jk + b_i)_jk = z_i. The Q-matrix *may* make the solution unique.")
+        r"TODO: try to show that this is a global minimum for the full VAE loss function. Also "
+        r"take derivatives of the KL loss w.r.t $\hat{\theta}_{jk}$. The Q-matrix may help with an "
+        r"identifiability issue (existence of other local minimums) in solving the system "
+        r"$(a_{ik}\theta_{jk} + b_i)_{jk} = z_i$. The Q-matrix may make the solution unique.")
     return tuple(claims)
 
 

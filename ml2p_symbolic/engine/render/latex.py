@@ -1,10 +1,12 @@
 r"""Rendering a report to a LaTeX document, one function per kind of object.
 
-Every formula in the output is ``sympy.latex`` of an object the checker used: a claim's
-``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``. Nothing
-mathematical is typed in here; this module only adds prose, headings, escaping and layout.
-What precedes the verdicts (e.g. the seed's model section) is the derivation's own
-``front_matter``, handed in by the caller.
+Every displayed formula in the output is ``sympy.latex`` of an object the checker used: a
+claim's ``statement``, a verdict's ``condition``, ``corrected`` and ``counterexample``. The
+prose fields (titles, the draft's words, method, detail, evidence, and values that are not
+numbers) are rich text (:mod:`ml2p_symbolic.engine.richtext`): :func:`rich_text` escapes
+their prose and keeps their inline math. Nothing mathematical is typed in here; this module
+only adds prose, headings, escaping and layout. What precedes the verdicts (e.g. the seed's
+model section) is the derivation's own ``front_matter``, handed in by the caller.
 
 Long formulas are broken where SymPy's own printer puts a top-level operator (a relation,
 :math:`\wedge`/:math:`\vee`, or :math:`+`/:math:`-` of a sum): :func:`formula_pieces` splits
@@ -14,7 +16,7 @@ only when it is still too wide (the ``\fitmath`` macro of the preamble).
 
 Public functions
 ================
-:func:`escape_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
+:func:`escape_text`, :func:`rich_text`, :func:`formula_pieces`, :func:`render_formula`, :func:`render_claim`,
 :func:`render_verdict`, :func:`render_result`, :func:`render_summary_table`,
 :func:`render_report`, :func:`render_document`.
 
@@ -27,6 +29,8 @@ Examples
 ['x', '= y', '+ 1']
 >>> escape_text("a_i1 & 50% of {x}")
 'a\\_i1 \\& 50\\% of \\{x\\}'
+>>> rich_text(r"50% of $\hat z_i$")
+'50\\% of $\\hat z_i$'
 """
 
 from __future__ import annotations
@@ -37,8 +41,13 @@ import sympy as sp
 from sympy.core.sorting import default_sort_key
 from sympy.printing.latex import LatexPrinter
 
+from ...errors import RichTextError
+from ..evidence import latex_number
+from ..richtext import plain, segments
+
 __all__ = [
     "escape_text",
+    "rich_text",
     "formula_pieces",
     "render_formula",
     "render_claim",
@@ -53,7 +62,7 @@ __all__ = [
 DOCUMENT_TITLE = "A derivation, machine-checked"
 
 #: the estimated width (in characters of running math) at which a formula is broken
-LINE_WIDTH = 64
+LINE_WIDTH = 60
 
 _VERDICT_COLOURS = {
     "verified": "ml2pverified",
@@ -122,23 +131,68 @@ def escape_text(text):
     return "".join(out)
 
 
-def _escape_tt(text):
-    """:func:`escape_text` for the typewriter font, whose OT1 encoding has ``< > |``."""
-    return escape_text(text).replace(r"\textless{}", r"\char60{}").replace(
-        r"\textgreater{}", r"\char62{}").replace(r"\textbar{}", r"\char124{}")
+#: a run of more digits than this inside math may break at the margin, every DIGIT_BREAK digits
+DIGIT_RUN = 20
+DIGIT_BREAK = 10
 
 
-def _tt(text, chunk=12):
-    r"""``text`` escaped in ``\texttt``, with a break point after commas and every ``chunk``
-    characters of a run without spaces (long decimals, ``{a: 1, ...}`` dicts)."""
-    pieces = []
-    for word in re.split(r"( )", str(text)):
-        if word == " ":
-            pieces.append(" ")
-            continue
-        parts = re.findall(r".{1,%d}" % chunk, word) or [""]
-        pieces.append(r"\allowbreak{}".join(_escape_tt(p).replace(",", r",\allowbreak{}") for p in parts))
-    return r"\texttt{" + "".join(pieces) + "}"
+def _break_digits(tex, every=DIGIT_BREAK):
+    r"""``tex`` with ``\allowbreak{}`` after every ``every`` digits of a run longer than
+    :data:`DIGIT_RUN` digits, so a 40-digit value can wrap at the margin (shorter numbers
+    stay whole)."""
+    return re.sub(r"\d{%d,}" % (DIGIT_RUN + 1),
+                  lambda m: r"\allowbreak{}".join(re.findall(r"\d{1,%d}" % every, m.group(0))), tex)
+
+
+def _math_segment(tex, field):
+    """One math segment of rich text for pdflatex: the few Unicode symbols of
+    ``_UNICODE_MATH`` as macros, long digit runs breakable; other non-ASCII refused."""
+    out = []
+    for ch in tex:
+        if ch in _UNICODE_MATH:
+            out.append(_UNICODE_MATH[ch] + " ")
+        elif ord(ch) > 127:
+            raise RichTextError(f"{field}: the character {ch!r} (U+{ord(ch):04X}) in the math "
+                                f"${tex}$ has no LaTeX form here; write its macro")
+        else:
+            out.append(ch)
+    return _break_digits("".join(out))
+
+
+def rich_text(text, field="text"):
+    r"""Rich ``text`` (prose with inline ``$...$`` math, :mod:`ml2p_symbolic.engine.richtext`)
+    as LaTeX for running text: the prose through :func:`escape_text`, each math segment
+    verbatim (with a break point every 10 digits of a long number).
+
+    Raises
+    ======
+    RichTextError
+        (a ``ValueError``) naming ``field`` when ``text`` is malformed: an unclosed ``$``,
+        empty math, or unbalanced braces in the math.
+
+    >>> rich_text(r"$\mathbb{E}_{\varepsilon}[\sigma(\hat z_i)]$ is 5% off, costs \$2")
+    '$\\mathbb{E}_{\\varepsilon}[\\sigma(\\hat z_i)]$ is 5\\% off, costs \\$2'
+    >>> rich_text("$0.1234567890123456789012$")
+    '$0.1234567890\\allowbreak{}1234567890\\allowbreak{}12$'
+    """
+    return "".join(escape_text(seg) if kind == "text" else "$" + _math_segment(seg, field) + "$"
+                   for kind, seg in segments(text, field))
+
+
+def _pdf_string(text, field="text"):
+    r"""Rich ``text`` for a PDF bookmark (``\texorpdfstring``'s second argument): its
+    :func:`~ml2p_symbolic.engine.richtext.plain` form, ASCII specials escaped, Unicode kept
+    (hyperref writes Unicode bookmarks)."""
+    specials = {"\\": r"\textbackslash{}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+    return "".join(specials.get(ch, "\\" + ch if ch in "&%$#_{}" else ch) for ch in plain(text, field))
+
+
+def _value(text, field):
+    """One side's value: a decimal string as a math number (breakable), else rich text."""
+    try:
+        return "$" + _break_digits(latex_number(text)) + "$"
+    except ValueError:
+        return rich_text(text, field)
 
 
 def _anchor(claim_id):
@@ -207,51 +261,103 @@ def formula_pieces(expr):
     return pieces
 
 
-def _width(tex):
-    """A rough estimate of the printed width of ``tex`` in characters of running math:
-    commands count as one character, fractions as their wider part, scripts as 0.7."""
-    total, i = 0.0, 0
-    n = len(tex)
+_RELATIONS = {"=", "<", ">", "geq", "leq", "ge", "le", "neq", "ne", "to", "Rightarrow", "Leftrightarrow",
+              "wedge", "vee", "sim", "in", "approx", "mapsto", "implies"}
+_BINARY = {"+", "-", "cdot", "times", "pm", "mp"}
+_ZERO = {"limits", "nolimits", "displaystyle", "mathrm", "mathcal", "mathbb", "mathbf", "mathit", "hat", "bar",
+         "tilde", "operatorname", "text", "boldsymbol"}
 
-    def group(j):
-        """Index after the brace group starting at ``j`` (which is ``{``) and its content."""
-        depth, k = 0, j
-        while k < n:
-            if tex[k] == "{":
-                depth += 1
-            elif tex[k] == "}":
-                depth -= 1
-                if depth == 0:
-                    return k + 1, tex[j + 1:k]
-            elif tex[k] == "\\":
-                k += 1
+
+def _group(tex, j):
+    """(index after the brace group starting at ``j``, its content); ``tex[j]`` is ``{``."""
+    depth, k, n = 0, j, len(tex)
+    while k < n:
+        if tex[k] == "{":
+            depth += 1
+        elif tex[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return k + 1, tex[j + 1:k]
+        elif tex[k] == "\\":
             k += 1
-        return n, tex[j + 1:]
+        k += 1
+    return n, tex[j + 1:]
 
+
+def _width(tex, script=False):
+    r"""An estimate of the printed width of ``tex`` in units of one math character of display
+    size: letters and digits 1, relations and binary operators with their spacing (none inside
+    scripts), fractions their wider part, stacked limits and ``\substack`` rows the widest,
+    scripts at 0.7."""
+    total, i, n = 0.0, 0, len(tex)
+    last_script = None  # (kind, width) of a script just added, to stack _x^y
+    rel, binop = (1.0, 1.0) if script else (2.0, 1.8)
     while i < n:
         c = tex[i]
+        was_script, last_script = last_script, None
         if c == "\\":
             m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
             name = m.group(1)
             i += len(m.group(0))
             if name in ("frac", "dfrac", "tfrac") and i < n and tex[i] == "{":
-                i, num = group(i)
-                i, den = group(i) if i < n and tex[i] == "{" else (i, "")
-                total += max(_width(num), _width(den)) * (0.8 if name == "frac" else 1.0)
-            elif name in ("left", "right", "limits", "displaystyle", "mathrm", "mathcal", "mathbb",
-                          "hat", "operatorname", "substack", "mathbf", "text", "quad", ","):
-                total += 0.3 if name in (",", "quad") else 0.0
+                i, num = _group(tex, i)
+                i, den = _group(tex, i) if i < n and tex[i] == "{" else (i, "")
+                total += max(_width(num, script), _width(den, script)) * (0.8 if script else 1.0) + 0.3
+            elif name == "substack" and i < n and tex[i] == "{":
+                i, rows = _group(tex, i)
+                total += max(_width(r, script) for r in rows.split("\\\\"))
+            elif name in ("left", "right"):
+                m2 = re.match(r"\\[A-Za-z]+|\\.|.", tex[i:]) if i < n else None
+                if m2:
+                    i += len(m2.group(0))
+                    total += 0.0 if m2.group(0) == "." else 0.8
+            elif name == "sqrt" and i < n and tex[i] == "{":
+                i, inner = _group(tex, i)
+                total += 1.0 + _width(inner, script)
+            elif name in _ZERO:
+                pass
+            elif name in _RELATIONS:
+                total += rel
+            elif name in _BINARY:
+                total += binop
+            elif name in (",", ";", ":"):
+                total += 0.3
+            elif name in ("quad", "qquad"):
+                total += 2.0 if name == "quad" else 4.0
+            elif name == "int":
+                total += 1.2
+            elif name in ("log", "exp", "sin", "cos", "max", "min", "det", "ln"):
+                total += 0.8 * len(name) + 0.3
             else:
                 total += 1.0
         elif c in "^_":
             i += 1
             if i < n and tex[i] == "{":
-                i, sub = group(i)
-                total += 0.7 * _width(sub)
+                i, sub = _group(tex, i)
+                w = 0.7 * _width(sub, True)
             else:
-                total += 0.7
+                w = 0.7
                 i += 1
+            if was_script is not None and was_script[0] != c:
+                total += max(0.0, w - was_script[1])  # _x^y stack: the wider one
+                last_script = None
+            else:
+                total += w
+                last_script = (c, w)
         elif c in "{} ":
+            last_script = was_script if c == " " else None
+            i += 1
+        elif c in "=<>":
+            total += rel
+            i += 1
+        elif c in "+-":
+            total += binop
+            i += 1
+        elif c in "()[]|":
+            total += 0.8
+            i += 1
+        elif c == ",":
+            total += 1.2
             i += 1
         else:
             total += 1.0
@@ -299,9 +405,10 @@ def _verdict_badge(verdict):
     return r"\verdictbox{%s}{%s}" % (colour, escape_text(verdict.upper()))
 
 
-def render_claim(claim):
-    r"""A claim as LaTeX: its title and kind, the statement as transcribed
-    (``sympy.latex(claim.statement)``) and the draft's words (``seed_text``), escaped.
+def render_claim(claim, *, with_title=True):
+    r"""A claim as LaTeX: its kind (and, with ``with_title``, its id and title), the
+    statement as transcribed (``sympy.latex(claim.statement)``) and the draft's words
+    (``seed_text``); title and words are rich text (:func:`rich_text`).
 
     >>> import sympy as sp
     >>> from ml2p_symbolic.engine.records import Claim
@@ -310,58 +417,65 @@ def render_claim(claim):
     >>> tex.splitlines()[0]
     '\\paragraph{Statement as transcribed (equation).} \\texttt{sq}: a square'
     """
-    parts = [r"\paragraph{Statement as transcribed (%s).} \texttt{%s}: %s" % (
-        escape_text(claim.kind), escape_text(claim.id), escape_text(claim.title))]
-    parts.append(render_formula(claim.statement))
+    head = r"\paragraph{Statement as transcribed (%s).}" % escape_text(claim.kind)
+    if with_title:
+        head += r" \texttt{%s}: %s" % (escape_text(claim.id), rich_text(claim.title, f"{claim.id}: title"))
+    parts = [head, render_formula(claim.statement)]
     if claim.seed_text:
-        parts.append(r"\begin{quote}\small\emph{As written:} %s\end{quote}" % escape_text(claim.seed_text))
+        parts.append(r"\begin{quote}\small\emph{As written:} %s\end{quote}"
+                     % rich_text(claim.seed_text, f"{claim.id}: seed_text"))
     return "\n".join(parts)
 
 
 def _counterexample_list(cx):
-    items = [f"${sp.latex(sym)} = {sp.latex(sp.sympify(val))}$" for sym, val in cx.items()]
+    items = [f"${sp.latex(sym)} = {_break_digits(sp.latex(sp.sympify(val)))}$" for sym, val in cx.items()]
     return ", ".join(items)
 
 
-def render_verdict(verdict):
+def render_verdict(verdict, field="verdict"):
     r"""A verdict as LaTeX: the verdict in a coloured box, the method, the proven condition
-    or the counterexample (each symbol's value, both sides' values), the corrected statement,
-    the detail and the evidence lines.
+    or the counterexample (each symbol's value, both sides' values as math numbers), the
+    corrected statement, the detail and the evidence lines (rich text, :func:`rich_text`;
+    ``field`` prefixes the field named in a :class:`~ml2p_symbolic.errors.RichTextError`).
 
     >>> from ml2p_symbolic.engine.records import Verdict
     >>> import sympy as sp
     >>> print(render_verdict(Verdict("verified", "simplify")))
-    \paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.
+    {\raggedright\paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.\par}
     """
     v = verdict
-    parts = [r"\paragraph{Verdict.} %s\quad Method: %s." % (_verdict_badge(v.verdict), escape_text(v.method))]
+    parts = [r"{\raggedright\paragraph{Verdict.} %s\quad Method: %s.\par}" % (
+        _verdict_badge(v.verdict), rich_text(v.method, f"{field}: method"))]
     if v.condition is not None:
         parts.append(r"\noindent Proven to hold exactly when")
         parts.append(render_formula(v.condition))
     if v.counterexample:
         label = "Outside that condition it fails" if v.condition is not None else "It fails"
-        parts.append(r"\noindent %s at the point %s." % (label, _counterexample_list(v.counterexample)))
+        parts.append(r"{\raggedright %s at the point %s.\par}" % (label, _counterexample_list(v.counterexample)))
     if v.values is not None:
         lhs, rhs = v.values
         parts.append(r"\begin{itemize}\raggedright" "\n"
                      r"  \item left-hand side: %s" "\n" r"  \item right-hand side: %s" "\n"
-                     r"\end{itemize}" % (_tt(lhs), _tt(rhs)))
+                     r"\end{itemize}" % (_value(lhs, f"{field}: values[0]"), _value(rhs, f"{field}: values[1]")))
     if v.corrected is not None:
         parts.append(r"\noindent Corrected statement, proved by the toolkit:")
         parts.append(render_formula(v.corrected))
     if v.detail:
-        parts.append(r"\noindent %s" % escape_text(v.detail))
+        parts.append(r"\noindent %s" % rich_text(v.detail, f"{field}: detail"))
     if v.evidence:
-        items = "\n".join(r"  \item %s" % _tt(e) for e in v.evidence)
+        items = "\n".join(r"  \item %s" % rich_text(e, f"{field}: evidence[{n}]") for n, e in enumerate(v.evidence))
         parts.append("\\noindent Evidence:\n\\begin{itemize}\\raggedright\n" + items + "\n\\end{itemize}")
     return "\n\n".join(parts)
 
 
 def render_result(result):
-    r"""A claim and its verdict as a subsection labelled ``claim:<id>``."""
+    r"""A claim and its verdict as a subsection labelled ``claim:<id>``, its heading the
+    claim's id and title typeset (the bookmark gets the title's plain form)."""
     c = result.claim
-    head = r"\subsection{\texttt{%s}: %s}\label{%s}" % (escape_text(c.id), escape_text(c.title), _anchor(c.id))
-    return "\n".join([head, render_claim(c), "", render_verdict(result.verdict)])
+    field = f"{c.id}: title"
+    head = r"\subsection{\texorpdfstring{\texttt{%s}: %s}{%s: %s}}\label{%s}" % (
+        escape_text(c.id), rich_text(c.title, field), escape_text(c.id), _pdf_string(c.title, field), _anchor(c.id))
+    return "\n".join([head, render_claim(c, with_title=False), "", render_verdict(result.verdict, c.id)])
 
 
 def _counts(report):
@@ -377,7 +491,8 @@ def render_summary_table(report):
             r"\toprule", r"id & statement & verdict \\", r"\midrule", r"\endhead"]
     for r in report.results:
         rows.append(r"\hyperref[%s]{\texttt{%s}} & %s & %s \\" % (
-            _anchor(r.claim.id), escape_text(r.claim.id), escape_text(r.claim.title), _verdict_badge(r.verdict.verdict)))
+            _anchor(r.claim.id), escape_text(r.claim.id), rich_text(r.claim.title, f"{r.claim.id}: title"),
+            _verdict_badge(r.verdict.verdict)))
     rows += [r"\bottomrule", r"\end{longtable}"]
     counts = ", ".join(f"{n} {k}" for k, n in _counts(report).items())
     rows.append(r"\noindent %s of %d claims." % (escape_text(counts), len(report.results)))
@@ -406,16 +521,17 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{graphicx}
 \usepackage{xcolor}
 \usepackage{booktabs,longtable}
-\usepackage[hidelinks]{hyperref}
+\usepackage[hidelinks,unicode]{hyperref}
 \definecolor{ml2pverified}{RGB}{0,120,60}
 \definecolor{ml2prefuted}{RGB}{180,20,20}
 \definecolor{ml2pconditional}{RGB}{190,110,0}
 \definecolor{ml2popen}{RGB}{100,100,100}
 \newcommand{\verdictbox}[2]{\colorbox{#1}{\textcolor{white}{\textbf{\small\strut #2}}}}
 \newsavebox{\mlpbox}
-% a displayed line, shrunk to the line width only when it is wider
+% a displayed line, shrunk to the line width only when it is wider (and said so in the log)
 \newcommand{\fitmath}[1]{\sbox{\mlpbox}{$\displaystyle #1$}%
   \ifdim\wd\mlpbox>\dimexpr\linewidth-2em\relax
+    \typeout{ml2p fitmath: a display line of \the\wd\mlpbox\space shrunk to \the\dimexpr\linewidth-2em\relax}%
     \resizebox{\dimexpr\linewidth-2em\relax}{!}{\usebox{\mlpbox}}%
   \else\usebox{\mlpbox}\fi}
 \setlength{\parindent}{0pt}
@@ -439,8 +555,8 @@ def render_document(report, *, title=None, front_matter=""):
     """
     intro = (r"\noindent This document is generated by \texttt{ml2p-proof render} from the "
              r"objects the checker used: every statement is the derivation's, transcribed as written "
-             r"(typos included), and every formula is SymPy's LaTeX of the checker's "
-             r"expressions. For each claim it gives the verdict, the method, and the evidence "
+             r"(typos included), and every displayed formula is SymPy's LaTeX of the checker's "
+             r"expressions; the prose uses the draft's notation. For each claim it gives the verdict, the method, and the evidence "
              r"a reader can rerun: the proven condition, or a counterexample with the values "
              r"of both sides, and a corrected statement where the toolkit has one.")
     return "\n".join([
