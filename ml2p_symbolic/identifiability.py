@@ -56,7 +56,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import QMatrixError
-from .population import _sigmoid
+from .numeric.gauss_hermite import hermite_tensor_rule
+from .numeric.special import sigmoid
 
 __all__ = [
     "FULL_PATTERN_MAX_ITEMS",
@@ -248,9 +249,7 @@ def _generic_point(Q, rng):
 
 
 def _gh(K):
-    from .population import gauss_hermite_normal
-
-    theta, w = gauss_hermite_normal(_NODES[K], K)
+    theta, w = hermite_tensor_rule(_NODES[K], K)
     return np.hstack([theta, -np.ones((theta.shape[0], 1))]), w
 
 
@@ -396,7 +395,7 @@ def _jacobian_rows(Q, A, b, subsets, kind):
     n, K = Q.shape
     taug, w = _gh(K)
     z = A @ taug[:, :K].T - b[:, None]
-    Pn = _sigmoid(z)
+    Pn = sigmoid(z)
     idx, _ = _column_index(Q)
     rows = _subset_jacobian_rows if kind == "patterns" else _moment_jacobian_rows
     per = 2 ** subsets.shape[1] if kind == "patterns" else subsets.shape[1]

@@ -33,8 +33,9 @@ the expected per-student loss of a decoder :math:`(\hat A, \hat b)` is
 
     whose minimiser is in general *not* the truth (:func:`minimiser_bias` measures how far).
 
-All functions are pure numpy; :func:`fit_decoder` uses analytic gradients and Hessians and a
-safeguarded Newton method (no scipy).
+All functions are numpy (with the package's one sigmoid, softplus and Gauss-Hermite rule
+from :mod:`ml2p_symbolic.numeric`); :func:`fit_decoder` uses analytic gradients and
+Hessians and a safeguarded Newton method.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import DomainError, QMatrixError, ShapeError
+from .numeric.gauss_hermite import hermite_rule, hermite_tensor_rule
+from .numeric.special import sigmoid, softplus
 
 __all__ = [
     "ENCODERS",
@@ -147,19 +150,9 @@ def response_patterns(n):
     return _patterns(int(n)).copy()
 
 
-@lru_cache(maxsize=32)
 def _gh(nodes, K):
-    x, w = np.polynomial.hermite_e.hermegauss(nodes)
-    w = w / w.sum()
-    grids = np.meshgrid(*([x] * K), indexing="ij")
-    theta = np.stack([g.ravel() for g in grids], axis=1)
-    wgrid = np.ones(1)
-    for _ in range(K):
-        wgrid = np.multiply.outer(wgrid, w).ravel()
-    theta.setflags(write=False)
-    logw = np.log(wgrid)
-    logw.setflags(write=False)
-    return theta, logw
+    """The tensor rule's points (nodes**K, K) and log-weights (read-only, cached)."""
+    return hermite_tensor_rule(nodes, K, log_weights=True)
 
 
 def gauss_hermite_normal(nodes, K=1):
@@ -167,7 +160,9 @@ def gauss_hermite_normal(nodes, K=1):
 
     ``theta`` has shape ``(nodes**K, K)``; the weights are positive and sum to 1, and
     :math:`\sum_q w_q f(\theta_q) = E f(\theta)` exactly for polynomials of degree
-    :math:`\le 2\,\mathrm{nodes} - 1` in each coordinate.
+    :math:`\le 2\,\mathrm{nodes} - 1` in each coordinate. This is
+    :func:`ml2p_symbolic.numeric.gauss_hermite.hermite_tensor_rule`, the package's one rule,
+    returned as writable copies.
 
     Examples
     --------
@@ -175,18 +170,8 @@ def gauss_hermite_normal(nodes, K=1):
     >>> round(float(w @ theta[:, 0] ** 4), 12)  # E theta^4 = 3
     3.0
     """
-    theta, logw = _gh(_check_nodes(nodes), int(K))
-    return theta.copy(), np.exp(logw)
-
-
-def _softplus(z):
-    """log(1 + e^z), stable for all z."""
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-
-
-def _sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    theta, w = hermite_tensor_rule(_check_nodes(nodes), int(K))
+    return theta.copy(), w.copy()
 
 
 def _logsumexp_rows(X):
@@ -205,7 +190,7 @@ def _log_pattern_probabilities(A, b, nodes):
     n, K = A.shape
     theta, logw = _gh(nodes, K)
     z = A @ theta.T - b[:, None]  # (n, Q)
-    base = logw - _softplus(z).sum(axis=0)  # (Q,)
+    base = logw - softplus(z).sum(axis=0)  # (Q,)
     U = _patterns(n)
     out = np.empty(U.shape[0])
     for sl in _chunks(U.shape[0], theta.shape[0]):
@@ -262,14 +247,14 @@ def _exact_terms(x, p, nodes, order):
     theta, logw = _gh(nodes, K)
     taug = np.hstack([theta, -np.ones((theta.shape[0], 1))])  # (Q, K+1)
     z = x @ taug.T  # (n, Q)
-    base = logw - _softplus(z).sum(axis=0)
+    base = logw - softplus(z).sum(axis=0)
     U = _patterns(n)
     value = 0.0
     c = np.zeros(theta.shape[0])
     D = np.zeros((n, theta.shape[0]))
     E2 = np.zeros((theta.shape[0], n, n)) if order >= 2 else None
     G = np.zeros((2**n, n * K1)) if order >= 2 else None
-    s = _sigmoid(z)
+    s = sigmoid(z)
     for sl in _chunks(U.shape[0], theta.shape[0]):
         L = U[sl] @ z + base
         lp = _logsumexp_rows(L)
@@ -307,19 +292,14 @@ def _exact_terms(x, p, nodes, order):
 
 
 # --------------------------------------------------------------------------- gaussian encoder
-def _gh1(nodes):
-    x, w = np.polynomial.hermite_e.hermegauss(nodes)
-    return x, w / w.sum()
-
-
 def _F(m, v, nodes, order):
     r"""F(m, v) = E softplus(m + sqrt(v) eps) and derivatives (Stein: d/dv = 1/2 d^2/dm^2)."""
-    x, w = _gh1(nodes)
+    x, w = hermite_rule(nodes)
     z = m[..., None] + np.sqrt(v)[..., None] * x
-    F = _softplus(z) @ w
+    F = softplus(z) @ w
     if order == 0:
         return (F,)
-    s = _sigmoid(z)
+    s = sigmoid(z)
     s1 = s * (1 - s)
     Fm = s @ w
     Fv = 0.5 * (s1 @ w)
@@ -830,8 +810,11 @@ def minimiser_bias(A, b, *, encoder="gaussian", nodes=64, Q=None):
 def symbolic_identities(n=2):
     r"""The identities behind the minimiser theorems, each checked by SymPy.
 
-    Returns a tuple of ``(name, statement, proved)`` with ``proved`` a bool established by
-    ``sympy.simplify(lhs - rhs) == 0`` (or an exact derivative test), for ``n`` items:
+    Returns a tuple of ``(name, statement, proved)`` for ``n`` items, with ``proved`` True
+    when every equation behind the statement is ``"verified"`` by
+    :func:`ml2p_symbolic.identity.check_identity` (an exact rewriting to 0 on the symbols'
+    domain; sums of logarithms of positive symbols are first split by ``expand_log``,
+    which is exact for positive arguments):
 
     ``patterns-sum-to-one``
         :math:`\sum_u\prod_i P_i^{u_i}(1-P_i)^{1-u_i} = 1` for symbolic :math:`P_i`, hence
@@ -861,13 +844,21 @@ def symbolic_identities(n=2):
     """
     import sympy as sp
 
+    from .identity import check_identity
+
+    def proved(*pairs):
+        return all(check_identity(lhs, rhs).verdict == "verified" for lhs, rhs in pairs)
+
+    def logs_split(expr):  # log(x y) = log x + log y, exact for the positive symbols used
+        return sp.expand_log(expr, force=True)
+
     out = []
     P = sp.symbols(f"P1:{n + 1}", positive=True)
     total = sum(
         sp.Mul(*[P[i] if u[i] else 1 - P[i] for i in range(n)])
         for u in itertools.product((0, 1), repeat=n)
     )
-    out.append(("patterns-sum-to-one", sp.Eq(total, 1), sp.expand(total) == 1))
+    out.append(("patterns-sum-to-one", sp.Eq(total, 1), proved((total, sp.Integer(1)))))
 
     m = 2**n
     p = sp.symbols(f"p1:{m + 1}", positive=True)
@@ -875,25 +866,23 @@ def symbolic_identities(n=2):
     ce = -sum(p[j] * sp.log(q[j]) for j in range(m))
     H = -sum(p[j] * sp.log(p[j]) for j in range(m))
     KL = sum(p[j] * sp.log(p[j] / q[j]) for j in range(m))
-    diff = sp.expand_log(ce - H - KL, force=True)
-    out.append(("cross-entropy-decomposition", sp.Eq(ce, H + KL), sp.simplify(diff) == 0))
+    out.append(("cross-entropy-decomposition", sp.Eq(ce, H + KL),
+                proved((logs_split(ce), logs_split(H + KL)))))
 
     t = sp.symbols("t", positive=True)
     g = t - 1 - sp.log(t)
-    g_ok = (g.subs(t, 1) == 0 and sp.diff(g, t).subs(t, 1) == 0
-            and sp.simplify(sp.diff(g, t, 2) - 1 / t**2) == 0)
     rebuilt = sum(p[j] * g.subs(t, q[j] / p[j]) for j in range(m)) - sum(q) + sum(p)
-    gibbs_ok = g_ok and sp.simplify(sp.expand_log(rebuilt - KL, force=True)) == 0
-    out.append(("gibbs", sp.Eq(KL, rebuilt), bool(gibbs_ok)))
+    gibbs_ok = proved((g.subs(t, 1), sp.Integer(0)), (sp.diff(g, t).subs(t, 1), sp.Integer(0)),
+                      (sp.diff(g, t, 2), 1 / t**2), (logs_split(rebuilt), logs_split(KL)))
+    out.append(("gibbs", sp.Eq(KL, rebuilt), gibbs_ok))
 
     pf = sp.symbols(f"phat1:{m + 1}", positive=True)  # p_j(x) of the decoder
     dp = sp.symbols(f"dphat1:{m + 1}", real=True)  # d p_j(x) / dx
     grad = -sum(p[j] * dp[j] / pf[j] for j in range(m))  # d/dx of -sum_j p_j log p_j(x)
     at_truth = grad.subs({pf[j]: p[j] for j in range(m)})
     # sum_j p_j(x) = 1 for all x, so sum_j dp_j = 0: eliminate the last derivative
-    at_truth = sp.simplify(at_truth.subs(dp[-1], -sum(dp[:-1])))
-    out.append(("stationary-at-truth", sp.Eq(grad.subs({pf[j]: p[j] for j in range(m)}), 0),
-                at_truth == 0))
+    out.append(("stationary-at-truth", sp.Eq(at_truth, 0),
+                proved((at_truth.subs(dp[-1], -sum(dp[:-1])), sp.Integer(0)))))
 
     J = 3
     wq = sp.symbols(f"w1:{J + 1}", positive=True)  # prior x likelihood at each node
@@ -901,8 +890,11 @@ def symbolic_identities(n=2):
     Z = sum(wq)
     elbo = sum(r[j] * (sp.log(wq[j]) - sp.log(r[j])) for j in range(J))
     klq = sum(r[j] * sp.log(r[j] / (wq[j] / Z)) for j in range(J))
-    gap = sp.expand_log(sp.log(Z) - elbo - klq, force=True).subs(r[-1], 1 - sum(r[:-1]))
-    out.append(("elbo-gap", sp.Eq(sp.log(Z) - elbo, klq), sp.simplify(sp.expand(gap)) == 0))
+    # q sums to 1: r_J = 1 - r_1 - ... - r_(J-1)
+    on_simplex = {r[-1]: 1 - sum(r[:-1])}
+    out.append(("elbo-gap", sp.Eq(sp.log(Z) - elbo, klq),
+                proved((logs_split(sp.log(Z) - elbo).subs(on_simplex),
+                        logs_split(klq).subs(on_simplex)))))
 
     mu = sp.symbols("mu", real=True)
     s = sp.symbols("s", positive=True)
@@ -911,6 +903,5 @@ def symbolic_identities(n=2):
     log_ratio = sp.expand(-(th - mu) ** 2 / (2 * s**2) - sp.log(s) + th**2 / 2)
     kl_int = sp.integrate(qd * log_ratio, (th, -sp.oo, sp.oo))
     closed = -sp.Rational(1, 2) * (1 + sp.log(s**2) - mu**2 - s**2)
-    out.append(("gaussian-kl", sp.Eq(kl_int, closed),
-                sp.simplify(sp.expand_log(kl_int - closed, force=True)) == 0))
+    out.append(("gaussian-kl", sp.Eq(kl_int, closed), proved((logs_split(kl_int), logs_split(closed)))))
     return tuple(out)

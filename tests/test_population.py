@@ -295,3 +295,22 @@ def test_q_errors():
         minimiser_bias(A, b, Q=[[1, 0], [0, 1], [1]])  # ragged
     with pytest.raises(ValueError):
         minimiser_bias(A, b, Q=[[1, 0], [0, np.nan], [1, 1]])
+
+
+def test_symbolic_identities_are_decided_by_check_identity(monkeypatch):
+    """The verdicts come from ml2p_symbolic.identity.check_identity, not from a bare
+    simplify(...) == 0: with a checker that never proves, nothing is proved."""
+    import ml2p_symbolic.identity as identity
+
+    calls = []
+
+    class Open:
+        verdict = "open"
+
+    def never_proves(lhs, rhs, **kw):
+        calls.append((lhs, rhs))
+        return Open()
+
+    monkeypatch.setattr(identity, "check_identity", never_proves)
+    results = symbolic_identities(2)
+    assert len(calls) >= len(results) and not any(ok for _, _, ok in results)

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import DomainError, ShapeError
 from .encoder import MLPEncoder
+from .special import sigmoid, softplus_sigmoid
 
 __all__ = ["ML2PVAE", "objective_and_grad", "prior_precision"]
 
@@ -52,18 +53,6 @@ def prior_precision(Sigma, K):
         raise DomainError("Sigma must be positive definite") from None
     L_inv = np.linalg.inv(L)
     return L_inv.T @ L_inv, -2.0 * np.log(np.diag(L)).sum()
-
-
-def _softplus_sigmoid(eta):
-    """softplus(eta) and sigmoid(eta), sharing e = exp(-|eta|) (finite for any finite eta):
-    softplus = max(eta, 0) + log1p(e), sigmoid = (1 if eta >= 0 else e) / (1 + e)."""
-    e = np.exp(-np.abs(eta))
-    softplus = np.log1p(e)
-    softplus += np.maximum(eta, 0.0)
-    p = np.where(eta >= 0, 1.0, e)
-    e += 1.0
-    p /= e
-    return softplus, p
 
 
 def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_precision=0.0,
@@ -105,7 +94,7 @@ def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_prec
     z += mu
     eta = z @ A.T
     eta -= b
-    softplus, p = _softplus_sigmoid(eta)
+    softplus, p = softplus_sigmoid(eta)
     # log p(u | z) = sum_i u eta - softplus(eta)
     ll = U * eta
     ll -= softplus
@@ -270,7 +259,7 @@ class ML2PVAE:
     def decode(self, theta):
         """P = sigmoid(theta A' - b), shape (N, n), for abilities ``theta`` (N, K)."""
         eta = np.asarray(theta, dtype=np.float64) @ self.A.T - self.b
-        return _softplus_sigmoid(eta)[1]
+        return sigmoid(eta, out=eta)
 
     def loss_and_grad(self, U, eps, *, iw=False, observed=None, want_grad=True):
         """Per-student loss (B,) and gradients (a list aligned with :attr:`params`).
