@@ -41,14 +41,18 @@ Hessians and a safeguarded Newton method.
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from .errors import DomainError, QMatrixError, ShapeError
+from .errors import DomainError, QMatrixError, ResourceError, ShapeError
+from .numeric.budget import check_memory
 from .numeric.gauss_hermite import hermite_rule, hermite_tensor_rule
 from .numeric.special import sigmoid, softplus
+from .numeric.validate import plain
 
 __all__ = [
     "ENCODERS",
@@ -65,10 +69,15 @@ __all__ = [
     "minimiser_bias",
     "align_to",
     "symbolic_identities",
+    "estimate_cost",
+    "WORK_LIMIT_SECONDS",
 ]
 
 ENCODERS = ("exact", "gaussian")
 _CHUNK = 1 << 22  # entries of a (patterns x nodes) block kept in memory at once
+#: Work estimated to take longer than this (seconds, on one core) is refused with the
+#: figure (:func:`estimate_cost`); raise it to allow longer runs.
+WORK_LIMIT_SECONDS = 3600.0
 
 
 # --------------------------------------------------------------------------- inputs
@@ -108,21 +117,81 @@ def _check_q_pattern(Q, A, name="A"):
     if Q.shape != A.shape:
         raise ShapeError(f"Q must have the shape of {name}, {A.shape} (items x traits), got {Q.shape}")
     if not np.all((Q == 0) | (Q == 1)):
-        raise QMatrixError(f"Q must contain only 0 and 1, got the values {sorted(set(Q.ravel()) - {0.0, 1.0})[:5]}")
+        bad = sorted(set(Q.ravel().tolist()) - {0.0, 1.0})[:5]
+        raise QMatrixError(f"Q must contain only 0 and 1, got the values {', '.join(map(plain, bad))}")
     bad = np.argwhere((Q == 0) & (A != 0))
     if bad.size:
         i, k = bad[0]
         raise QMatrixError(
-            f"{name} must be 0 where Q is 0, but {name}[{i}, {k}] = {A[i, k]!r} with Q[{i}, {k}] = 0 "
+            f"{name} must be 0 where Q is 0, but {name}[{i}, {k}] = {plain(A[i, k])} with Q[{i}, {k}] = 0 "
             f"({len(bad)} such entr{'y' if len(bad) == 1 else 'ies'})"
         )
     return Q
 
 
 def _check_nodes(nodes):
-    if int(nodes) != nodes or nodes < 1:
-        raise DomainError(f"nodes must be a positive integer, got {nodes!r}")
-    return int(nodes)
+    if (isinstance(nodes, numbers.Real) and not isinstance(nodes, (bool, np.bool_))
+            and math.isfinite(nodes) and int(nodes) == nodes and nodes >= 1):
+        return int(nodes)
+    raise DomainError(f"nodes must be a positive integer, got {plain(nodes)}")
+
+
+def estimate_cost(n, K, *, nodes=64, encoder="exact", order=0):
+    r"""Estimated peak memory (bytes) and time (seconds, one core) of one evaluation.
+
+    ``order``: 0 the loss (:func:`expected_neg_elbo`, :func:`pattern_probabilities`), 1
+    with its gradient, 2 with its Hessian (one Newton step of :func:`fit_decoder`). The
+    ``2**n`` patterns meet the ``nodes**K`` quadrature points: the exact encoder costs about
+    :math:`2^n \cdot \mathrm{nodes}^K \cdot n` operations (measured 5e7 to 6e8 a second),
+    the Gaussian one :math:`2^n \cdot n \cdot \mathrm{nodes}` times its inner Newton
+    iterations (measured 3e6 a second). Memory: the patterns (``2**n x n``), the
+    probabilities, the rule and the (n, nodes**K) logits, one block of
+    ``_CHUNK`` = 4,194,304 entries (three arrays), and for ``order=2`` the
+    (nodes**K, n, n) second moments (four arrays) and the (2**n, n(K+1)) scores.
+    Returns ``{"bytes", "seconds"}``; the functions of this module call it and raise
+    :class:`~ml2p_symbolic.errors.ResourceError` when the memory exceeds the limit of
+    :mod:`ml2p_symbolic.numeric.budget` or the time exceeds ``WORK_LIMIT_SECONDS``.
+
+    >>> c = estimate_cost(20, 3)
+    >>> f"{c['seconds'] / 3600:.0f} h"
+    '31 h'
+    """
+    n, K, nodes = int(n), int(K), int(nodes)
+    P = 2.0 ** n
+    Qn = float(nodes) ** K
+    chunk = min(max(Qn, _CHUNK), P * Qn)
+    nbytes = 8 * (P * n + 4 * P + Qn * (2 * K + 3) + (3 * n + 3) * Qn + 3 * chunk)
+    if encoder == "exact":
+        seconds = P * Qn * n / 5e7 * (1 + order)
+        if order >= 2:
+            nbytes += 8 * (4 * Qn * n * n + 2 * P * n * (K + 1))
+    else:
+        gchunk = max(min(_CHUNK // 2, P * n * nodes), n * nodes)
+        nbytes += 8 * (4 * P * K + 8 * gchunk)
+        seconds = P * n * nodes / 3e6 * (1 + order)
+        if order >= 2:
+            nbytes += 8 * (2 * P * n * (K + 1) ** 2 + (n * (K + 1)) ** 2)
+    return {"bytes": nbytes, "seconds": seconds}
+
+
+def _check_cost(n, K, nodes, encoder="exact", order=0, what="the expected loss"):
+    """Refuse, with the figures, work too large for memory or for WORK_LIMIT_SECONDS."""
+    cost = estimate_cost(n, K, nodes=nodes, encoder=encoder, order=order)
+    work = f"{what} over 2**{n} = {2 ** n:,} patterns and {nodes}**{K} = {nodes ** K:,} nodes"
+    hint = "use fewer nodes (quadrature points per trait) or fewer items"
+    check_memory(cost["bytes"], work, hint)
+    if cost["seconds"] > WORK_LIMIT_SECONDS:
+        raise ResourceError(
+            f"{work} would take about {_duration(cost['seconds'])} on one core (limit "
+            f"{_duration(WORK_LIMIT_SECONDS)}, population.WORK_LIMIT_SECONDS); {hint}"
+        )
+
+
+def _duration(seconds):
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.2g} {unit}"
+    return f"{seconds:.2g} s"
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -217,7 +286,9 @@ def pattern_probabilities(A, b, *, nodes=64):
     True
     """
     A, b = _check_items(A, b)
-    return np.exp(_log_pattern_probabilities(A, b, _check_nodes(nodes)))
+    nodes = _check_nodes(nodes)
+    _check_cost(A.shape[0], A.shape[1], nodes, what="the pattern probabilities")
+    return np.exp(_log_pattern_probabilities(A, b, nodes))
 
 
 def response_entropy(A, b, *, nodes=64):
@@ -232,7 +303,9 @@ def response_entropy(A, b, *, nodes=64):
     1.341631854
     """
     A, b = _check_items(A, b)
-    logp = _log_pattern_probabilities(A, b, _check_nodes(nodes))
+    nodes = _check_nodes(nodes)
+    _check_cost(A.shape[0], A.shape[1], nodes, what="the response entropy")
+    logp = _log_pattern_probabilities(A, b, nodes)
     return float(-(np.exp(logp) @ logp))
 
 
@@ -397,6 +470,7 @@ def best_gaussian_encoder(A_hat, b_hat, *, nodes=64):
     """
     A_hat, b_hat = _check_items(A_hat, b_hat, "A_hat, b_hat")
     nodes = _check_nodes(nodes)
+    _check_cost(A_hat.shape[0], A_hat.shape[1], nodes, "gaussian", what="the best Gaussian encoders")
     x = np.hstack([A_hat, b_hat[:, None]])
     U = _patterns(x.shape[0])
     mu, lam = _solve_q(x, U, nodes)
@@ -510,6 +584,7 @@ def expected_neg_elbo(A_hat, b_hat, A, b, *, encoder="exact", nodes=64):
     A_hat, b_hat = _check_items(A_hat, b_hat, "A_hat, b_hat")
     if A_hat.shape != A.shape:
         raise ShapeError(f"A_hat has shape {A_hat.shape} but A has shape {A.shape}")
+    _check_cost(*A.shape, nodes, encoder)
     p = np.exp(_log_pattern_probabilities(A, b, nodes))
     x = np.hstack([A_hat, b_hat[:, None]])
     if encoder == "exact":
@@ -536,6 +611,9 @@ def expected_neg_elbo_grad(A_hat, b_hat, A, b, *, encoder="exact", nodes=64):
     nodes = _check_nodes(nodes)
     A, b = _check_items(A, b)
     A_hat, b_hat = _check_items(A_hat, b_hat, "A_hat, b_hat")
+    if A_hat.shape != A.shape:
+        raise ShapeError(f"A_hat has shape {A_hat.shape} but A has shape {A.shape}")
+    _check_cost(*A.shape, nodes, encoder, order=1, what="the gradient of the expected loss")
     p = np.exp(_log_pattern_probabilities(A, b, nodes))
     x = np.hstack([A_hat, b_hat[:, None]])
     if encoder == "exact":
@@ -679,6 +757,7 @@ def fit_decoder(A, b, *, encoder="exact", nodes=64, start=None, tol=1e-8, max_it
     A, b = _check_items(A, b)
     Q = _check_q_pattern(Q, A)
     n, K = A.shape
+    _check_cost(n, K, nodes, encoder, order=2, what="each Newton step of the decoder fit")
     p = np.exp(_log_pattern_probabilities(A, b, nodes))
     entropy = float(-(p @ np.log(p)))
     if start is None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import DomainError, ShapeError
 from .special import sigmoid, softplus
+from .validate import as_generator
 
 __all__ = ["ACTIVATIONS", "MLPEncoder"]
 
@@ -115,7 +116,7 @@ class MLPEncoder:
         The output bias of ``log_var`` starts at -1 (posterior sd about 0.6), which keeps
         the first steps of training calm. ``seed`` is an int or a numpy ``Generator``.
         """
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         hidden = tuple(int(h) for h in hidden)
         if n_items < 1 or n_traits < 1 or any(h < 1 for h in hidden):
             raise ShapeError(

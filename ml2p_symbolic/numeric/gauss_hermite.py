@@ -60,13 +60,14 @@ import scipy.special as _sc
 
 from ..errors import DomainError
 from .budget import check_memory
+from .validate import plain
 
 __all__ = ["hermite_rule", "hermite_tensor_rule"]
 
 
 def _check_G(G, name="G"):
     if isinstance(G, (bool, np.bool_)) or not isinstance(G, (int, np.integer)) or G < 1:
-        raise DomainError(f"{name} (Gauss-Hermite points) must be a positive int; got {G!r}")
+        raise DomainError(f"{name} (Gauss-Hermite points) must be a positive int; got {plain(G)}")
     return int(G)
 
 
@@ -100,7 +101,8 @@ def _tensor(G, K):
     grids = np.meshgrid(*([x] * K), indexing="ij")
     theta = np.stack([g.ravel() for g in grids], axis=1)
     logw = np.zeros(1)
-    lw = np.log(w)
+    with np.errstate(divide="ignore"):  # outermost weights of a large G underflow to 0
+        lw = np.log(w)
     for _ in range(K):
         logw = np.add.outer(logw, lw).ravel()
     theta.setflags(write=False)
@@ -114,8 +116,9 @@ def hermite_tensor_rule(G, K=1, *, log_weights=False):
     ``theta`` has shape ``(G**K, K)`` (the last coordinate varies fastest); the weights,
     shape ``(G**K,)``, are positive and sum to 1, and :math:`\sum_q w_q f(\theta_q)
     = E f(\theta)` exactly for polynomials of degree :math:`\le 2G - 1` in each coordinate.
-    With ``log_weights=True`` the second array is :math:`\log w_q` (finite where
-    :math:`w_q` itself would underflow). Read-only, cached arrays.
+    With ``log_weights=True`` the second array is :math:`\log w_q` (finite where the
+    product of the 1-D weights would underflow; ``-inf`` only where a 1-D weight itself is
+    below 1e-308, for G in the hundreds). Read-only, cached arrays.
 
     Raises :class:`~ml2p_symbolic.errors.DomainError` for G or K not a positive int and
     :class:`~ml2p_symbolic.errors.ResourceError` when the ``G**K`` points would not fit

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import DomainError, ShapeError
 from .encoder import MLPEncoder
 from .special import sigmoid, softplus_sigmoid
+from .validate import as_generator
 
 __all__ = ["ML2PVAE", "objective_and_grad", "prior_precision"]
 
@@ -211,17 +212,22 @@ class ML2PVAE:
         """A fresh model for Q-matrix ``Q`` (n, K).
 
         A starts at 1 where Q is 1; b starts at -logit(item mean of ``U``) / sqrt(1 + |a_i|^2 pi/8)
-        when responses ``U`` (N, n) are given (0 otherwise), close to the marginal item
+        when responses ``U`` (N, n) are given (0 otherwise; the mean is over the answered
+        cells, 1/2 for an item with none, clipped to [0.01, 0.99]), close to the marginal item
         difficulty under N(0, I). The encoder is drawn by :meth:`MLPEncoder.init` with ``seed``.
         """
         Q = np.asarray(Q)
         n, K = Q.shape
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         enc = MLPEncoder.init(n, K, hidden=hidden, activation=activation, seed=rng)
         A = (Q != 0).astype(np.float64)
         b = np.zeros(n)
         if U is not None:
-            pbar = np.clip(np.nanmean(np.asarray(U, dtype=np.float64), axis=0), 0.01, 0.99)
+            U = np.asarray(U, dtype=np.float64)
+            answered = ~np.isnan(U)
+            count = answered.sum(axis=0)
+            pbar = np.where(answered, U, 0.0).sum(axis=0) / np.maximum(count, 1)
+            pbar = np.clip(np.where(count > 0, pbar, 0.5), 0.01, 0.99)  # 0.5: no answer among U
             b = -np.log(pbar / (1 - pbar)) * np.sqrt(1 + (A * A).sum(axis=1) * np.pi / 8)
         return cls(enc, A, b, Q, nonneg=nonneg, Sigma=Sigma)
 
