@@ -97,6 +97,8 @@ def hermite_rule(G):
 
 @functools.lru_cache(maxsize=8)
 def _tensor(G, K):
+    points = math.inf if K * math.log2(G) > 1000 else float(G) ** K
+    check_memory(points * (K + 2) * 8, f"a tensor Gauss-Hermite rule of {G}**{K} = {points:,.0f} points")
     x, w = _rule(G)
     grids = np.meshgrid(*([x] * K), indexing="ij")
     theta = np.stack([g.ravel() for g in grids], axis=1)
@@ -128,11 +130,7 @@ def hermite_tensor_rule(G, K=1, *, log_weights=False):
     >>> theta.shape, round(float(w.sum()), 12)
     ((64, 3), 1.0)
     """
-    G = _check_G(G)
-    K = _check_G(K, "K")
-    points = math.inf if K * math.log2(G) > 1000 else float(G) ** K
-    check_memory(points * (K + 2) * 8, f"a tensor Gauss-Hermite rule of {G}**{K} = {points:,.0f} points")
-    theta, logw = _tensor(G, K)
+    theta, logw = _tensor(_check_G(G), _check_G(K, "K"))
     if log_weights:
         return theta, logw
     w = np.exp(logw)
