@@ -4,7 +4,8 @@
     python benchmarks/bench_population.py --quick    # timings and the bias tables up to n = 10
 
 Targets (issue 5): expected_neg_elbo(encoder="exact") for n = 16, K = 1, nodes = 64 under
-1 s; analyze() of a 30 x 3 Q-matrix under 10 s. BLAS threads are limited to one (set before
+1 s; analyze() of a 30 x 3 Q-matrix under 10 s; (issue 9) of a 500 x 3 one under 15 s (it took
+over 200 s and 2.7 GB before the Jacobian's Gram matrix was accumulated block by block). BLAS threads are limited to one (set before
 numpy is imported): on a shared machine threaded LAPACK on small matrices can be 100x slower.
 """
 
@@ -18,7 +19,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ml2p_symbolic.identifiability import analyze  # noqa: E402
+from ml2p_symbolic.identifiability import analyze, estimate_cost  # noqa: E402
 from ml2p_symbolic.population import (  # noqa: E402
     expected_neg_elbo,
     fit_decoder,
@@ -57,12 +58,17 @@ def bench_identify():
         "30x3 no zeros": np.ones((30, 3), dtype=int),
         "30x3 simple structure": np.kron(np.eye(3, dtype=int), np.ones((10, 1), dtype=int)),
         "30x3 random (p=0.6)": (rng.random((30, 3)) < 0.6).astype(int) | np.eye(30, 3, dtype=int),
+        "200x3 random (p=0.5)": (rng.random((200, 3)) < 0.5).astype(int) | np.eye(200, 3, dtype=int),
+        "500x3 random (p=0.5)": (rng.random((500, 3)) < 0.5).astype(int) | np.eye(500, 3, dtype=int),
     }
     for name, Q in cases.items():
+        cost = estimate_cost(Q)
         t = time.perf_counter()
         r = analyze(Q)
         t = time.perf_counter() - t
-        print(f"analyze {name:24s}: {t:6.2f} s  (target < 10 s)   free_dimensions "
+        target = 15 if Q.shape[0] > 100 else 10
+        print(f"analyze {name:24s}: {t:6.2f} s  (target < {target} s; estimated {2 * cost['seconds']:.1f} s, "
+              f"{cost['bytes'] / 1e6:.0f} MB)   free_dimensions "
               f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
               f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
 

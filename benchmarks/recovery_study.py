@@ -48,6 +48,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from ml2p_symbolic.numeric.gauss_hermite import hermite_tensor_rule  # noqa: E402
 from ml2p_symbolic.numeric.simulate import random_correlation, simulate  # noqa: E402
 from ml2p_symbolic.numeric.train import fit, recovery  # noqa: E402
 
@@ -138,10 +139,7 @@ def mml_em(U, Q, *, nodes=15, tol=1e-4, max_iter=500):
     when the log-likelihood gains less than ``tol``. Feasible for K <= 3 (nodes**K points).
     """
     n, K = Q.shape
-    x, w = np.polynomial.hermite_e.hermegauss(nodes)
-    w = w / w.sum()
-    grid = np.stack(np.meshgrid(*[x] * K, indexing="ij"), -1).reshape(-1, K)
-    log_w = np.log(np.stack(np.meshgrid(*[w] * K, indexing="ij"), -1).reshape(-1, K)).sum(axis=1)
+    grid, log_w = hermite_tensor_rule(nodes, K, log_weights=True)
     A, b = Q.astype(float), np.zeros(n)
     prev = -np.inf
     for _ in range(max_iter):

@@ -143,24 +143,31 @@ def _add_identify(sub):
     p = sub.add_parser(
         "identify",
         help="decide whether the ML2P parameters of a Q-matrix are identified",
-        description="Read a Q-matrix (CSV: one row of 0/1 per item, one column per trait; an "
-        "optional header row and '#' comments) and decide whether the free slopes and the "
+        description="Read a Q-matrix (CSV: one row of 0/1 per item, one column per trait, 1 to 3 "
+        "traits; an optional header row of trait names, first column of item names and '#' "
+        "comments, read exactly as 'fit --q' reads it) and decide whether the free slopes and the "
         "intercepts are identified from the response distribution with theta ~ N(0, I): the "
         "dimension of the set of equivalent parameters (Jacobian rank, checked against the "
-        "SymPy count of pattern-preserving rotations) and the symmetries. Exit status 0, or 2 "
-        "for an unreadable or malformed file.",
+        "SymPy count of pattern-preserving rotations) and the symmetries. At most 3 traits: "
+        "beyond, the tensor quadrature over the traits is not accurate enough to find the "
+        "rank. Large Q-matrices (500 items: about 5 s) print their progress on stderr. Exit "
+        "status 0, or 2 for an unreadable or malformed file or a Q-matrix too large for memory.",
     )
-    p.add_argument("q_file", metavar="Q.csv", help="the Q-matrix file")
+    p.add_argument("q_file", metavar="Q.csv", help="the Q-matrix file (1 to 3 trait columns)")
     p.add_argument("--no-positive", action="store_true",
                    help="do not constrain the slopes to be non-negative (sign flips become symmetries)")
     p.add_argument("--json", action="store_true",
                    help="print free_dimensions, identified and symmetries as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
 
 def _run_identify(args):
-    from .identifiability import analyze, read_q_matrix
+    from .identifiability import FULL_PATTERN_MAX_ITEMS, analyze, read_q_matrix
 
-    result = analyze(read_q_matrix(args.q_file), positive=not args.no_positive)
+    Q = read_q_matrix(args.q_file)
+    show = not (args.quiet or args.json) and Q.shape[0] > FULL_PATTERN_MAX_ITEMS
+    progress = (lambda message: print(f"identify: {message}", file=sys.stderr, flush=True)) if show else None
+    result = analyze(Q, positive=not args.no_positive, progress=progress)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
@@ -189,61 +196,97 @@ def _add_fit(sub):
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
         "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
-        "theta ~ N(0, Sigma) with Sigma given to the fit). Exit status 0 on success, 2 on a usage error or a malformed file.",
+        "theta ~ N(0, Sigma) with Sigma given to the fit). Every option is checked, and the "
+        "memory the run needs is estimated, before any work: too much is refused with the "
+        "figure. Ctrl-C stops the run with exit status 130 and writes nothing. Exit status 0 on "
+        "success, 2 on a usage error, a malformed file or a run too large for memory.",
     )
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
     g.add_argument("--traits", type=int, default=3, metavar="K", help="latent traits to simulate (default 3)")
-    g.add_argument("--seed", type=int, default=0, metavar="S", help="seed for simulation and training (default 0)")
+    g.add_argument("--seed", type=int, default=0, metavar="S", help="seed >= 0 for simulation and training (default 0)")
     g.add_argument("--q-prob", type=float, metavar="p",
                    help="simulate Q_ik ~ Bernoulli(p), p in (0, 1], as in Sim-6 (default: the Sim-ECPE-like Q)")
     g.add_argument("--correlated", action="store_true",
                    help="simulate theta ~ N(0, Sigma), Sigma a random correlation matrix (off-diagonal "
                    "~ U(0, 0.5)), and give Sigma to the fit as the latent prior")
-    g.add_argument("--responses", metavar="FILE", help="CSV of 0/1 responses (empty = missing), one row per student")
+    g.add_argument("--responses", metavar="FILE",
+                   help="CSV of 0/1 responses (empty = missing), one row per student; an optional "
+                   "header and first column of student ids")
     g.add_argument("--q", metavar="FILE", help="Q-matrix CSV, one row per item, one 0/1 column per trait")
     t = p.add_argument_group("training")
     t.add_argument("--iw-samples", type=int, default=1, metavar="k",
                    help="importance samples: 1 = the seed's one-sample ELBO (default), k > 1 = IWAE bound")
-    t.add_argument("--epochs", type=int, default=200, help="at most this many epochs (default 200)")
-    t.add_argument("--batch-size", type=int, default=128, help="students per Adam step (default 128)")
-    t.add_argument("--lr", type=float, default=0.01, help="initial Adam learning rate (default 0.01)")
-    t.add_argument("--hidden", default="64", metavar="W[,W...]", help="encoder hidden-layer widths (default 64)")
-    t.add_argument("--holdout", type=float, default=0.1, help="fraction held out for early stopping (default 0.1)")
+    t.add_argument("--epochs", type=int, default=200, help="at most this many epochs, >= 1 (default 200)")
+    t.add_argument("--batch-size", type=int, default=128, help="students per Adam step, >= 1 (default 128)")
+    t.add_argument("--lr", type=float, default=0.01, help="initial Adam learning rate, > 0 (default 0.01)")
+    t.add_argument("--hidden", default="64", metavar="W[,W...]", help="encoder hidden-layer widths, >= 1 (default 64)")
+    t.add_argument("--holdout", type=float, default=0.1,
+                   help="fraction in [0, 1) held out for early stopping (default 0.1)")
     t.add_argument("--no-refit", dest="refit", action="store_false",
                    help="return the early-stopped model instead of refitting on all students")
-    p.add_argument("--out", metavar="DIR", help="write a_hat.csv, b_hat.csv, theta_hat.csv, curve.csv to DIR")
+    p.add_argument("--out", metavar="DIR",
+                   help="write a_hat.csv, b_hat.csv, theta_hat.csv (with a student column), curve.csv "
+                   "to DIR, all or nothing")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 
+#: fit()'s parameters as the command line names them, for its messages.
+_FIT_OPTIONS = {"iw_samples": "--iw-samples", "epochs": "--epochs", "batch_size": "--batch-size",
+                "lr": "--lr", "hidden": "--hidden", "holdout": "--holdout", "seed": "--seed"}
+
+
 def _run_fit(args):
-    from .numeric.data import load_or_simulate, write_estimates
-    from .numeric.train import fit, fit_summary
+    from .numeric.budget import check_memory
+    from .numeric.data import check_out_dir, load_or_simulate, write_estimates
+    from .numeric.simulate import simulation_bytes
+    from .numeric.train import check_fit_options, fit, fit_bytes, fit_summary
 
     try:
-        hidden = tuple(int(w) for w in args.hidden.split(",") if w.strip())
+        hidden = tuple(int(w) for w in args.hidden.split(","))
     except ValueError:
         raise _UsageError(f"--hidden must be comma-separated integers; got {args.hidden!r}") from None
-    if args.q_prob is not None and not 0.0 < args.q_prob <= 1.0:
-        raise _UsageError(f"--q-prob must be a probability in (0, 1]; got {args.q_prob}")
-    if (args.responses is not None or args.q is not None) and (args.q_prob is not None or args.correlated):
+    check_fit_options(iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, hidden=hidden, holdout=args.holdout, seed=args.seed, names=_FIT_OPTIONS)
+    files = args.responses is not None or args.q is not None
+    if files and (args.q_prob is not None or args.correlated):
         raise _UsageError("--q-prob and --correlated describe simulated data; "
                           "they cannot be used with --responses and --q")
+    if not files:
+        for option, value in (("--students", args.students), ("--items", args.items), ("--traits", args.traits)):
+            if value < 1:
+                raise _UsageError(f"{option} must be a positive integer; got {value}")
+        if args.q_prob is not None and not 0.0 < args.q_prob <= 1.0:
+            raise _UsageError(f"--q-prob must be a probability in (0, 1]; got {args.q_prob}")
+        sizes = (args.students, args.items, args.traits)
+        check_memory(simulation_bytes(*sizes) + fit_bytes(*sizes, hidden=hidden, batch_size=args.batch_size,
+                                                          iw_samples=args.iw_samples, holdout=args.holdout),
+                     f"fit --students {args.students} --items {args.items} --traits {args.traits}"
+                     + (f" --iw-samples {args.iw_samples}" if args.iw_samples > 1 else ""),
+                     "use fewer students, items or importance samples")
+    if args.out:
+        check_out_dir(args.out)
     q_design = "ecpe" if args.q_prob is None else args.q_prob
-    U, Q, truth = load_or_simulate(responses=args.responses, q=args.q, students=args.students,
-                                   items=args.items, traits=args.traits, seed=args.seed,
-                                   q_design=q_design, correlated=args.correlated)
+    U, Q, truth, ids = load_or_simulate(responses=args.responses, q=args.q, students=args.students,
+                                        items=args.items, traits=args.traits, seed=args.seed,
+                                        q_design=q_design, correlated=args.correlated, with_ids=True)
     Sigma = truth.Sigma if args.correlated else None
-    result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
-                 lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
-                 seed=args.seed, quiet=args.quiet or args.json)
+    quiet = args.quiet or args.json
+    try:
+        result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
+                     lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
+                     seed=args.seed, quiet=quiet)
+    except KeyboardInterrupt:
+        if not quiet:
+            print(file=sys.stderr)  # end the progress bar's line
+        raise
     summary = fit_summary(result, truth)
     if Sigma is not None:
         summary["Sigma"] = Sigma.tolist()
     if args.out:
-        summary["out"] = write_estimates(args.out, result)
+        summary["out"] = write_estimates(args.out, result, ids)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -312,7 +355,7 @@ def main(argv=None):
         print(f"ml2p-proof {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\nml2p-proof {args.command}: interrupted (files are written whole or not at all)", file=sys.stderr)
+        print(f"\nml2p-proof {args.command}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import mpmath
 
 from .errors import DomainError
+from .numeric.validate import plain
 
 __all__ = ["noise_gap", "stein_term", "probit_gap", "calibrated_logit", "GapRow", "gap_table"]
 
@@ -52,9 +53,9 @@ __all__ = ["noise_gap", "stein_term", "probit_gap", "calibrated_logit", "GapRow"
 def _check(z, s):
     for name, v in (("z", z), ("s", s)):
         if not mpmath.isfinite(mpmath.mpf(v)):
-            raise DomainError(f"{name} must be a finite real number, got {v!r}")
+            raise DomainError(f"{name} must be a finite real number, got {plain(v)}")
     if mpmath.mpf(s) < 0:
-        raise DomainError(f"s is a standard deviation and must be >= 0, got {s!r}")
+        raise DomainError(f"s is a standard deviation and must be >= 0, got {plain(s)}")
 
 
 def _sigmoid(x):

@@ -71,3 +71,17 @@ class RichTextError(ML2PError):
 
 
 __all__ += ["RichTextError"]
+
+
+class DataFileError(ML2PError):
+    """A data file that cannot be read as the CSV expected: not UTF-8 text (binary, UTF-16),
+    another delimiter than the comma, ragged rows, cells other than 0/1/empty, no rows.
+    The message starts with ``FILE:LINE:COL`` (or ``FILE:LINE``, ``FILE``)."""
+
+
+class ResourceError(ML2PError):
+    """Work refused before it starts because its estimated memory exceeds what is
+    available; the message gives the estimate, the limit, and what to reduce."""
+
+
+__all__ += ["DataFileError", "ResourceError"]

@@ -49,17 +49,22 @@ maps the Q-pattern to itself -- swapping traits whose Q columns are identical, a
 
 from __future__ import annotations
 
-import csv
 import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import QMatrixError
-from .population import _sigmoid
+from .numeric.budget import check_memory
+from .numeric.gauss_hermite import hermite_tensor_rule
+from .numeric.special import sigmoid
+from .numeric.validate import plain
 
 __all__ = [
     "FULL_PATTERN_MAX_ITEMS",
+    "MAX_TRAITS",
+    "estimate_cost",
     "Identifiability",
     "analyze",
     "read_q_matrix",
@@ -70,7 +75,12 @@ __all__ = [
 ]
 
 FULL_PATTERN_MAX_ITEMS = 10
+#: Most traits :func:`analyze` accepts: with K = 4 even 16 Gauss-Hermite points per trait
+#: (65,536 in all) leave quadrature errors that can hide a null direction (measured: full
+#: Q-matrices of 9-10 items lost one of their 5-6 rotations).
+MAX_TRAITS = 3
 _NODES = {1: 64, 2: 48, 3: 24}  # Gauss-Hermite points per trait for the numeric Jacobian
+_TRIPLES_MAX = 20_000  # triples of the "triples" criterion beyond which a sample is used
 _NULL_THRESHOLD = 1e-5  # relative singular value below which a direction is null
 _MIN_GAP = 1e2  # smallest kept / largest dropped singular value must exceed this
 
@@ -148,51 +158,28 @@ def validate_q_matrix(Q):
         )
     if not np.all((arr == 0) | (arr == 1)):
         bad = arr[~((arr == 0) | (arr == 1))][0]
-        raise QMatrixError(f"Q-matrix entries must be 0 or 1, found {bad!r}")
-    if not 1 <= arr.shape[1] <= 3:
-        raise QMatrixError(f"Q-matrix must have 1, 2 or 3 trait columns, got {arr.shape[1]}")
+        raise QMatrixError(f"Q-matrix entries must be 0 or 1, found {plain(bad)}")
+    if not 1 <= arr.shape[1] <= MAX_TRAITS:
+        raise QMatrixError(
+            f"the identifiability analysis handles 1 to {MAX_TRAITS} traits (its tensor quadrature "
+            f"over the traits is not accurate enough beyond); the Q-matrix has {arr.shape[1]} trait "
+            "columns"
+        )
     return arr.astype(int)
 
 
 def read_q_matrix(path):
-    """Read a Q-matrix from a CSV file: one row per item, one 0/1 column per trait.
+    """Read a Q-matrix CSV file for the identifiability analysis: an ``(n, K)`` int array.
 
-    Blank lines and lines starting with ``#`` are skipped; a first row in which no field is
-    a number is taken as a header. Raises :class:`QMatrixError` for an empty file, ragged
-    rows or entries other than 0 and 1 (with the line number).
+    The same reader, rules and messages as ``ml2p-proof fit --q``
+    (:func:`ml2p_symbolic.numeric.data.read_q`: optional header of trait names and first
+    column of item names, ``#`` comments, ``0``/``1``/``1.0`` cells, UTF-8 with or without
+    a byte-order mark), then :func:`validate_q_matrix` (at most ``MAX_TRAITS`` traits).
+    Raises :class:`QMatrixError` with ``FILE:LINE:COL``.
     """
-    rows = []
-    with open(path, newline="") as fh:
-        for lineno, fields in enumerate(csv.reader(fh), start=1):
-            fields = [f.strip() for f in fields]
-            if not fields or all(f == "" for f in fields) or fields[0].startswith("#"):
-                continue
-            if not rows and not any(_is_number(f) for f in fields):
-                rows.append(None)  # header
-                continue
-            vals = []
-            for f in fields:
-                if f not in ("0", "1"):
-                    raise QMatrixError(f"{path}, line {lineno}: expected 0 or 1, got {f!r}")
-                vals.append(int(f))
-            if rows and rows[-1] is not None and len(vals) != len(rows[-1]):
-                raise QMatrixError(
-                    f"{path}, line {lineno}: ragged row with {len(vals)} entries, "
-                    f"expected {len(rows[-1])}"
-                )
-            rows.append(vals)
-    rows = [r for r in rows if r is not None]
-    if not rows:
-        raise QMatrixError(f"{path}: empty Q-matrix (expected rows of 0/1, one per item)")
-    return validate_q_matrix(rows)
+    from .numeric.data import read_q
 
-
-def _is_number(s):
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
+    return validate_q_matrix(read_q(path))
 
 
 # --------------------------------------------------------------------------- symbolic count
@@ -248,9 +235,7 @@ def _generic_point(Q, rng):
 
 
 def _gh(K):
-    from .population import gauss_hermite_normal
-
-    theta, w = gauss_hermite_normal(_NODES[K], K)
+    theta, w = hermite_tensor_rule(_NODES[K], K)
     return np.hstack([theta, -np.ones((theta.shape[0], 1))]), w
 
 
@@ -290,17 +275,16 @@ def _subset_jacobian_rows(items, Pn, taug, w, idx):
     return out.reshape(m * len(bits), ncols)
 
 
-def _singular_values(J):
-    """Singular values of J with unit-norm columns (the nullity does not change).
+def _eigen_singular_values(G):
+    """Singular values of J with unit-norm columns, from its Gram matrix G = J^T J.
 
-    Taken as square roots of the eigenvalues of the small Gram matrix, formed without BLAS
-    (threaded LAPACK on a tall matrix can be very slow on a loaded machine); the relative
-    floor is about 1e-8, far below the null threshold 1e-5.
+    Square roots of the eigenvalues of G scaled to a unit diagonal (the nullity does not
+    change); the relative floor is about 1e-8, far below the null threshold 1e-5.
     """
-    norms = np.sqrt(np.einsum("ri,ri->i", J, J, optimize=False))
-    Jn = J / np.where(norms > 0, norms, 1.0)
-    G = np.einsum("ri,rj->ij", Jn, Jn, optimize=False)
-    ev = np.linalg.eigvalsh(0.5 * (G + G.T))[::-1]
+    d = np.sqrt(np.diag(G))
+    d = np.where(d > 0, d, 1.0)
+    Gn = G / d[:, None] / d[None, :]
+    ev = np.linalg.eigvalsh(0.5 * (Gn + Gn.T))[::-1]
     return np.sqrt(np.maximum(ev, 0.0))
 
 
@@ -315,19 +299,49 @@ def _nullity(sv):
     return null, gap
 
 
-def jacobian_nullity(Q, *, seed=0, subsets="auto"):
+def _sample_triples(n, m, rng):
+    """``m`` distinct sorted triples of items, drawn without listing all C(n, 3)."""
+    found = np.empty((0, 3), dtype=int)
+    while len(found) < m:
+        t = np.sort(rng.integers(0, n, size=(2 * (m - len(found)) + 16, 3)), axis=1)
+        t = t[(t[:, 0] < t[:, 1]) & (t[:, 1] < t[:, 2])]
+        found = np.unique(np.vstack([found, t]), axis=0)
+    return found[np.sort(rng.choice(len(found), size=m, replace=False))]
+
+
+def _triples(n, ncols, mode, rng):
+    """The triples of the moment criterion and the phrase that describes them."""
+    total = math.comb(n, 3)
+    want = 4 * ncols if mode == "sampled" else _TRIPLES_MAX
+    if total <= want:
+        every = "every item, pair and triple (marginals up to order 3)"
+        return np.array(list(itertools.combinations(range(n), 3)), dtype=int).reshape(-1, 3), every
+    triples = _sample_triples(n, want, rng)
+    return triples, f"every item, every pair and {want} sampled triples"
+
+
+def jacobian_nullity(Q, *, seed=0, subsets="auto", progress=None):
     r"""Numeric null-space dimension of the Jacobian (free parameters) -> (a response statistic).
 
     ``subsets="auto"``: all :math:`2^n` patterns when ``n <= FULL_PATTERN_MAX_ITEMS``,
-    otherwise every pair of items plus a seeded sample of ``4 * n_parameters`` triples;
-    ``"triples"``: all pairs and all triples; ``"full"``: all patterns. The integral over
+    otherwise the moments of every item and pair plus a seeded sample of
+    ``4 * n_parameters`` triples; ``"triples"``: all pairs and all triples (a sample of
+    20,000 when there are more); ``"full"``: all patterns. The integral over
     :math:`\theta` uses a tensor Gauss-Hermite rule (64, 48, 24 points per trait for
     K = 1, 2, 3). The random generic point has :math:`a_{ik} \sim U(0.5, 1.5)` where
-    :math:`Q_{ik} = 1` and :math:`b_i \sim U(-1, 1)`, drawn from ``numpy.random.default_rng(seed)``.
+    :math:`Q_{ik} = 1` and :math:`b_i \sim U(-1, 1)`, drawn from ``numpy.random.default_rng(seed)``
+    (then the triples, from the same generator).
+
+    The Jacobian :math:`J` is never formed: its rows for the moments are sparse (a pair's
+    row touches two items), so the Gram matrix :math:`J^\top J` is accumulated block by
+    block, in :math:`O(n^2 Q)` for the pairs (``Q`` quadrature points), and its
+    eigenvalues give the singular values. ``progress``: optional callable receiving a
+    one-line description of each stage.
 
     Returns ``(nullity, gap, criterion, singular_values)`` where a singular value below
     ``1e-5`` times the largest counts as zero (columns scaled to unit norm first) and ``gap`` is the ratio of the smallest kept to
-    the largest dropped singular value.
+    the largest dropped singular value. Raises :class:`~ml2p_symbolic.errors.ResourceError`
+    when the estimated memory exceeds the limit (see :func:`estimate_cost`).
 
     Examples
     --------
@@ -336,75 +350,102 @@ def jacobian_nullity(Q, *, seed=0, subsets="auto"):
     """
     Q = validate_q_matrix(Q)
     n, K = Q.shape
+    say = progress or (lambda message: None)
     rng = np.random.default_rng(seed)
     A, b = _generic_point(Q, rng)
-    _, ncols = _column_index(Q)
+    idx, ncols = _column_index(Q)
     mode = subsets
     if mode == "auto":
         mode = "full" if n <= FULL_PATTERN_MAX_ITEMS else "sampled"
+    cost = estimate_cost(Q, subsets=mode)
+    check_memory(cost["bytes"], f"the identifiability Jacobian of {n} items and {K} traits",
+                 "use fewer items")
+    taug, w = _gh(K)
+    Pn = sigmoid(A @ taug[:, :K].T - b[:, None])  # (n, Q)
     if mode == "full":
-        groups = [np.arange(n)[None, :]]
         criterion = f"all 2^{n} pattern probabilities"
+        say(f"Jacobian of the {2 ** n} pattern probabilities (seed {seed})")
+        J = _subset_jacobian_rows(np.arange(n)[None, :], Pn, taug, w, idx)
+        G = J.T @ J
     else:
-        groups = [np.arange(n)[:, None]]
-        if n >= 2:
-            groups.append(np.array(list(itertools.combinations(range(n), 2)), dtype=int))
-        triples = np.array(list(itertools.combinations(range(n), 3)), dtype=int).reshape(-1, 3)
-        if mode == "sampled" and len(triples) > 4 * ncols:
-            pick = rng.choice(len(triples), size=4 * ncols, replace=False)
-            triples = triples[np.sort(pick)]
-            criterion = f"moments E[P_S] of every item, every pair and {len(triples)} sampled triples"
-        else:
-            criterion = "moments E[P_S] of every item, pair and triple (marginals up to order 3)"
-        if len(triples):
-            groups.append(triples)
-    kind = "patterns" if mode == "full" else "moments"
-    J = np.vstack([_jacobian_rows(Q, A, b, g, kind) for g in groups])
-    sv = _singular_values(J)
+        triples, which = _triples(n, ncols, mode, rng)
+        criterion = f"moments E[P_S] of {which}"
+        say(f"Jacobian Gram matrix of the moments of {n} items, {n * (n - 1) // 2} pairs and "
+            f"{len(triples)} triples (seed {seed}, {cost['seconds']:.0f} s estimated)")
+        G = _moment_gram(Pn, taug, w, idx, triples)
+    say(f"eigenvalues of the {ncols} x {ncols} Gram matrix")
+    sv = _eigen_singular_values(G)
     null, gap = _nullity(sv)
     return null, gap, criterion, sv
 
 
-def _moment_jacobian_rows(items, Pn, taug, w, idx):
-    """Jacobian rows of the moments m_T = E prod_{t in T} P_t(theta), one row per subset T.
+def _moment_gram(Pn, taug, w, idx, triples):
+    r"""Gram matrix :math:`J^\top J` of the moments :math:`m_T = E\prod_{t\in T}P_t(\theta)` for
+    every item, every pair and the given triples, over the free columns of ``idx``.
 
-    The joint distribution of the items of S is an invertible linear function of
+    The joint distribution of the items of a set S is an invertible linear function of
     (m_T, T subset of S), so for a family of subsets closed under taking subsets (all
     singles and pairs, plus some triples) these rows span the same space as the rows of the
-    subsets' pattern probabilities. d m_T / d(a_t, b_t) = E[prod_{s != t} P_s * P_t(1 - P_t)
-    * (theta, -1)].
+    subsets' pattern probabilities. The row of T holds, in item t's columns,
+    d m_T / d(a_t, b_t) = E[prod_{s != t} P_s * P_t(1 - P_t) * (theta, -1)].
     """
-    m, r = items.shape
-    ncols = int(idx.max()) + 1
-    out = np.zeros((m, ncols))
+    n, K1 = idx.shape
     Pd = w * Pn * (1 - Pn)  # (n, Q): weight times dP/dz
-    for t in range(r):
-        F = Pd[items[:, t]]
-        for s_ in range(r):
-            if s_ != t:
-                F *= Pn[items[:, s_]]
-        D = F @ taug  # (m, K+1)
-        cols = idx[items[:, t]]
-        ok = cols >= 0
-        rr = np.nonzero(ok)
-        np.add.at(out, (rr[0], cols[ok]), D[ok])
-    return out
+    S = Pd @ taug  # singles, (n, K+1)
+    # D[i, j] = d E[P_i P_j] / d x_i, the pair {i, j}'s entries in item i's columns
+    D = np.empty((n, n, K1))
+    for a in range(K1):
+        D[:, :, a] = (Pd * taug[:, a]) @ Pn.T
+    Dt = D.transpose(1, 0, 2)  # Dt[i, j] = D[j, i]
+    G = D[:, :, :, None] * Dt[:, :, None, :]  # block (i, j), i != j: D[i, j] D[j, i]^T
+    ii = np.arange(n)
+    G[ii, ii] = (np.einsum("ija,ijb->iab", D, D) - D[ii, ii][:, :, None] * D[ii, ii][:, None, :]
+                 + S[:, :, None] * S[:, None, :])
+    del D, Dt
+    step = max(1, (1 << 22) // Pn.shape[1])
+    for start in range(0, len(triples), step):
+        t = triples[start:start + step]
+        T = []
+        for a in range(3):
+            F = Pd[t[:, a]] * Pn[t[:, (a + 1) % 3]]
+            F *= Pn[t[:, (a + 2) % 3]]
+            T.append(F @ taug)  # (m, K+1)
+        for a in range(3):
+            for c in range(3):
+                np.add.at(G, (t[:, a], t[:, c]), T[a][:, :, None] * T[c][:, None, :])
+    G = G.transpose(0, 2, 1, 3).reshape(n * K1, n * K1)
+    free = (idx >= 0).ravel()
+    return G[np.ix_(free, free)]
 
 
-def _jacobian_rows(Q, A, b, subsets, kind):
-    """Jacobian of the joint distributions (kind="patterns") or moments (kind="moments")."""
+def estimate_cost(Q, *, subsets="auto"):
+    """Estimated peak memory (bytes) and time (seconds, one core) of one :func:`jacobian_nullity`.
+
+    Memory: the probabilities and their derivatives at the quadrature points (two
+    (n, Q) arrays and a temporary), the (n, n, K+1) pair derivatives, two copies of the
+    (n(K+1))^2 Gram matrix. Time: the pair products (2 n^2 Q (K+1) flops), the triples and
+    the eigenvalues (~10 p^3 flops, p free parameters) at 10 GFlop/s (measured: 2.4 s for
+    500 items, K = 3, on one core). Returns a dict
+    ``{"bytes", "seconds", "parameters"}``.
+
+    >>> c = estimate_cost([[1, 0], [0, 1]] * 250)
+    >>> c["parameters"], round(c["bytes"] / 1e6), round(c["seconds"])
+    (1000, 159, 1)
+    """
+    Q = validate_q_matrix(Q)
     n, K = Q.shape
-    taug, w = _gh(K)
-    z = A @ taug[:, :K].T - b[:, None]
-    Pn = _sigmoid(z)
-    idx, _ = _column_index(Q)
-    rows = _subset_jacobian_rows if kind == "patterns" else _moment_jacobian_rows
-    per = 2 ** subsets.shape[1] if kind == "patterns" else subsets.shape[1]
-    chunk = max(1, (1 << 21) // (w.size * per))
-    return np.vstack([
-        rows(subsets[start:start + chunk], Pn, taug, w, idx)
-        for start in range(0, subsets.shape[0], chunk)
-    ])
+    _, p = _column_index(Q)
+    nodes = _NODES[K] ** K
+    mode = subsets if subsets != "auto" else ("full" if n <= FULL_PATTERN_MAX_ITEMS else "sampled")
+    if mode == "full":
+        rows = 2 ** n
+        return {"bytes": 8.0 * (3 * n * nodes + rows * p * 2 + 2 * p * p),
+                "seconds": (rows * n * nodes * (K + 3) + 10 * p ** 3) / 1e10, "parameters": p}
+    K1 = K + 1
+    m = min(math.comb(n, 3), 4 * p if mode == "sampled" else _TRIPLES_MAX)
+    nbytes = 8.0 * (3 * n * nodes + 2 * n * n * K1 + 2 * (n * K1) ** 2 + 2 * (1 << 22) + 2 * p * p)
+    flops = 2.0 * n * n * nodes * K1 + m * nodes * 3 * (2 + 2 * K1) + 10.0 * p ** 3
+    return {"bytes": nbytes, "seconds": flops / 1e10, "parameters": p}
 
 
 # --------------------------------------------------------------------------- discrete symmetries
@@ -437,14 +478,20 @@ def discrete_symmetries(Q, *, positive=True):
 
 
 # --------------------------------------------------------------------------- the analysis
-def analyze(Q, *, positive=True, seeds=(0, 1)):
+def analyze(Q, *, positive=True, seeds=(0, 1), progress=None):
     r"""Decide whether the ML2P parameters of the Q-matrix ``Q`` are identified.
 
     ``free_dimensions`` is the Jacobian nullity (:func:`jacobian_nullity`, the minimum over
     the random points ``seeds``: rank can only drop at special points), compared with the
     dimension of the pattern-preserving rotations (:func:`rotation_dimension`, SymPy);
     ``identified`` also requires that no discrete symmetry (:func:`discrete_symmetries`)
-    exists. ``positive``: slopes constrained non-negative (rules out sign flips).
+    exists, and that every trait is measured by some item: a trait no item measures does
+    not enter the response distribution, so nothing identifies it (it is reported among the
+    symmetries, and ``identified`` is False). ``positive``: slopes constrained non-negative
+    (rules out sign flips). ``progress``: optional callable receiving a one-line
+    description of each stage (the command line prints them on stderr for large Q).
+    Raises :class:`QMatrixError` for a malformed Q (more than ``MAX_TRAITS`` traits) and
+    :class:`~ml2p_symbolic.errors.ResourceError` for one too large for memory.
 
     Examples
     --------
@@ -456,15 +503,21 @@ def analyze(Q, *, positive=True, seeds=(0, 1)):
     >>> r = analyze([[1, 1]] * 4)
     >>> r.free_dimensions, r.identified, r.symbolic_free_dimensions
     (1, False, 1)
+    >>> analyze([[1, 0]] * 3).identified  # trait 2: no item measures it
+    False
     """
     Q = validate_q_matrix(Q)
     n, K = Q.shape
+    say = progress or (lambda message: None)
+    check_memory(estimate_cost(Q)["bytes"], f"the identifiability Jacobian of {n} items and {K} traits",
+                 "use fewer items")
+    say(f"rotations that keep the Q-pattern: SymPy rank over Q(a), {n} items x {K} traits")
     d_sym = rotation_dimension(Q)
     nulls, gaps, criterion = [], [], ""
     for seed in seeds:
-        null, gap, criterion, _ = jacobian_nullity(Q, seed=seed)
+        null, gap, criterion, _ = jacobian_nullity(Q, seed=seed, progress=say)
         if null != d_sym and n > FULL_PATTERN_MAX_ITEMS:
-            null, gap, criterion, _ = jacobian_nullity(Q, seed=seed, subsets="triples")
+            null, gap, criterion, _ = jacobian_nullity(Q, seed=seed, subsets="triples", progress=say)
         nulls.append(null)
         gaps.append(gap)
     d_num = min(nulls)
@@ -483,10 +536,14 @@ def analyze(Q, *, positive=True, seeds=(0, 1)):
         )
     symmetries.extend(discrete)
     counts = tuple(int(c) for c in Q.sum(axis=0))
+    unmeasured = [k for k in range(K) if counts[k] == 0]
+    symmetries.extend(
+        f"trait {k + 1} is measured by no item: theta_{k + 1} does not enter the response "
+        "distribution, so nothing identifies it" for k in unmeasured)
     _, ncols = _column_index(Q)
     return Identifiability(
         free_dimensions=int(d_num),
-        identified=bool(d_num == 0 and not discrete),
+        identified=bool(d_num == 0 and not discrete and not unmeasured),
         symmetries=tuple(symmetries),
         symbolic_free_dimensions=int(d_sym),
         numeric_free_dimensions=tuple(int(x) for x in nulls),

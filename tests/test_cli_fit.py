@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ml2p_symbolic.cli import main
+from ml2p_symbolic.numeric import train
 
 TINY = ["fit", "--students", "300", "--items", "9", "--traits", "3", "--epochs", "3", "--seed", "1"]
 
@@ -45,10 +46,11 @@ def test_files_and_out_dir(tmp_path, capsys):
 @pytest.mark.parametrize(
     "responses, q, message",
     [
-        ("0,1\n1\n", "1\n1\n", "line 2 has 1 cells"),
-        ("0,1\n1,2\n", "1\n1\n", "expected 0, 1 or empty"),
-        ("0,1\n1,0\n", "1\n1\n1\n", "3 rows but the responses have 2 items"),
-        ("0,1\n1,0\n", "1,0\n1,0\n", "have no items"),
+        ("0,1\n1\n", "1\n1\n", "u.csv:2: ragged row: 1 cells"),
+        ("0,1\n1,2\n", "1\n1\n", "u.csv:2:2: '2' is not a valid responses value; expected 0, 1 or empty"),
+        ("0,1\n1,0\n", "1\n1\n1\n", "3 item rows but the responses have 2 items"),
+        ("0,1\n1,0\n", "1,0\n1,0\n", "trait 2, column 2, is measured by no item"),
+        ("i1;i2\n0;1\n", "1\n1\n", "u.csv:1: the cells are separated by semicolons"),
     ],
 )
 def test_bad_files_exit_2_with_a_message(tmp_path, capsys, responses, q, message):
@@ -65,7 +67,7 @@ def test_bad_files_exit_2_with_a_message(tmp_path, capsys, responses, q, message
     [
         (["--responses", "u.csv"], "both a responses file and a Q-matrix file"),
         (["--hidden", "a,b"], "--hidden"),
-        (["--iw-samples", "0"], "iw_samples"),
+        (["--iw-samples", "0"], "--iw-samples must be a positive integer; got 0"),
     ],
 )
 def test_bad_arguments_exit_2(capsys, extra, message):
@@ -111,3 +113,107 @@ def test_simulation_options_with_files_exit_2(tmp_path, capsys, extra):
     args = ["fit", "--responses", str(tmp_path / "u.csv"), "--q", str(tmp_path / "q.csv"), "--quiet"]
     assert main(args + extra) == 2
     assert "describe simulated data" in capsys.readouterr().err
+
+
+
+# --------------------------------------------------------------------------- issue 9: bad input
+def _fit_files(tmp_path, responses, q, *extra):
+    u, qf = tmp_path / "u.csv", tmp_path / "q.csv"
+    u.write_bytes(responses if isinstance(responses, bytes) else responses.encode("utf-8"))
+    qf.write_bytes(q if isinstance(q, bytes) else q.encode("utf-8"))
+    return ["fit", "--responses", str(u), "--q", str(qf), "--epochs", "2", "--quiet", *extra]
+
+
+def _one_error_line(capsys, command="fit"):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ml2p-proof {command}: error: "), err
+    assert "Traceback" not in err and "np." not in err
+    return err
+
+
+def test_every_student_kept_with_an_id_column_bom_and_an_all_missing_row(tmp_path, capsys):
+    """Excel's BOM must not eat student 1; ',,,' is a student with every answer missing."""
+    rows = ["s%03d,%d,%d,%d,%d" % (j, j % 2, (j // 2) % 2, (j // 3) % 2, 1 - j % 2) for j in range(1, 41)]
+    rows[6] = "s007,,,,"
+    text = "\ufeffstudent,i1,i2,i3,i4\n" + "\n".join(rows) + "\n"
+    out = tmp_path / "est"
+    assert main(_fit_files(tmp_path, text, "t1,t2\n1,0\n1,1\n0,1\n0,1\n", "--out", str(out))) == 0
+    theta = (out / "theta_hat.csv").read_text().splitlines()
+    assert theta[0] == "student,theta1,theta2" and len(theta) == 41
+    assert [line.split(",")[0] for line in theta[1:]] == ["s%03d" % j for j in range(1, 41)]
+    # without an id column: the row number, counted from the first student row
+    plain = "i1,i2\n" + "0,1\n,\n1,1\n" * 10
+    assert main(_fit_files(tmp_path, plain, "1\n1\n", "--out", str(out))) == 0
+    theta = (out / "theta_hat.csv").read_text().splitlines()
+    assert len(theta) == 31 and theta[1].startswith("1,") and theta[30].startswith("30,")
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    (tmp_path / "taken").write_text("not a directory")
+    assert main(TINY + ["--quiet", "--out", str(tmp_path / "taken")]) == 2
+    assert "exists and is not a directory" in _one_error_line(capsys)
+    assert (tmp_path / "taken").read_text() == "not a directory"
+
+
+def test_ctrl_c_during_fit_exits_130_with_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "fit", interrupted)
+    assert main(TINY + ["--out", str(tmp_path / "est")]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "ml2p-proof fit: interrupted" and "Traceback" not in err
+    assert not (tmp_path / "est").exists()
+
+
+@pytest.mark.parametrize("content", [
+    "0,1\n1,0\n".encode("utf-16"),
+    b"\x00\x01\x02PK\x03\x04binary\x00",
+])
+def test_binary_or_utf16_responses_exit_2_with_one_line(tmp_path, capsys, content):
+    assert main(_fit_files(tmp_path, content, "1\n1\n")) == 2
+    err = _one_error_line(capsys)
+    assert "UTF-16" in err or "binary file" in err
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--seed", "-1", "--seed must be an integer >= 0; got -1"),
+    ("--lr", "-1", "--lr must be a positive number; got -1.0"),
+    ("--lr", "0", "--lr must be a positive number; got 0.0"),
+    ("--lr", "inf", "--lr must be a positive number; got inf"),
+    ("--epochs", "0", "--epochs must be a positive integer; got 0"),
+    ("--batch-size", "-5", "--batch-size must be a positive integer; got -5"),
+    ("--holdout", "1", "--holdout must be a fraction in [0, 1); got 1.0"),
+    ("--hidden", "64,0", "--hidden must be one or more positive integer widths; got 64,0"),
+    ("--students", "0", "--students must be a positive integer; got 0"),
+    ("--items", "-3", "--items must be a positive integer; got -3"),
+    ("--traits", "0", "--traits must be a positive integer; got 0"),
+])
+def test_every_numeric_option_is_checked_before_work(capsys, monkeypatch, option, value, message):
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained with a bad option"))
+    assert main(TINY + ["--quiet", option, value]) == 2
+    assert message in _one_error_line(capsys)
+
+
+def test_importance_samples_beyond_memory_refused_at_once_with_the_figure(capsys, monkeypatch):
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "16GB")
+    assert main(TINY + ["--quiet", "--iw-samples", "1000000"]) == 2
+    err = _one_error_line(capsys)
+    assert "--iw-samples 1000000 needs about 56 GB of memory; the limit is 16 GB" in err
+
+
+def test_students_beyond_memory_refused_at_once_with_the_figure(capsys, monkeypatch):
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "16GB")
+    assert main(["fit", "--students", "100000000", "--quiet"]) == 2
+    err = _one_error_line(capsys)
+    assert "fit --students 100000000 --items 28 --traits 3 needs about 1" in err
+    assert "GB of memory; the limit is 16 GB (ML2P_MEMORY_LIMIT); use fewer students" in err
+
+
+def test_an_item_nobody_answered_is_named_not_blamed_on_the_learning_rate(tmp_path, capsys):
+    assert main(_fit_files(tmp_path, "i1,i2,i3\n" + "0,,1\n1,,0\n1,,1\n0,,0\n" * 5, "1\n1\n1\n")) == 2
+    err = _one_error_line(capsys)
+    assert "item 2 (column of the responses, counted from 1) was answered by no student" in err
+    assert "lr" not in err

@@ -43,7 +43,7 @@ def test_table_output(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("", "empty"), ("1,0\n1\n", "ragged"), ("1,2\n", "0 or 1"), ("1,0,1,1\n", "1, 2 or 3")],
+    [("", "empty"), ("1,0\n1\n", "ragged"), ("1,2\n", "0 or 1"), ("1,1,1,1\n", "handles 1 to 3 traits")],
 )
 def test_malformed_file_exit_2(tmp_path, capsys, text, message):
     f = tmp_path / "bad.csv"
@@ -64,3 +64,59 @@ def test_json_matches_the_library(tmp_path, capsys, Q):
     path = _write(tmp_path, np.asarray(Q).tolist())
     assert main(["identify", path, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == analyze(Q).to_dict()
+
+
+
+# --------------------------------------------------------------------------- issue 9: bad input
+def _one_error_line(capsys):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ml2p-proof identify: error: "), err
+    assert "Traceback" not in err
+    return err
+
+
+def test_reads_q_exactly_as_fit_does(tmp_path, capsys):
+    """Item-name column, header, 1.0 and a BOM: the file fit --q reads."""
+    f = tmp_path / "q.csv"
+    f.write_text("\ufeffitem,t1,t2\nx1,1,0\nx2,1.0,0\nx3,1,0\nx4,0,1\nx5,0,1.0\nx6,0,1\n")
+    assert main(["identify", str(f), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["identified"] is True
+
+
+def test_a_trait_with_no_items_is_refused_not_identified(tmp_path, capsys):
+    assert main(["identify", _write(tmp_path, [[1, 0]] * 4)]) == 2
+    assert "trait 2, column 2, is measured by no item" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("content, words", [
+    ("1,0\n0,1\n".encode("utf-16"), "UTF-16"),
+    (b"\x7fELF\x02\x01\x01\x00\x00", "binary file"),
+    ("t1;t2\n1;0\n0;1\n".encode(), "q.csv:1: the cells are separated by semicolons"),
+])
+def test_binary_utf16_or_semicolon_files_exit_2_with_one_line(tmp_path, capsys, content, words):
+    f = tmp_path / "q.csv"
+    f.write_bytes(content)
+    assert main(["identify", str(f)]) == 2
+    assert words in _one_error_line(capsys)
+
+
+def test_help_says_the_trait_limit(capsys):
+    with pytest.raises(SystemExit):
+        main(["identify", "--help"])
+    assert "1 to 3 traits" in " ".join(capsys.readouterr().out.split())
+
+
+def test_progress_on_stderr_for_a_large_q_unless_quiet(tmp_path, capsys):
+    path = _write(tmp_path, [[1, 0]] * 6 + [[0, 1]] * 6)
+    assert main(["identify", path]) == 0
+    err = capsys.readouterr().err
+    assert "identify: Jacobian Gram matrix of the moments of 12 items" in err
+    assert main(["identify", path, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_q_too_large_for_memory_is_refused_with_the_figure(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "50MB")
+    path = _write(tmp_path, [[1, 0, 0]] * 100 + [[0, 1, 0]] * 100 + [[0, 0, 1]] * 100)
+    assert main(["identify", path]) == 2
+    assert "300 items and 3 traits needs about" in _one_error_line(capsys)

@@ -171,3 +171,79 @@ def test_read_q_matrix_malformed(tmp_path, text, message):
     f.write_text(text)
     with pytest.raises(QMatrixError, match=message):
         read_q_matrix(f)
+
+
+# --------------------------------------------------------------------------- issue 9
+def _explicit_moment_jacobian(Q, A, b, triples):
+    """Row by row, the Jacobian of the moments E prod_{t in T} P_t over the free parameters,
+    for every single, every pair and the given triples (the definition, no shortcuts)."""
+    from ml2p_symbolic.identifiability import _column_index, _gh
+    from ml2p_symbolic.numeric.special import sigmoid
+
+    n, K = Q.shape
+    taug, w = _gh(K)
+    P = sigmoid(A @ taug[:, :K].T - b[:, None])
+    idx, ncols = _column_index(Q)
+    subsets = [(i,) for i in range(n)] + [(i, j) for i in range(n) for j in range(i + 1, n)]
+    subsets += [tuple(t) for t in triples]
+    J = np.zeros((len(subsets), ncols))
+    for r, T in enumerate(subsets):
+        for t in T:
+            f = w * P[t] * (1 - P[t])
+            for s in T:
+                if s != t:
+                    f = f * P[s]
+            d = f @ taug
+            for slot in range(K + 1):
+                if idx[t, slot] >= 0:
+                    J[r, idx[t, slot]] += d[slot]
+    return J
+
+
+def test_gram_accumulated_block_by_block_is_the_gram_of_the_explicit_jacobian():
+    from ml2p_symbolic.identifiability import _column_index, _generic_point, _gh, _moment_gram
+    from ml2p_symbolic.numeric.special import sigmoid
+
+    Q = np.array([[1, 0], [1, 1], [0, 1], [1, 0], [1, 1], [0, 1], [1, 0]])
+    A, b = _generic_point(Q, np.random.default_rng(3))
+    triples = np.array([[0, 1, 2], [1, 4, 6], [2, 3, 5], [0, 5, 6]])
+    J = _explicit_moment_jacobian(Q, A, b, triples)
+    taug, w = _gh(2)
+    idx, _ = _column_index(Q)
+    G = _moment_gram(sigmoid(A @ taug[:, :2].T - b[:, None]), taug, w, idx, triples)
+    np.testing.assert_allclose(G, J.T @ J, rtol=1e-12, atol=1e-15)
+
+
+def test_a_trait_no_item_measures_is_not_identified():
+    r = analyze([[1, 0]] * 4)
+    assert r.identified is False and r.items_per_trait == (4, 0)
+    assert any("trait 2 is measured by no item" in s for s in r.symmetries)
+
+
+def test_more_traits_than_the_analysis_handles_is_refused_saying_the_limit():
+    with pytest.raises(QMatrixError, match="handles 1 to 3 traits .* has 4 trait columns"):
+        analyze(np.eye(4, dtype=int).repeat(3, axis=0))
+
+
+def test_large_q_is_estimated_and_refused_with_the_figure_before_any_work(monkeypatch):
+    from ml2p_symbolic.errors import ResourceError
+    from ml2p_symbolic.identifiability import estimate_cost
+
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "50MB")
+    Q = np.kron(np.eye(3, dtype=int), np.ones((100, 1), dtype=int))
+    assert estimate_cost(Q)["bytes"] > 50e6
+    with pytest.raises(ResourceError, match=r"300 items and 3 traits needs about \d+ MB of memory; "
+                                            r"the limit is 50 MB"):
+        analyze(Q)
+
+
+def test_progress_reports_each_stage():
+    said = []
+    analyze(np.kron(np.eye(2, dtype=int), np.ones((6, 1), dtype=int)), progress=said.append)
+    assert any("SymPy" in s for s in said) and sum("Gram matrix of the moments" in s for s in said) == 2
+
+
+def test_q_value_message_shows_plain_numbers():
+    with pytest.raises(QMatrixError) as info:
+        validate_q_matrix(np.array([[1.0, 2.0]]))
+    assert str(info.value).endswith("found 2.0")

@@ -244,3 +244,28 @@ def test_ml2p_prob_rejects_mismatched_shapes():
         ml2p_prob(np.ones((3, 2)), np.zeros(3), np.zeros((4, 3)))
     with pytest.raises(DomainError, match="theta"):
         ml2p_prob(np.ones((3, 2)), np.zeros(3), np.full((4, 2), np.nan))
+
+
+@pytest.mark.parametrize("kw", [{"nodes": 8}, {"nodes": "auto"}, {"eps": np.zeros((1, 2, 2))}])
+@pytest.mark.parametrize("fn", [vae_loss, vae_loss_grad])
+def test_log_var_whose_variance_overflows_raises_naming_it(fn, kw):
+    """exp(710) overflows: the loss would be inf and its gradients NaN (with only a warning)."""
+    args = _good()
+    args["log_var"] = np.array([[0.0, 0.0], [710.0, 0.0]])
+    with pytest.raises(DomainError, match=r"log_var is too large: log_var\[1, 0\] = 710 .* below 709\.78"):
+        fn(**args, **kw)
+    args["log_var"] = np.array([[0.0, 0.0], [700.0, 0.0]])
+    out = fn(**args, **kw)
+    values = out.values() if isinstance(out, dict) else [out]
+    assert all(np.all(np.isfinite(v)) for v in values)
+
+
+def test_messages_show_plain_numbers_not_numpy_reprs():
+    args = _good()
+    args["U"] = np.full((2, 3), 2.0)
+    with pytest.raises(DomainError) as info:
+        vae_loss(**args, nodes=4)
+    assert "[2.0, 2.0]" in str(info.value) and "np." not in str(info.value)
+    with pytest.raises(DomainError) as info:
+        vae_loss(**_good(), nodes=np.float64(2.5))
+    assert "got 2.5" in str(info.value) and "np." not in str(info.value)

@@ -295,3 +295,50 @@ def test_q_errors():
         minimiser_bias(A, b, Q=[[1, 0], [0, 1], [1]])  # ragged
     with pytest.raises(ValueError):
         minimiser_bias(A, b, Q=[[1, 0], [0, np.nan], [1, 1]])
+
+
+def test_symbolic_identities_are_decided_by_check_identity(monkeypatch):
+    """The verdicts come from ml2p_symbolic.identity.check_identity, not from a bare
+    simplify(...) == 0: with a checker that never proves, nothing is proved."""
+    import ml2p_symbolic.identity as identity
+
+    calls = []
+
+    class Open:
+        verdict = "open"
+
+    def never_proves(lhs, rhs, **kw):
+        calls.append((lhs, rhs))
+        return Open()
+
+    monkeypatch.setattr(identity, "check_identity", never_proves)
+    results = symbolic_identities(2)
+    assert len(calls) >= len(results) and not any(ok for _, _, ok in results)
+
+
+@pytest.mark.parametrize("n, K, nodes, match", [
+    (20, 3, 64, r"2\*\*20 = 1,048,576 patterns and 64\*\*3 = 262,144 nodes would take about [\d.]+ days"),
+    (4, 3, 1000, r"1000\*\*3 = 1,000,000,000 nodes needs about \d+ GB of memory"),
+])
+def test_work_too_large_is_refused_with_the_figure(n, K, nodes, match):
+    from ml2p_symbolic.errors import ResourceError
+
+    A, b = np.ones((n, K)), np.zeros(n)
+    for call in (lambda: expected_neg_elbo(A, b, A, b, nodes=nodes),
+                 lambda: pattern_probabilities(A, b, nodes=nodes),
+                 lambda: fit_decoder(A, b, nodes=nodes)):
+        with pytest.raises(ResourceError, match=match):
+            call()
+
+
+def test_many_nodes_in_one_dimension_give_a_valid_distribution():
+    """nodes=1000: numpy's hermegauss gave NaN (overflow); the shared rule does not."""
+    p = pattern_probabilities([[1.0], [2.0]], [0.0, 0.5], nodes=1000)
+    assert np.all(np.isfinite(p)) and abs(p.sum() - 1) < 1e-12
+    assert np.allclose(p, pattern_probabilities([[1.0], [2.0]], [0.0, 0.5], nodes=64), atol=1e-10)
+
+
+def test_q_pattern_message_shows_plain_numbers():
+    with pytest.raises(QMatrixError) as info:
+        fit_decoder([[1.0, 0.5]], [0.0], Q=[[1, 0]])
+    assert "A[0, 1] = 0.5 with Q[0, 1] = 0" in str(info.value) and "np." not in str(info.value)

@@ -72,3 +72,23 @@ def test_bad_arguments_raise():
         simulate(10, 3, 2, Q=np.ones((2, 2)))
     with pytest.raises(DomainError, match="positive definite"):
         simulate(10, 6, 2, Sigma=np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_memory_estimated_and_refused_before_drawing(monkeypatch):
+    from ml2p_symbolic.errors import ResourceError
+    from ml2p_symbolic.numeric.simulate import simulation_bytes
+
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "1GB")
+    assert simulation_bytes(100_000_000, 28, 3) > 70e9
+    with pytest.raises(ResourceError, match=r"simulating 100,000,000 students x 28 items needs about "
+                                            r"\d+ GB of memory; the limit is 1\.0 GB"):
+        simulate(100_000_000, 28, 3, seed=0)
+
+
+def test_seed_must_be_a_non_negative_int_or_generator():
+    from ml2p_symbolic.errors import DomainError
+
+    with pytest.raises(DomainError, match="seed must be an int >= 0"):
+        simulate(10, 9, 3, seed=-1)
+    with pytest.raises(DomainError, match="seed must be an int >= 0"):
+        simulate(10, 9, 3, seed=1.5)

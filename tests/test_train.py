@@ -132,3 +132,48 @@ def test_bad_fit_arguments_raise(small_data):
         fit(d.U * 2, d.Q)
     with pytest.raises(DomainError, match="holdout"):
         fit(d.U, d.Q, holdout=1.0)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"lr": -1.0}, "lr must be a positive number; got -1.0"),
+    ({"lr": float("nan")}, "lr must be a positive number; got nan"),
+    ({"epochs": 0}, "epochs must be a positive integer; got 0"),
+    ({"batch_size": np.int64(0)}, "batch_size must be a positive integer; got 0"),
+    ({"hidden": (8, 0)}, "hidden must be one or more positive integer widths; got 8,0"),
+    ({"hidden": ()}, "hidden must be one or more positive integer widths"),
+    ({"holdout": -0.1}, r"holdout must be a fraction in \[0, 1\); got -0.1"),
+    ({"seed": -1}, "seed must be an int >= 0, a numpy Generator or None; got -1"),
+])
+def test_every_numeric_option_is_validated_before_work(small_data, kw, match):
+    with pytest.raises(DomainError, match=match):
+        fit(small_data.U, small_data.Q, quiet=True, **kw)
+
+
+def test_an_item_nobody_answered_is_named_not_reported_as_divergence(small_data):
+    U = small_data.U[:200].copy()
+    U[:, 4] = np.nan
+    with pytest.raises(DomainError, match=r"item 5 \(column of the responses, counted from 1\) was "
+                                          r"answered by no student"):
+        fit(U, small_data.Q, epochs=2, quiet=True)
+
+
+def test_an_item_answered_only_by_held_out_students_trains(small_data):
+    """Its training column is all missing; the initial b must not be NaN (no warning)."""
+    U = small_data.U[:60].copy()
+    U[1:, 2] = np.nan  # only student 0 answered item 3
+    for seed in range(4):
+        r = fit(U, small_data.Q, epochs=2, holdout=0.5, quiet=True, seed=seed)
+        assert np.all(np.isfinite(r.b_hat)) and np.all(np.isfinite(r.theta_hat))
+
+
+def test_memory_estimated_and_refused_with_the_figure_before_training(small_data, monkeypatch):
+    from ml2p_symbolic.errors import ResourceError
+    from ml2p_symbolic.numeric.train import fit_bytes
+
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "1GB")
+    need = fit_bytes(3000, 15, 3, iw_samples=1_000_000)
+    assert need > 1e9
+    with pytest.raises(ResourceError, match=r"iw_samples=1000000 needs about \d+ (GB|TB) of memory; "
+                                            r"the limit is 1\.0 GB"):
+        fit(small_data.U, small_data.Q, iw_samples=1_000_000, quiet=True,
+            progress=lambda *a: pytest.fail("training started"))

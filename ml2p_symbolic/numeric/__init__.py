@@ -1,6 +1,7 @@
 """The numpy ML2P-VAE evaluator: losses, gradients and Gaussian expectations in float64.
 
-No torch, no tensorflow, no scipy: numpy only.
+numpy, with scipy.special for the special functions and the Gauss-Hermite nodes
+(:mod:`.special`, :mod:`.gauss_hermite`); no torch, no tensorflow.
 """
 
 from .loss import ml2p_prob, vae_loss, vae_loss_grad

@@ -23,14 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DomainError, ShapeError
+from .special import sigmoid, softplus
+from .validate import as_generator
 
 __all__ = ["ACTIVATIONS", "MLPEncoder"]
-
-
-def _sigmoid(x):
-    # exp(-|x|) never overflows; sigmoid(x) = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 # Each activation is (f(x), f'(x) given x and y = f(x)).
@@ -41,8 +37,8 @@ ACTIVATIONS = {
         lambda x, y: np.where(x > 0, 1.0, y + 1.0),
     ),
     "tanh": (np.tanh, lambda x, y: 1.0 - y * y),
-    "sigmoid": (_sigmoid, lambda x, y: y * (1.0 - y)),
-    "softplus": (lambda x: np.logaddexp(0.0, x), lambda x, y: _sigmoid(x)),
+    "sigmoid": (sigmoid, lambda x, y: y * (1.0 - y)),
+    "softplus": (softplus, lambda x, y: sigmoid(x)),
     "linear": (lambda x: x, lambda x, y: np.ones_like(x)),
 }
 """Activation name -> (f, f') with f'(x, f(x)); the names accepted by :class:`MLPEncoder`."""
@@ -120,7 +116,7 @@ class MLPEncoder:
         The output bias of ``log_var`` starts at -1 (posterior sd about 0.6), which keeps
         the first steps of training calm. ``seed`` is an int or a numpy ``Generator``.
         """
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         hidden = tuple(int(h) for h in hidden)
         if n_items < 1 or n_traits < 1 or any(h < 1 for h in hidden):
             raise ShapeError(

@@ -46,6 +46,7 @@ Examples
 import numpy as np
 
 from .quadrature import expected_softplus
+from .special import sigmoid, softplus
 from .validate import as_matrix, as_vector, check_loss_inputs, check_shape
 
 __all__ = ["ml2p_prob", "vae_loss", "vae_loss_grad", "BLOCK_ELEMENTS"]
@@ -55,25 +56,10 @@ __all__ = ["ml2p_prob", "vae_loss", "vae_loss_grad", "BLOCK_ELEMENTS"]
 BLOCK_ELEMENTS = 1 << 17
 
 
-def _sigmoid(z, out=None):
-    """sigmoid(z) = exp(min(z, 0)) / (1 + exp(-|z|)), overflow-free."""
-    t = np.abs(z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    t += 1.0
-    num = np.minimum(z, 0.0, out=out)
-    np.exp(num, out=num)
-    return np.divide(num, t, out=num)
-
-
 def _softplus_minus_uz(z, U):
-    """Row sums of softplus(z) - U z = max(z, 0) + log1p(exp(-|z|)) - U z."""
-    t = np.abs(z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    t += np.maximum(z, 0.0)
+    """Row sums of softplus(z) - U z (z is overwritten)."""
     uz = np.multiply(U, z)
+    t = softplus(z, out=z)
     t -= uz
     return t.sum(axis=1)
 
@@ -94,7 +80,7 @@ def ml2p_prob(A, b, theta):
     check_shape(theta, "theta", (theta.shape[0], K), "(N, K)")
     z = theta @ A.T
     z -= b
-    return _sigmoid(z, out=z)
+    return sigmoid(z, out=z)
 
 
 def _kl(mu, log_var):
@@ -172,7 +158,7 @@ def vae_loss_grad(U, A, b, mu, log_var, *, eps=None, nodes=None):
                 theta = e_sd + mu[blk]
                 z = theta @ A.T
                 z -= b
-                Gz = _sigmoid(z, out=z)
+                Gz = sigmoid(z, out=z)
                 Gz -= Ub
                 Gz *= 1.0 / S
                 g_A += Gz.T @ theta

@@ -30,6 +30,8 @@ import numpy as np
 
 from ..errors import DomainError, ShapeError
 from .encoder import MLPEncoder
+from .special import sigmoid, softplus_sigmoid
+from .validate import as_generator
 
 __all__ = ["ML2PVAE", "objective_and_grad", "prior_precision"]
 
@@ -52,18 +54,6 @@ def prior_precision(Sigma, K):
         raise DomainError("Sigma must be positive definite") from None
     L_inv = np.linalg.inv(L)
     return L_inv.T @ L_inv, -2.0 * np.log(np.diag(L)).sum()
-
-
-def _softplus_sigmoid(eta):
-    """softplus(eta) and sigmoid(eta), sharing e = exp(-|eta|) (finite for any finite eta):
-    softplus = max(eta, 0) + log1p(e), sigmoid = (1 if eta >= 0 else e) / (1 + e)."""
-    e = np.exp(-np.abs(eta))
-    softplus = np.log1p(e)
-    softplus += np.maximum(eta, 0.0)
-    p = np.where(eta >= 0, 1.0, e)
-    e += 1.0
-    p /= e
-    return softplus, p
 
 
 def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_precision=0.0,
@@ -105,7 +95,7 @@ def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_prec
     z += mu
     eta = z @ A.T
     eta -= b
-    softplus, p = _softplus_sigmoid(eta)
+    softplus, p = softplus_sigmoid(eta)
     # log p(u | z) = sum_i u eta - softplus(eta)
     ll = U * eta
     ll -= softplus
@@ -222,17 +212,22 @@ class ML2PVAE:
         """A fresh model for Q-matrix ``Q`` (n, K).
 
         A starts at 1 where Q is 1; b starts at -logit(item mean of ``U``) / sqrt(1 + |a_i|^2 pi/8)
-        when responses ``U`` (N, n) are given (0 otherwise), close to the marginal item
+        when responses ``U`` (N, n) are given (0 otherwise; the mean is over the answered
+        cells, 1/2 for an item with none, clipped to [0.01, 0.99]), close to the marginal item
         difficulty under N(0, I). The encoder is drawn by :meth:`MLPEncoder.init` with ``seed``.
         """
         Q = np.asarray(Q)
         n, K = Q.shape
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         enc = MLPEncoder.init(n, K, hidden=hidden, activation=activation, seed=rng)
         A = (Q != 0).astype(np.float64)
         b = np.zeros(n)
         if U is not None:
-            pbar = np.clip(np.nanmean(np.asarray(U, dtype=np.float64), axis=0), 0.01, 0.99)
+            U = np.asarray(U, dtype=np.float64)
+            answered = ~np.isnan(U)
+            count = answered.sum(axis=0)
+            pbar = np.where(answered, U, 0.0).sum(axis=0) / np.maximum(count, 1)
+            pbar = np.clip(np.where(count > 0, pbar, 0.5), 0.01, 0.99)  # 0.5: no answer among U
             b = -np.log(pbar / (1 - pbar)) * np.sqrt(1 + (A * A).sum(axis=1) * np.pi / 8)
         return cls(enc, A, b, Q, nonneg=nonneg, Sigma=Sigma)
 
@@ -270,7 +265,7 @@ class ML2PVAE:
     def decode(self, theta):
         """P = sigmoid(theta A' - b), shape (N, n), for abilities ``theta`` (N, K)."""
         eta = np.asarray(theta, dtype=np.float64) @ self.A.T - self.b
-        return _softplus_sigmoid(eta)[1]
+        return sigmoid(eta, out=eta)
 
     def loss_and_grad(self, U, eps, *, iw=False, observed=None, want_grad=True):
         """Per-student loss (B,) and gradients (a list aligned with :attr:`params`).

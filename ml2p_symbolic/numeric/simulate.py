@@ -18,8 +18,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DomainError, ShapeError
+from .budget import check_memory
+from .special import sigmoid
+from .validate import as_generator
 
-__all__ = ["SimulatedData", "simulate", "simulate_q", "random_correlation"]
+__all__ = ["SimulatedData", "simulate", "simulate_q", "random_correlation", "simulation_bytes"]
+
+
+def simulation_bytes(n_students, n_items, n_traits):
+    """Peak memory of :func:`simulate` in bytes, estimated: theta (N, K) and, at once,
+    three float64 (N, n) arrays (the probabilities, the uniform draws, U) and a boolean one.
+
+    >>> simulation_bytes(10_000, 28, 3) / 1e6
+    7.24
+    """
+    N, n, K = float(n_students), float(n_items), float(n_traits)
+    return 8 * N * K + 25 * N * n
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +75,7 @@ def simulate_q(n_items, n_traits, *, q="ecpe", min_items=3, seed=None):
     >>> Q.shape, bool((Q.sum(axis=0) >= 3).all()), set(Q.sum(axis=1)) <= {1, 2}
     ((28, 3), True, True)
     """
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     n, K = int(n_items), int(n_traits)
     if n < 1 or K < 1:
         raise ShapeError(f"need at least one item and one trait; got n={n}, K={K}")
@@ -102,7 +116,7 @@ def random_correlation(n_traits, *, low=0.0, high=0.5, seed=None):
     >>> bool(np.allclose(np.diag(R), 1)) and bool(np.all(np.linalg.eigvalsh(R) > 0))
     True
     """
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     K = int(n_traits)
     for _ in range(1000):
         R = np.eye(K)
@@ -141,10 +155,12 @@ def simulate(n_students=10_000, n_items=28, n_traits=3, *, seed=None, q="ecpe", 
     >>> d.U.shape, d.theta.shape, d.A.shape, bool(np.all((d.A > 0) == (d.Q == 1)))
     ((100, 9), (100, 3), (9, 3), True)
     """
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     N, n, K = int(n_students), int(n_items), int(n_traits)
     if N < 1:
         raise ShapeError(f"need at least one student; got N={N}")
+    check_memory(simulation_bytes(N, n, K), f"simulating {N:,} students x {n:,} items",
+                 "simulate fewer students or items")
     if Q is None:
         Q = simulate_q(n, K, q=q, min_items=min_items, seed=rng)
     else:
@@ -170,6 +186,6 @@ def simulate(n_students=10_000, n_items=28, n_traits=3, *, seed=None, q="ecpe", 
             raise DomainError("Sigma must be symmetric positive definite") from None
         theta = rng.standard_normal((N, K)) @ L.T
     eta = theta @ A.T - b
-    P = 0.5 * (1.0 + np.tanh(0.5 * eta))  # sigmoid without overflow
+    P = sigmoid(eta, out=eta)
     U = (rng.random((N, n)) < P).astype(np.float64)
     return SimulatedData(U=U, Q=Q, A=A, b=b, theta=theta, Sigma=Sigma)

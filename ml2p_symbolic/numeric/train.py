@@ -25,6 +25,8 @@ so estimates are compared with the truth directly (:func:`recovery`), with no ro
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 import time
 from dataclasses import dataclass
@@ -32,9 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DomainError, ShapeError
+from .budget import check_memory
 from .model import ML2PVAE
+from .validate import as_generator, plain
 
-__all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar"]
+__all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar", "check_fit_options",
+           "fit_bytes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,18 +111,112 @@ def _check_inputs(U, Q):
     Q = np.asarray(Q)
     if U.ndim != 2:
         raise ShapeError(f"responses must be a 2-D (N, n) array; got shape {U.shape}")
+    if U.shape[0] < 1:
+        raise ShapeError("responses: no students (U has 0 rows)")
     if Q.ndim != 2 or Q.shape[0] != U.shape[1]:
         raise ShapeError(
             f"the Q-matrix must have one row per item: shape ({U.shape[1]}, K); got {Q.shape}"
         )
-    finite = U[~np.isnan(U)]
-    if not np.all((finite == 0) | (finite == 1)):
+    missing = np.isnan(U)
+    if not np.all(missing | (U == 0) | (U == 1)):
         raise DomainError("responses must be 0, 1 or NaN (missing)")
     if not np.isin(Q, (0, 1)).all():
         raise DomainError("Q-matrix entries must be 0 or 1")
     if (Q.sum(axis=0) == 0).any():
         raise DomainError("every trait (column of Q) must be measured by at least one item")
-    return U, Q
+    unanswered = np.flatnonzero(missing.all(axis=0))
+    if unanswered.size:
+        which = ", ".join(str(i + 1) for i in unanswered[:10]) + (", ..." if unanswered.size > 10 else "")
+        raise DomainError(
+            f"item{'s' if unanswered.size > 1 else ''} {which} (column{'s' if unanswered.size > 1 else ''} "
+            f"of the responses, counted from 1) {'were' if unanswered.size > 1 else 'was'} answered by no "
+            "student (every response missing), so the item's a and b cannot be estimated; remove "
+            f"{'those items' if unanswered.size > 1 else 'the item'} from the responses and the Q-matrix"
+        )
+    return U, Q, missing
+
+
+_FIT_OPTION_NAMES = {name: name for name in (
+    "iw_samples", "epochs", "batch_size", "lr", "lr_half_life", "hidden", "holdout", "patience",
+    "plateaus", "plateau_factor", "seed")}
+
+
+def _positive_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value >= 1
+
+
+def check_fit_options(*, iw_samples=1, epochs=200, batch_size=128, lr=0.01, lr_half_life=20.0,
+                      hidden=(64,), holdout=0.1, patience=5, plateaus=3, plateau_factor=0.3,
+                      seed=0, names=None):
+    """Validate the numeric options of :func:`fit`, before any work; raise
+    :class:`~ml2p_symbolic.errors.DomainError` naming the first bad one.
+
+    Integers >= 1: ``iw_samples``, ``epochs``, ``batch_size``, ``patience`` and each width
+    of ``hidden`` (a non-empty sequence); ``plateaus`` >= 0; finite reals: ``lr`` > 0,
+    ``lr_half_life`` > 0, ``holdout`` in [0, 1), ``plateau_factor`` in (0, 1]; ``seed`` an
+    int >= 0, a numpy ``Generator`` or ``None``. ``names`` maps a parameter to the name the
+    message uses (the CLI passes ``{"lr": "--lr", ...}``).
+
+    >>> check_fit_options(lr=-1.0, names={"lr": "--lr"})
+    Traceback (most recent call last):
+    ...
+    ml2p_symbolic.errors.DomainError: --lr must be a positive number; got -1.0
+    """
+    label = dict(_FIT_OPTION_NAMES, **(names or {}))
+
+    def bad(name, expected, value):
+        return DomainError(f"{label[name]} must be {expected}; got {plain(value)}")
+
+    for name, value in (("iw_samples", iw_samples), ("epochs", epochs), ("batch_size", batch_size),
+                        ("patience", patience)):
+        if not _positive_int(value):
+            raise bad(name, "a positive integer", value)
+    if not (isinstance(plateaus, numbers.Integral) and plateaus >= 0):
+        raise bad("plateaus", "an integer >= 0", plateaus)
+    try:
+        widths = tuple(hidden)
+    except TypeError:
+        widths = None
+    if not widths or not all(_positive_int(w) for w in widths):
+        shown = ",".join(map(plain, widths)) if widths else plain(hidden)
+        raise DomainError(f"{label['hidden']} must be one or more positive integer widths; got {shown}")
+    for name, value, ok, expected in (
+        ("lr", lr, lambda v: v > 0, "a positive number"),
+        ("lr_half_life", lr_half_life, lambda v: v > 0, "a positive number"),
+        ("holdout", holdout, lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+        ("plateau_factor", plateau_factor, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    ):
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and ok(value)):
+            raise bad(name, expected, value)
+    try:
+        as_generator(seed, label["seed"])
+    except DomainError:
+        expected = ("an integer >= 0" if names and "seed" in names
+                    else "an int >= 0, a numpy Generator or None")
+        raise bad("seed", expected, seed) from None
+
+
+def fit_bytes(n_students, n_items, n_traits, *, hidden=(64,), batch_size=128, iw_samples=1,
+              holdout=0.1):
+    """Peak memory of :func:`fit` in bytes, estimated from its largest arrays at once.
+
+    The responses and their copy with missing cells set to 0 (two float64 (N, n) arrays
+    and a boolean mask), the fixed held-out draws eps (k, N_val, K), the temporaries of one
+    minibatch's objective (five float64 (k, B, n) arrays: logits, softplus, sigmoid,
+    log-likelihood, residual; B the batch size or the held-out block), and the encoder's
+    activations of a block of 4096 students at the end (two per hidden width, 2K outputs),
+    and theta_hat and its standard deviation with their log-variance (N, K) each.
+
+    >>> round(fit_bytes(10_000, 28, 3) / 1e6, 1)
+    10.3
+    """
+    N, n, K, k = float(n_students), float(n_items), float(n_traits), float(iw_samples)
+    n_val = round(holdout * N)
+    B = float(batch_size)
+    width = float(sum(hidden))
+    block = min(N, 4096.0)  # the final encoding runs 4096 students at a time
+    return (17 * N * n + 8 * k * n_val * K + 40 * k * B * n + 24 * k * B * K
+            + 8 * block * (2 * width + 2 * K) + 32 * N * K)
 
 
 def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigma=None,
@@ -166,19 +265,18 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     >>> r.A_hat.shape, r.theta_hat.shape, r.epochs
     ((9, 3), (500, 3), 3)
     """
-    U, Q = _check_inputs(U, Q)
+    check_fit_options(iw_samples=iw_samples, epochs=epochs, batch_size=batch_size, lr=lr,
+                      lr_half_life=lr_half_life, hidden=hidden, holdout=holdout, patience=patience,
+                      plateaus=plateaus, plateau_factor=plateau_factor, seed=seed)
+    U, Q, missing = _check_inputs(U, Q)
     k = int(iw_samples)
-    if k < 1:
-        raise DomainError(f"iw_samples must be at least 1; got {iw_samples}")
-    if not 0.0 <= holdout < 1.0:
-        raise DomainError(f"holdout must be in [0, 1); got {holdout}")
-    if epochs < 1 or batch_size < 1:
-        raise DomainError(f"epochs and batch_size must be positive; got {epochs}, {batch_size}")
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
     N, n = U.shape
     K = Q.shape[1]
-    missing = np.isnan(U)
+    check_memory(fit_bytes(N, n, K, hidden=hidden, batch_size=batch_size, iw_samples=k, holdout=holdout),
+                 f"fitting {N:,} students x {n:,} items with iw_samples={k}",
+                 "use fewer students, fewer importance samples or a smaller batch size")
+    t0 = time.perf_counter()
+    rng = as_generator(seed)
     observed = ~missing if missing.any() else None
     U0 = np.where(missing, 0.0, U) if observed is not None else U
     iw = k > 1
@@ -226,8 +324,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
         lrs.append(lr_scale * lr / (1.0 + (epoch - 1) / lr_half_life))
         train_loss = run_epoch(model, adam, train_idx, lrs[-1])
         if n_val:
-            val_loss = float(model.loss_and_grad(U_val, eps_val, iw=iw, observed=obs_val,
-                                                 want_grad=False)[0].mean())
+            val_loss = _heldout_loss(model, U_val, eps_val, iw, obs_val, batch_size)
         else:
             val_loss = float("nan")
         curve.append((epoch, train_loss, val_loss))
@@ -259,12 +356,29 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
         for lr_t in lrs[:best_epoch]:
             run_epoch(model, adam, all_rows, lr_t)
         refit_epochs = best_epoch
-    mu, log_var = model.encode(U0)
+    mu, log_var = _encode_in_blocks(model, U0)
     return FitResult(
         A_hat=model.A.copy(), b_hat=model.b.copy(), theta_hat=mu, theta_sd=np.exp(0.5 * log_var),
         curve=tuple(curve), seconds=time.perf_counter() - t0, epochs=epoch,
         best_epoch=best_epoch, iw_samples=k, model=model, refit_epochs=refit_epochs,
     )
+
+
+def _heldout_loss(model, U_val, eps_val, iw, obs_val, block):
+    """Mean held-out loss, evaluated ``block`` students at a time (bounded memory)."""
+    total = 0.0
+    for start in range(0, U_val.shape[0], block):
+        sl = slice(start, start + block)
+        loss = model.loss_and_grad(U_val[sl], eps_val[:, sl], iw=iw,
+                                   observed=None if obs_val is None else obs_val[sl], want_grad=False)[0]
+        total += float(loss.sum())
+    return total / U_val.shape[0]
+
+
+def _encode_in_blocks(model, U, block=4096):
+    """``model.encode(U)`` for every student, ``block`` students at a time."""
+    parts = [model.encode(U[start:start + block]) for start in range(0, U.shape[0], block)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _get(obj, *names):

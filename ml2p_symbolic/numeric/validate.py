@@ -35,7 +35,30 @@ __all__ = [
     "check_nodes",
     "check_probabilities",
     "check_loss_inputs",
+    "as_generator",
+    "check_log_var",
+    "LOG_VAR_MAX",
+    "plain",
 ]
+
+#: log of the largest float64: exp(log_var) overflows to inf above it.
+LOG_VAR_MAX = float(np.log(np.finfo(np.float64).max))
+
+
+def plain(value):
+    """A value as a message shows it: numbers plainly (``np.float64(2.0)`` -> ``2.0``,
+    ``np.int64(3)`` -> ``3``, NaN -> ``nan``), anything else by ``repr``.
+
+    >>> plain(np.float64(2.0)), plain(np.int64(-1)), plain("x")
+    ('2.0', '-1', "'x'")
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    return repr(value)
 
 
 def as_array(x, name, ndim, expected):
@@ -85,7 +108,7 @@ def check_probabilities(arr, name):
     if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
         raise DomainError(
             f"{name} must hold responses or probabilities in [0, 1]; "
-            f"got values in [{arr.min()!r}, {arr.max()!r}]"
+            f"got values in [{plain(arr.min())}, {plain(arr.max())}]"
         )
 
 
@@ -97,7 +120,32 @@ def check_nodes(nodes):
     elif isinstance(nodes, numbers.Integral) and not isinstance(nodes, (bool, np.bool_)):
         if nodes >= 1:
             return int(nodes)
-    raise DomainError(f'nodes must be a positive int or "auto"; got {nodes!r}')
+    raise DomainError(f'nodes must be a positive int or "auto"; got {plain(nodes)}')
+
+
+def check_log_var(log_var, A=None):
+    """Raise :class:`DomainError` where the variances the loss needs overflow float64.
+
+    The KL term needs sum_k exp(log_var_jk), and the noise expectation the variance of
+    z_hat, v_ij = sum_k A_ik^2 exp(log_var_jk); both must be finite (the loss would be inf
+    and its gradients NaN). The message names ``log_var`` and its first offending row.
+    ``log_var`` (N, K), ``A`` (n, K) or None.
+    """
+    if log_var.size == 0 or log_var.max() < LOG_VAR_MAX - 50:  # far from overflow: no work
+        return
+    with np.errstate(over="ignore"):
+        E = np.exp(log_var)
+        bad = ~np.isfinite(E.sum(axis=1))
+        if A is not None and A.size:
+            bad |= ~np.isfinite(E @ (A * A).T).all(axis=1)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        k = int(np.argmax(log_var[j]))
+        raise DomainError(
+            f"log_var is too large: log_var[{j}, {k}] = {float(log_var[j, k]):g} makes the variance "
+            f"exp(log_var) (or sum_k A_ik^2 exp(log_var_jk)) overflow float64 (log_var must stay "
+            f"below {LOG_VAR_MAX:.2f}, less for large A); {int(bad.sum())} student row(s) affected"
+        )
 
 
 def check_loss_inputs(U, A, b, mu, log_var, eps, nodes):
@@ -121,6 +169,7 @@ def check_loss_inputs(U, A, b, mu, log_var, eps, nodes):
     check_shape(mu, "mu", (N, K), "(N, K)")
     log_var = as_matrix(log_var, "log_var", "(N, K)")
     check_shape(log_var, "log_var", (N, K), "(N, K)")
+    check_log_var(log_var, A)
     U = as_matrix(U, "U", "(N, n)")
     check_shape(U, "U", (N, n), "(N, n)")
     check_probabilities(U, "U")
@@ -133,3 +182,23 @@ def check_loss_inputs(U, A, b, mu, log_var, eps, nodes):
     else:
         nodes = check_nodes(nodes)
     return U, A, b, mu, log_var, eps, nodes
+
+
+def as_generator(seed, name="seed"):
+    """A numpy ``Generator`` from ``seed``: ``None`` (fresh entropy), an int >= 0, a
+    ``SeedSequence``, or a ``Generator`` (returned as it is, so draws continue from it).
+
+    Raises :class:`DomainError` for anything else (a negative int, a float, a string).
+
+    >>> as_generator(3).integers(10) == as_generator(3).integers(10)
+    np.True_
+    >>> as_generator(-1)
+    Traceback (most recent call last):
+    ...
+    ml2p_symbolic.errors.DomainError: seed must be an int >= 0, a numpy Generator or None; got -1
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise DomainError(f"{name} must be an int >= 0, a numpy Generator or None; got {plain(seed)}")
