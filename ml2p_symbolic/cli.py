@@ -67,10 +67,11 @@ def _add_list(sub):
 
 def _run_list(args):
     from .derivations.seed.statements import CLAIMS
+    from .engine.richtext import plain
 
     width = max(len(c.id) for c in CLAIMS)
     for c in CLAIMS:
-        print(f"{c.id:<{width}}  {c.title}")
+        print(f"{c.id:<{width}}  {plain(c.title)}")
     return 0
 
 

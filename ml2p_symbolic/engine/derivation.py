@@ -41,6 +41,7 @@ from ..errors import ArgumentError, UnknownClaimError
 from .evidence import DPS, verdict_from_identity
 from .identity import check_identity
 from .records import Report, Result, Verdict
+from .richtext import literal
 
 __all__ = ["Derivation", "default_check"]
 
@@ -61,7 +62,7 @@ def default_check(claim, ctx=None):
                        f"{type(st).__name__}; a derivation attaches one with @derivation.check")
     verdicts = [check_identity(eq.lhs.doit(), eq.rhs.doit()) for eq in equations]
     bad = next((v for v in verdicts if v.verdict != "verified"), None)
-    evidence = tuple(f"{sp.sstr(eq)}: {v.verdict} ({v.method})" for eq, v in zip(equations, verdicts)) \
+    evidence = tuple(f"${sp.latex(eq)}$: {v.verdict} ({literal(v.method)})" for eq, v in zip(equations, verdicts)) \
         if len(equations) > 1 else ()
     return verdict_from_identity(bad or verdicts[0], evidence=evidence)
 

@@ -49,18 +49,15 @@ place only when all four are complete, so a failure leaves the old files as they
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
 import re
-import signal
-import tempfile
-import threading
 
 import numpy as np
 
 from ..errors import DataFileError, DomainError, QMatrixError, ShapeError
+from ..output import atomic_write_many
 from .validate import as_generator
 
 __all__ = ["read_responses", "read_q", "write_estimates", "load_or_simulate", "check_out_dir"]
@@ -299,22 +296,6 @@ def _matrix_text(X, header, ids=None):
     return buf.getvalue()
 
 
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Hold back Ctrl-C (SIGINT) until the block is done, then raise it (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
 def write_estimates(out_dir, result, student_ids=None):
     """Write a fit's estimates to CSV files in ``out_dir`` (created if needed), atomically.
 
@@ -341,27 +322,7 @@ def write_estimates(out_dir, result, student_ids=None):
                                   ["epoch", "train_loss", "holdout_loss"]),
     }
     os.makedirs(out_dir, exist_ok=True)
-    temps = {}
-    try:
-        for name, text in texts.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-            temps[name] = tmp
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        paths = []
-        with _interrupts_deferred():
-            for name, tmp in temps.items():
-                final = os.path.join(out_dir, name)
-                os.replace(tmp, final)
-                paths.append(final)
-            temps.clear()
-        return paths
-    finally:
-        for tmp in temps.values():
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+    return atomic_write_many({os.path.join(out_dir, name): text for name, text in texts.items()})
 
 
 # --------------------------------------------------------------------------- data for a fit

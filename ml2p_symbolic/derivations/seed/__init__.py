@@ -22,7 +22,7 @@ from . import kl, noise, questions, reconstruction  # noqa: F401  (they attach t
 from .document import front_matter
 from .statements import CLAIM_IDS, SEED, by_id, seed_claims
 
-__all__ = ["SEED", "CLAIM_IDS", "seed_claims", "by_id", "front_matter", "check", "check_claim"]
+__all__ = ["SEED", "CLAIM_IDS", "seed_claims", "by_id", "front_matter", "check", "check_claim", "run_part"]
 
 
 def check(ids=None, *, K=2, progress=None, numeric=True):
@@ -54,3 +54,23 @@ def check(ids=None, *, K=2, progress=None, numeric=True):
 def check_claim(claim_id, *, K=2, numeric=True):
     """The :class:`~ml2p_symbolic.engine.records.Verdict` of one claim (``K`` latent traits)."""
     return SEED.check_claim(claim_id, numeric=numeric, K=K)
+
+
+def run_part(part, argv=None):
+    """Check the claims of one part of the seed (a module such as :mod:`.noise`) and print
+    their verdicts with every line of evidence, or ``--json``; ``--traits K`` sets the number
+    of traits. Returns the exit status of ``ml2p-proof check`` (0 all verified, 1 not). This is
+    the body of each script in ``proofs/``."""
+    import argparse
+    import json
+
+    from ...engine.report import report_details, report_exit_status, report_to_dict
+
+    parser = argparse.ArgumentParser(description=f"Check the seed's part {part.__name__.rpartition('.')[2]}: "
+                                     + ", ".join(SEED.ids_checked_in(part)))
+    parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    parser.add_argument("--traits", type=int, default=2, metavar="K", help="latent traits (default 2)")
+    args = parser.parse_args(argv)
+    report = SEED.run(SEED.ids_checked_in(part), K=args.traits)
+    print(json.dumps(report_to_dict(report), indent=2) if args.json else report_details(report))
+    return report_exit_status(report)
