@@ -43,7 +43,7 @@ __all__.append("ArgumentError")
 
 
 class IdentityInputError(ML2PError):
-    """Input to :func:`ml2p_symbolic.identity.check_identity` that is not a SymPy
+    """Input to :func:`ml2p_symbolic.engine.identity.check_identity` that is not a SymPy
     expression (a string, an equation, a matrix) or assumptions that are not conditions."""
 
 

@@ -891,7 +891,7 @@ def symbolic_identities(n=2):
 
     Returns a tuple of ``(name, statement, proved)`` for ``n`` items, with ``proved`` True
     when every equation behind the statement is ``"verified"`` by
-    :func:`ml2p_symbolic.identity.check_identity` (an exact rewriting to 0 on the symbols'
+    :func:`ml2p_symbolic.engine.identity.check_identity` (an exact rewriting to 0 on the symbols'
     domain; sums of logarithms of positive symbols are first split by ``expand_log``,
     which is exact for positive arguments):
 
@@ -923,7 +923,7 @@ def symbolic_identities(n=2):
     """
     import sympy as sp
 
-    from .identity import check_identity
+    from .engine.identity import check_identity
 
     def proved(*pairs):
         return all(check_identity(lhs, rhs).verdict == "verified" for lhs, rhs in pairs)

@@ -101,14 +101,19 @@ def test_gaussian_loss_is_at_least_the_exact_loss(data):
 @settings(max_examples=15)
 @given(st.data(), st.sampled_from(["exact", "gaussian"]))
 def test_gradient_matches_finite_differences(data, encoder):
+    """The Gaussian encoder's derivative in the variance uses Stein's identity
+    d/dv E[f(m + sqrt(v) eps)] = E[f''(m + sqrt(v) eps)] / 2, which equals the derivative of the
+    Gauss-Hermite sum only up to the rule's error: 2e-6 at 24 nodes, 1.5e-7 at 32, 5e-11 at 64
+    (A = A_hat = [[1.5, 1.5]], b = 0). So that encoder is compared at 64 nodes."""
+    nodes = NODES if encoder == "exact" else 64
     A, b = data.draw(ml2p_models(max_items=3, max_traits=2, scale=1.5))
     A_hat = A + data.draw(_arrays(A.shape, -0.5, 0.5))
     b_hat = b + data.draw(_arrays(b.shape, -0.5, 0.5))
-    gA, gb = expected_neg_elbo_grad(A_hat, b_hat, A, b, encoder=encoder, nodes=NODES)
+    gA, gb = expected_neg_elbo_grad(A_hat, b_hat, A, b, encoder=encoder, nodes=nodes)
     h = 1e-5
 
     def f(Ah, bh):
-        return expected_neg_elbo(Ah, bh, A, b, encoder=encoder, nodes=NODES)
+        return expected_neg_elbo(Ah, bh, A, b, encoder=encoder, nodes=nodes)
 
     for idx in np.ndindex(*A.shape):
         E = np.zeros_like(A)
@@ -298,9 +303,9 @@ def test_q_errors():
 
 
 def test_symbolic_identities_are_decided_by_check_identity(monkeypatch):
-    """The verdicts come from ml2p_symbolic.identity.check_identity, not from a bare
+    """The verdicts come from ml2p_symbolic.engine.identity.check_identity, not from a bare
     simplify(...) == 0: with a checker that never proves, nothing is proved."""
-    import ml2p_symbolic.identity as identity
+    import ml2p_symbolic.engine.identity as identity
 
     calls = []
 
