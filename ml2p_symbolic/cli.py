@@ -175,8 +175,12 @@ def _add_fit(sub):
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
         "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
-        "theta ~ N(0, Sigma) with Sigma given to the fit). Exit status 0 on success, 2 on a usage error or a malformed file.",
+        "theta ~ N(0, Sigma) with Sigma given to the fit). --method mml gives the marginal maximum "
+        "likelihood estimate by EM instead (Gauss-Hermite quadrature, tensor for K <= 3, adaptive "
+        "above; EAP abilities). Exit status 0 on success, 2 on a usage error or a malformed file.",
     )
+    p.add_argument("--method", choices=("vae", "mml"), default="vae",
+                   help="vae: the ML2P-VAE (default); mml: marginal maximum likelihood by EM")
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
@@ -199,6 +203,14 @@ def _add_fit(sub):
     t.add_argument("--holdout", type=float, default=0.1, help="fraction held out for early stopping (default 0.1)")
     t.add_argument("--no-refit", dest="refit", action="store_false",
                    help="return the early-stopped model instead of refitting on all students")
+    p.set_defaults(vae_defaults={a.dest: a.default for a in t._group_actions})
+    m = p.add_argument_group("marginal maximum likelihood (--method mml)")
+    m.add_argument("--quadrature", choices=("auto", "tensor", "adaptive"), default=None,
+                   help="auto (default): tensor Gauss-Hermite for K <= 3, adaptive above")
+    m.add_argument("--nodes", type=int, metavar="G",
+                   help="Gauss-Hermite nodes per trait (default 15 tensor; adaptive: 3-10 by K)")
+    m.add_argument("--tol", type=float, metavar="T", help="stop when the log-likelihood changes by less (default 1e-4)")
+    m.add_argument("--max-iter", type=int, metavar="M", help="at most M EM iterations (default 500)")
     p.add_argument("--out", metavar="DIR", help="write a_hat.csv, b_hat.csv, theta_hat.csv, curve.csv to DIR")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
@@ -207,6 +219,15 @@ def _add_fit(sub):
 def _run_fit(args):
     from .numeric.data import load_or_simulate, write_estimates
     from .numeric.train import fit, fit_summary
+
+    mml_options = {"quadrature": "rule", "nodes": "nodes", "tol": "tol", "max_iter": "max_iter"}
+    if args.method == "mml":
+        vae_set = [d for d, v in args.vae_defaults.items() if getattr(args, d) != v]
+        if vae_set:
+            raise _UsageError("--" + ", --".join(d.replace("_", "-") for d in vae_set).replace("--refit", "--no-refit")
+                              + " train the VAE; they cannot be used with --method mml")
+    elif any(getattr(args, d) is not None for d in mml_options):
+        raise _UsageError("--quadrature, --nodes, --tol and --max-iter are options of --method mml")
 
     try:
         hidden = tuple(int(w) for w in args.hidden.split(",") if w.strip())
@@ -222,9 +243,15 @@ def _run_fit(args):
                                    items=args.items, traits=args.traits, seed=args.seed,
                                    q_design=q_design, correlated=args.correlated)
     Sigma = truth.Sigma if args.correlated else None
-    result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
-                 lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
-                 seed=args.seed, quiet=args.quiet or args.json)
+    if args.method == "mml":
+        from .numeric.mml import fit_mml
+
+        kw = {name: getattr(args, d) for d, name in mml_options.items() if getattr(args, d) is not None}
+        result = fit_mml(U, Q, Sigma=Sigma, quiet=args.quiet or args.json, **kw)
+    else:
+        result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
+                     lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
+                     seed=args.seed, quiet=args.quiet or args.json)
     summary = fit_summary(result, truth)
     if Sigma is not None:
         summary["Sigma"] = Sigma.tolist()
@@ -233,9 +260,15 @@ def _run_fit(args):
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
-          f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
-          f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
+    if args.method == "mml":
+        print(f"MML fit (EM, {summary['quadrature']}): {summary['students']} students, "
+              f"{summary['items']} items, {summary['traits']} traits; {summary['epochs']} iterations"
+              f"{'' if summary['converged'] else ' (max-iter reached, not converged)'}; "
+              f"-loglik/N {summary['train_loss']:.4f}; {summary['seconds']:.1f} s")
+    else:
+        print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
+              f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
+              f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
     if args.q_prob is not None or Sigma is not None:
         print("simulated: " + "; ".join(
             ([f"Q_ik ~ Bernoulli({args.q_prob:g})"] if args.q_prob is not None else [])
