@@ -224,8 +224,8 @@ def _run_fit(args):
     if args.method == "mml":
         vae_set = [d for d, v in args.vae_defaults.items() if getattr(args, d) != v]
         if vae_set:
-            raise _UsageError("--" + ", --".join(d.replace("_", "-") for d in vae_set).replace("--refit", "--no-refit")
-                              + " train the VAE; they cannot be used with --method mml")
+            names = ["--no-refit" if d == "refit" else "--" + d.replace("_", "-") for d in vae_set]
+            raise _UsageError(", ".join(names) + " train the VAE; they cannot be used with --method mml")
     elif any(getattr(args, d) is not None for d in mml_options):
         raise _UsageError("--quadrature, --nodes, --tol and --max-iter are options of --method mml")
 
