@@ -55,3 +55,26 @@ class QMatrixError(ML2PError):
 
 
 __all__ += ["QMatrixError"]
+
+
+class SpecError(ML2PError):
+    """A study specification (TOML) that cannot be run: a syntax error, an unknown key, an
+    empty grid, a size or option out of range.  The message starts with FILE:LINE:COL
+    (or FILE when the place is unknown) and names the key."""
+
+
+class MissingExtraError(ML2PError):
+    """An optional dependency that a command needs is not installed; the message names the
+    extra to install (e.g. ``pip install 'ml2p-symbolic[study]'``)."""
+
+
+class ResultsError(ML2PError):
+    """A study results file that cannot be used: it exists and ``resume`` was not asked for,
+    or it is not a results file of this format."""
+
+
+class ClusterError(ML2PError):
+    """The Dask scheduler given to a study cannot be reached or used."""
+
+
+__all__ += ["SpecError", "MissingExtraError", "ResultsError", "ClusterError"]
