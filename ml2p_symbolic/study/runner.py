@@ -110,8 +110,10 @@ def _connect(distributed, scheduler, workers, n_tasks):
     if workers is not None and workers < 1:
         raise ClusterError(f"workers must be at least 1; got {workers}")
     n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
+    # no dashboard; the scheduler's small HTTP server (health checks) on a free port
     cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                       silence_logs=logging.ERROR)
     try:
         return distributed.Client(cluster), cluster
     except BaseException:

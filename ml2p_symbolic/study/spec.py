@@ -160,21 +160,22 @@ def _split_dotted(text):
 
 
 def _locations(text):
-    """{(table path, key or None): (line, column)} for simple ``[table]`` and ``key =``
-    lines, 1-based; the column of a key's entry is where its value starts."""
+    """{(table path, key or None): (line, key column, value column)} for simple ``[table]``
+    and ``key =`` lines, 1-based."""
     where, table = {}, ()
     for lineno, line in enumerate(text.splitlines(), start=1):
         m = _HEADER.match(line)
         if m and not line.lstrip().startswith("[["):
             table = _split_dotted(m.group(1))
-            where.setdefault((table, None), (lineno, line.index("[") + 1))
+            col = line.index("[") + 1
+            where.setdefault((table, None), (lineno, col, col))
             continue
         m = _KEY.match(line)
         if m:
             key = m.group(2)
             if key[0] in "\"'":
                 key = key[1:-1]
-            where.setdefault((table, key), (lineno, m.end() + 1))
+            where.setdefault((table, key), (lineno, len(m.group(1)) + 1, m.end() + 1))
     return where
 
 
@@ -183,9 +184,10 @@ class _Checker:
         self.path = path
         self.where = _locations(text)
 
-    def fail(self, table, key, message):
-        loc = self.where.get((table, key)) or self.where.get((table, None))
-        prefix = f"{self.path}:{loc[0]}:{loc[1]}" if loc else self.path
+    def fail(self, table, key, message, *, at_key=False):
+        loc = (self.where.get((table, key)) or self.where.get((table + (key,), None))
+               or self.where.get((table, None)))
+        prefix = f"{self.path}:{loc[0]}:{loc[1] if at_key else loc[2]}" if loc else self.path
         raise SpecError(f"{prefix}: {message}")
 
     def keys(self, table, data, allowed, what):
@@ -194,7 +196,7 @@ class _Checker:
                 close = difflib.get_close_matches(key, list(allowed), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.fail(table, key, f"unknown key {key!r} in {what}{hint}; expected one of: "
-                          + ", ".join(allowed))
+                          + ", ".join(allowed), at_key=True)
 
     def value(self, table, key, value, kind, what):
         check, expected = kind
@@ -243,7 +245,7 @@ def parse_spec(text, path="<string>"):
     >>> parse_spec('[study]\\nreplications = 2\\n[grid]\\nstudnets = 5\\n', "bad.toml")
     Traceback (most recent call last):
     ...
-    ml2p_symbolic.errors.SpecError: bad.toml:4:12: unknown key 'studnets' in [grid] (did you mean 'students'?); expected one of: students, items, traits, q, correlated
+    ml2p_symbolic.errors.SpecError: bad.toml:4:1: unknown key 'studnets' in [grid] (did you mean 'students'?); expected one of: students, items, traits, q, correlated
     """
     tomllib = _toml()
     try:
