@@ -287,11 +287,12 @@ def parse_spec(text, path="<string>"):
                 grid[key] = _GRID_DEFAULTS[key]
                 continue
             c.fail(("grid",), None, f"[grid] needs {key}")
-        values = grid_in[key] if isinstance(grid_in[key], list) else [grid_in[key]]
+        listed = isinstance(grid_in[key], list)
+        values = grid_in[key] if listed else [grid_in[key]]
         if not values:
             c.fail(("grid",), key, f"grid.{key} is empty; give at least one value")
         for v in values:
-            c.value(("grid",), key, v, kind, f"every value of grid.{key}")
+            c.value(("grid",), key, v, kind, f"every value of grid.{key}" if listed else f"grid.{key}")
         if len(set(map(repr, values))) != len(values):
             c.fail(("grid",), key, f"grid.{key} lists a value twice: {values!r}")
         grid[key] = tuple(float(v) if key == "q" and v != "ecpe" else v for v in values)
