@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from ml2p_symbolic.cli import main
@@ -72,9 +73,15 @@ def test_without_dask_the_library_and_check_work():
     assert "eq1.P" in done.stdout and "verified" in done.stdout
 
 
+def _children():
+    return {p.pid for p in psutil.Process().children(recursive=True)
+            if "resource_tracker" not in " ".join(p.cmdline())}
+
+
 def test_run_resume_and_summarize(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "spec.toml").write_text(SPEC)
+    before = _children()
     # N = 3 fails (an item with one answer only): recorded, exit status 1
     assert main(["study", "spec.toml", "--workers", "1", "--results", "r.csv"]) == 1
     captured = capsys.readouterr()
@@ -90,6 +97,7 @@ def test_run_resume_and_summarize(tmp_path, capsys, monkeypatch):
     assert main(["study", "spec.toml", "--results", "r.csv", "--resume", "--workers", "1", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert (out["run"]["ran"], out["run"]["skipped"]) == (1, 1)
+    assert _children() <= before, "the local cluster left processes behind"
 
     assert main(["study", "summarize", "r.csv"]) == 0
     md = capsys.readouterr().out

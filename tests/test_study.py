@@ -1,10 +1,10 @@
 """Studies: spec validation, seeded tasks, the results file (CSV and Parquet), and runs on a
 local Dask cluster: a tiny study, a failing task recorded, an interrupted study resumed to
-the same table, a resumed study with changed options, clean shutdown."""
+the same table, a resumed study with changed options, clean shutdown (the CLI test checks
+the cluster that run_study starts itself)."""
 
 import json
 import os
-import textwrap
 
 import numpy as np
 import psutil
@@ -14,7 +14,7 @@ from ml2p_symbolic.errors import ResultsError, SpecError
 from ml2p_symbolic.numeric.data import load_or_simulate
 from ml2p_symbolic.study import (ResultsWriter, expand_tasks, parse_spec, read_results, run_study,
                                  run_task, summarize, summary_latex, summary_markdown)
-from ml2p_symbolic.study.runner import pending_tasks
+from ml2p_symbolic.study.runner import pending_tasks, start_local_cluster
 from ml2p_symbolic.study.tasks import COLUMNS
 
 TINY = """
@@ -203,13 +203,8 @@ def _children():
 @pytest.fixture(scope="module")
 def scheduler():
     """A local Dask cluster (2 worker processes) shared by the tests below; shut down after."""
-    import logging
-
-    from distributed import LocalCluster
-
     before = _children()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)
+    cluster = start_local_cluster(2)
     yield cluster.scheduler_address
     cluster.close()
     assert _children() <= before, "the local cluster left processes behind"
@@ -290,21 +285,3 @@ def test_resume_reruns_tasks_whose_options_changed(scheduler, full_run, tmp_path
     assert (run["ran"], run["skipped"]) == (4, 4)
     rows = [r for r in read_results(path) if r["method"] == "mml"]
     assert len(rows) == 4 and all(json.loads(r["options"]) == {"nodes": 6} for r in rows)
-
-
-def test_run_study_starts_and_stops_its_own_cluster(tmp_path):
-    before = _children()
-    spec = parse_spec(textwrap.dedent("""
-        [study]
-        replications = 1
-        [grid]
-        students = 100
-        items = 6
-        traits = 2
-        [estimators.mml]
-        method = "mml"
-        nodes = 5
-    """), "one.toml")
-    run = run_study(spec, str(tmp_path / "one.csv"), workers=1, quiet=True)
-    assert run["ran"] == 1 and read_results(str(tmp_path / "one.csv"))[0]["status"] == "ok"
-    assert _children() <= before
