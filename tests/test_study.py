@@ -67,6 +67,9 @@ def _table(path):
         (("[grid]", "[gird]"), "spec.toml:7:1", "unknown key 'gird' in the spec (tables) (did you mean 'grid'?)"),
         (("seed = 3", "seed = 3 3"), "spec.toml:5:10", "TOML syntax error"),
         (("nodes = 5", "nodes = 15\nmax_work = 1e3"), "spec.toml:19:9", "above the limit max_work"),
+        (("epochs = 2", 'epochs = 2\nactivation = "relu6"'), "spec.toml:16:14", "activation must be an activation name"),
+        (("traits = 3", "traits = 3\nq = [0.2, 0.2000001]"), "spec.toml:11:5", "two grid values name the same condition"),
+        (("replications = 2", "replications = 300000"), "spec.toml:4:16", "above the limit of 1e+06"),
     ],
 )
 def test_bad_specs_are_refused_naming_the_key(edit, where, message):

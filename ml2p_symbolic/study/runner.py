@@ -183,6 +183,7 @@ def run_study(spec, results=None, *, scheduler=None, workers=None, resume=False,
     try:
         if todo:
             client, cluster = _connect(distributed, scheduler, workers, len(todo))
+            t_start = time.perf_counter()  # the time left is estimated from here on
             token = uuid.uuid4().hex[:8]
             futures = [client.submit(run_task, t, key=f"{t.task_id}#{token}", pure=False) for t in todo]
             by_key = {f.key: t for f, t in zip(futures, todo)}
@@ -198,7 +199,7 @@ def run_study(spec, results=None, *, scheduler=None, workers=None, resume=False,
                 summary["ran"] += 1
                 summary["failed"] += row["status"] != "ok"
                 if progress is not None:
-                    progress(summary["ran"], len(todo), summary["failed"], time.perf_counter() - t0)
+                    progress(summary["ran"], len(todo), summary["failed"], time.perf_counter() - t_start)
             if progress is progress_bar:
                 print(file=sys.stderr)
     finally:

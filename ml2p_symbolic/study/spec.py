@@ -65,6 +65,16 @@ _WIDTHS = (lambda v: isinstance(v, list) and all(_is_int(w) and w >= 1 for w in 
            "a list of positive integers")
 _STRING = (lambda v: isinstance(v, str), "a string")
 
+
+def _activation(v):
+    from ..numeric.encoder import ACTIVATIONS
+
+    return isinstance(v, str) and v in ACTIVATIONS or (
+        isinstance(v, list) and v and all(isinstance(a, str) and a in ACTIVATIONS for a in v))
+
+
+_ACTIVATION = (_activation, "an activation name or a list of them (see numeric.encoder.ACTIVATIONS)")
+
 #: The grid's keys, in the order conditions are listed; each with its value check.
 GRID_KEYS = {
     "students": _POS_INT,
@@ -78,7 +88,7 @@ _GRID_DEFAULTS = {"q": ("ecpe",), "correlated": (False,)}
 #: The options each estimator ``method`` takes (keyword arguments of its fit function).
 ESTIMATOR_OPTIONS = {
     "vae": {
-        "iw_samples": _POS_INT, "hidden": _WIDTHS, "activation": _STRING, "nonneg": _BOOL,
+        "iw_samples": _POS_INT, "hidden": _WIDTHS, "activation": _ACTIVATION, "nonneg": _BOOL,
         "epochs": _POS_INT, "batch_size": _POS_INT, "lr": _POS_REAL, "lr_half_life": _POS_REAL,
         "holdout": _UNIT_HALF, "patience": _POS_INT, "plateaus": _NONNEG_INT,
         "plateau_factor": _UNIT_OPEN, "refit": _BOOL,
@@ -93,6 +103,9 @@ _STUDY_KEYS = {"name": _STRING, "replications": _POS_INT, "seed": _NONNEG_INT,
 
 #: A condition's response matrix may hold at most this many entries (8 bytes each).
 MAX_RESPONSES = 10 ** 8
+
+#: A study may have at most this many tasks.
+MAX_TASKS = 10 ** 6
 
 
 def _is_int(v):
@@ -273,8 +286,8 @@ def parse_spec(text, path="<string>"):
         c.value(("study",), key, value, _STUDY_KEYS[key], f"study.{key}")
     if "replications" not in study:
         c.fail(("study",), None, "[study] needs replications (data sets per condition)")
-    default_name = os.path.splitext(os.path.basename(path))[0] if path != "<string>" else "study"
-    name = study.get("name", default_name)
+    stem = os.path.splitext(os.path.basename(path))[0] if path != "<string>" else "study"
+    name = study.get("name", re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "study")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         c.fail(("study",), "name", f"study.name must be letters, digits, '_', '.', '-' (it names files); got {name!r}")
 
@@ -317,8 +330,9 @@ def parse_spec(text, path="<string>"):
         for key, value in est.items():
             if key != "method":
                 options[key] = c.value(table, key, value, allowed[key], f"{_name(table)} {key}")
-        if "hidden" in options:
-            options["hidden"] = tuple(options["hidden"])
+        for key in ("hidden", "activation"):
+            if isinstance(options.get(key), list):
+                options[key] = tuple(options[key])
         estimators.append(Estimator(est_name, method, options))
 
     spec = StudySpec(name=name, replications=study["replications"], seed=study.get("seed", 0),
@@ -334,13 +348,26 @@ def parse_spec(text, path="<string>"):
 
 
 def _check_conditions(c, spec):
-    """Designs that cannot be simulated, or MML fits above their cost limit, refused now."""
+    """Too many tasks, grid values that name the same condition, designs that cannot be
+    simulated, MML fits above their cost limit: refused now."""
     import numpy as np
 
     from ..numeric.mml import MAX_WORK, mml_plan
     from ..numeric.simulate import simulate_q
+    from .tasks import condition_id
 
-    for cond in spec.conditions():
+    conditions = spec.conditions()
+    n_tasks = len(conditions) * len(spec.estimators) * spec.replications
+    if n_tasks > MAX_TASKS:
+        c.fail(("study",), "replications", f"the spec makes {n_tasks:.3g} tasks (conditions x "
+               f"estimators x replications), above the limit of {MAX_TASKS:.0e}")
+    seen = {}
+    for cond in conditions:
+        cid = condition_id(cond)
+        if cid in seen:
+            c.fail(("grid",), "q", f"two grid values name the same condition {cid}: {seen[cid]} and {cond}")
+        seen[cid] = cond
+    for cond in conditions:
         N, n, K, q = cond["students"], cond["items"], cond["traits"], cond["q"]
         if q == "ecpe" and n < 3 * K:
             c.fail(("grid",), "items", f"the 'ecpe' Q design needs items >= 3 x traits; the "
