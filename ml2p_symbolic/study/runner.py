@@ -109,7 +109,8 @@ def start_local_cluster(workers):
     freed block of 64 KiB or more to the system and serves the next one by mmap, and our
     numpy fits, which allocate many such temporaries, ran 2.0-2.2 times slower (a
     Sim-ECPE-like VAE fit: 2.9-3.3 s in a worker against 1.4-1.5 s without it; measured on
-    the development machine).  Raises :class:`~ml2p_symbolic.errors.MissingExtraError`
+    the development machine).  The workers ignore SIGINT: Ctrl-C stops the study in this
+    process, which shuts the cluster down.  Raises :class:`~ml2p_symbolic.errors.MissingExtraError`
     without dask.distributed.
     """
     import logging
@@ -119,11 +120,19 @@ def start_local_cluster(workers):
     distributed = _distributed()
     environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                if k != "MALLOC_TRIM_THRESHOLD_"}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        # no dashboard; the scheduler's small HTTP server (health checks) on a free port
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                                        silence_logs=logging.ERROR)
+    # the worker processes inherit an ignored SIGINT, so that Ctrl-C in a terminal (sent to
+    # the whole process group) reaches only this process, which then shuts them down
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            # no dashboard; the scheduler's small HTTP server (health checks) on a free port
+            return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                            silence_logs=logging.ERROR)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
 
 
 def _connect(distributed, scheduler, workers, n_tasks):
