@@ -15,7 +15,7 @@ from ml2p_symbolic.numeric.data import load_or_simulate
 from ml2p_symbolic.study import (ResultsWriter, expand_tasks, parse_spec, read_results, run_study,
                                  run_task, summarize, summary_latex, summary_markdown)
 from ml2p_symbolic.study.runner import pending_tasks, start_local_cluster
-from ml2p_symbolic.study.tasks import COLUMNS
+from ml2p_symbolic.study.tasks import COLUMNS, error_row
 
 TINY = """
 [study]
@@ -137,6 +137,9 @@ def test_a_failing_fit_gives_an_error_row():
     assert "DomainError" in rows[0]["error"] and "holdout" in rows[0]["error"]
     assert "every observed response is the same" in rows[1]["error"]
     assert rows[0]["a_rmse"] is None
+    # a message on several lines is kept on one, so every row is one line of a CSV file
+    row = error_row(expand_tasks(spec)[0], ValueError("first\n  second\n"))
+    assert row["error"] == "ValueError: first | second" and row["status"] == "error"
 
 
 # --------------------------------------------------------------------------- results files

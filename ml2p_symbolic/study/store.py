@@ -221,20 +221,23 @@ def _read_all(path):
         except (pa.ArrowException, OSError) as exc:
             raise ResultsError(f"{path}: not a results dataset of this version: {exc}") from None
         return table.to_pylist()
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise ResultsError(f"{path}: not a results file (not UTF-8 text: byte {exc.start})") from None
+    text = text[: text.rfind("\n") + 1]  # a last line cut short by a hard kill is not a row
     rows = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header != list(COLUMNS):
-            raise ResultsError(f"{path}:1: not a results file of this version (expected the header "
-                               f"{','.join(COLUMNS)})")
-        for lineno, cells in enumerate(reader, start=2):
-            if len(cells) != len(COLUMNS):
-                if lineno > 1 and fh.read() == "":  # the last line, cut short: ignored
-                    break
-                raise ResultsError(f"{path}:{lineno}: {len(cells)} cells; expected {len(COLUMNS)}")
-            rows.append({k: _from_text(v, COLUMNS[k], f"{path}:{lineno}: column {k}")
-                         for k, v in zip(COLUMNS, cells)})
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != list(COLUMNS):
+        raise ResultsError(f"{path}:1: not a results file of this version (expected the header "
+                           f"{','.join(COLUMNS)})")
+    for lineno, cells in enumerate(reader, start=2):
+        if len(cells) != len(COLUMNS):
+            raise ResultsError(f"{path}:{lineno}: {len(cells)} cells; expected {len(COLUMNS)}")
+        rows.append({k: _from_text(v, COLUMNS[k], f"{path}:{lineno}: column {k}")
+                     for k, v in zip(COLUMNS, cells)})
     return rows
 
 

@@ -137,9 +137,11 @@ def options_json(options):
 
 
 def error_row(task, error, task_seconds=float("nan")):
-    """The row of a failed task: ``status = "error"`` and ``error`` = ``"Type: message"``."""
+    """The row of a failed task: ``status = "error"`` and ``error`` = ``"Type: message"``
+    (on one line: line breaks become `` | ``, so every row is one line of a CSV file)."""
     row = _base_row(task)
     message = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    message = " | ".join(line.strip() for line in message.splitlines() if line.strip())  # one line
     row.update(status="error", error=message[:2000], task_seconds=task_seconds, finished_at=time.time())
     return row
 
