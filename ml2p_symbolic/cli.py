@@ -197,11 +197,15 @@ def _add_fit(sub):
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
         "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
-        "theta ~ N(0, Sigma) with Sigma given to the fit). Every option is checked, and the "
-        "memory the run needs is estimated, before any work: too much is refused with the "
-        "figure. Ctrl-C stops the run with exit status 130 and writes nothing. Exit status 0 on "
-        "success, 2 on a usage error, a malformed file or a run too large for memory.",
+        "theta ~ N(0, Sigma) with Sigma given to the fit). --method mml gives the marginal maximum "
+        "likelihood estimate by EM instead (Gauss-Hermite quadrature, tensor for K <= 3, adaptive "
+        "above; EAP abilities). Every option is checked, and the memory the run needs is "
+        "estimated, before any work: too much is refused with the figure. Ctrl-C stops the run "
+        "with exit status 130 and writes nothing. Exit status 0 on success, 2 on a usage error, "
+        "a malformed file or a run too large for memory.",
     )
+    p.add_argument("--method", choices=("vae", "mml"), default="vae",
+                   help="vae: the ML2P-VAE (default); mml: marginal maximum likelihood by EM")
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
@@ -227,6 +231,14 @@ def _add_fit(sub):
                    help="fraction in [0, 1) held out for early stopping (default 0.1)")
     t.add_argument("--no-refit", dest="refit", action="store_false",
                    help="return the early-stopped model instead of refitting on all students")
+    p.set_defaults(vae_defaults={a.dest: a.default for a in t._group_actions})
+    m = p.add_argument_group("marginal maximum likelihood (--method mml)")
+    m.add_argument("--quadrature", choices=("auto", "tensor", "adaptive"), default=None,
+                   help="auto (default): tensor Gauss-Hermite for K <= 3, adaptive above")
+    m.add_argument("--nodes", type=int, metavar="G",
+                   help="Gauss-Hermite nodes per trait (default 15 tensor; adaptive: 3-10 by K)")
+    m.add_argument("--tol", type=float, metavar="T", help="stop when the log-likelihood changes by less (default 1e-4)")
+    m.add_argument("--max-iter", type=int, metavar="M", help="at most M EM iterations (default 500)")
     p.add_argument("--out", metavar="DIR",
                    help="write a_hat.csv, b_hat.csv, theta_hat.csv (with a student column), curve.csv "
                    "to DIR, all or nothing")
@@ -244,6 +256,15 @@ def _run_fit(args):
     from .numeric.data import check_out_dir, load_or_simulate, write_estimates
     from .numeric.simulate import simulation_bytes
     from .numeric.train import check_fit_options, fit, fit_bytes, fit_summary
+
+    mml_options = {"quadrature": "rule", "nodes": "nodes", "tol": "tol", "max_iter": "max_iter"}
+    if args.method == "mml":
+        vae_set = [d for d, v in args.vae_defaults.items() if getattr(args, d) != v]
+        if vae_set:
+            names = ["--no-refit" if d == "refit" else "--" + d.replace("_", "-") for d in vae_set]
+            raise _UsageError(", ".join(names) + " train the VAE; they cannot be used with --method mml")
+    elif any(getattr(args, d) is not None for d in mml_options):
+        raise _UsageError("--quadrature, --nodes, --tol and --max-iter are options of --method mml")
 
     try:
         hidden = tuple(int(w) for w in args.hidden.split(","))
@@ -276,9 +297,15 @@ def _run_fit(args):
     Sigma = truth.Sigma if args.correlated else None
     quiet = args.quiet or args.json
     try:
-        result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
-                     lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
-                     seed=args.seed, quiet=quiet)
+        if args.method == "mml":
+            from .numeric.mml import fit_mml
+
+            kw = {name: getattr(args, d) for d, name in mml_options.items() if getattr(args, d) is not None}
+            result = fit_mml(U, Q, Sigma=Sigma, quiet=quiet, **kw)
+        else:
+            result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
+                         lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
+                         seed=args.seed, quiet=quiet)
     except KeyboardInterrupt:
         if not quiet:
             print(file=sys.stderr)  # end the progress bar's line
@@ -291,9 +318,15 @@ def _run_fit(args):
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
-          f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
-          f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
+    if args.method == "mml":
+        print(f"MML fit (EM, {summary['quadrature']}): {summary['students']} students, "
+              f"{summary['items']} items, {summary['traits']} traits; {summary['epochs']} iterations"
+              f"{'' if summary['converged'] else ' (max-iter reached, not converged)'}; "
+              f"-loglik/N {summary['train_loss']:.4f}; {summary['seconds']:.1f} s")
+    else:
+        print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
+              f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
+              f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
     if args.q_prob is not None or Sigma is not None:
         print("simulated: " + "; ".join(
             ([f"Q_ik ~ Bernoulli({args.q_prob:g})"] if args.q_prob is not None else [])
@@ -312,6 +345,105 @@ def _run_fit(args):
     return 0
 
 
+# --------------------------------------------------------------------------- study
+def _add_study(sub):
+    p = sub.add_parser(
+        "study",
+        help="run a simulation study from a TOML spec on Dask, or summarize its results",
+        usage="ml2p-proof study SPEC.toml [--results PATH] [--resume] [--scheduler ADDRESS] "
+        "[--workers N] [--json] [--quiet]\n       ml2p-proof study summarize RESULTS "
+        "[--format {markdown,latex,json}] [--out FILE] [--plots DIR]",
+        description="Run a Monte Carlo study: every replication of every estimator on every "
+        "condition of the spec's grid is one task (simulate with its seed, fit, score), run on a "
+        "local Dask cluster (--workers processes) or an existing one (--scheduler). Each result is "
+        "appended to the results file as it finishes (Parquet when pyarrow is installed, else CSV; "
+        "default NAME.results.parquet or .csv here), so --resume continues an interrupted study "
+        "without redoing finished tasks; a failed task is recorded with its error. Prints the "
+        "RMSE/bias/correlation table (mean and Monte Carlo SE over replications). 'summarize "
+        "RESULTS' prints that table from a results file (Markdown, LaTeX booktabs or JSON) and "
+        "with --plots writes rmse_vs_n.png and estimates.png (matplotlib). Needs the study extra "
+        "(pip install 'ml2p-symbolic[study]'). Exit status 0 when every task succeeded, 1 when a "
+        "task failed, 2 on a usage error (bad spec, missing extra, existing results file without "
+        "--resume), 130 when interrupted.",
+    )
+    p.add_argument("spec", metavar="SPEC.toml", help="the study spec, or the word summarize")
+    p.add_argument("results_file", nargs="?", metavar="RESULTS", help="with summarize: the results file")
+    r = p.add_argument_group("running")
+    r.add_argument("--results", metavar="PATH", help="results file, *.parquet or *.csv (default NAME.results.*)")
+    r.add_argument("--resume", action="store_true", help="continue the results file, skipping finished tasks")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    r.add_argument("--workers", type=int, metavar="N", help="local cluster processes (default: one per core)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    s = p.add_argument_group("summarize")
+    s.add_argument("--format", choices=("markdown", "latex", "json"), default=None,
+                   help="table format (default markdown)")
+    s.add_argument("--out", metavar="FILE", help="write the table to FILE instead of stdout")
+    s.add_argument("--plots", metavar="DIR", help="write rmse_vs_n.png and estimates.png to DIR")
+    p.add_argument("--json", action="store_true", help="print the run's counts and the table as JSON")
+
+
+def _run_study(args):
+    import os
+
+    from .study import load_spec, read_results, run_study, summarize, summary_latex, summary_markdown
+
+    run_only = [o for o, v in (("--results", args.results), ("--resume", args.resume),
+                               ("--scheduler", args.scheduler), ("--workers", args.workers)) if v]
+    if args.spec == "summarize":
+        if args.results_file is None:
+            raise _UsageError("summarize needs the results file: ml2p-proof study summarize RESULTS")
+        if run_only:
+            raise _UsageError(", ".join(run_only) + " run a study; they cannot be used with summarize")
+        fmt = "json" if args.json else (args.format or "markdown")
+        rows = read_results(args.results_file)
+        summary = summarize(rows)
+        if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+            raise _UsageError(f"--out {args.out}: the folder does not exist")
+        if args.plots:
+            from .study import plot_estimates, plot_rmse_vs_n
+
+            os.makedirs(args.plots, exist_ok=True)
+            plot_rmse_vs_n(summary, os.path.join(args.plots, "rmse_vs_n.png"))
+            plot_estimates(rows, os.path.join(args.plots, "estimates.png"))
+            print(f"wrote {os.path.join(args.plots, 'rmse_vs_n.png')}, "
+                  f"{os.path.join(args.plots, 'estimates.png')}", file=sys.stderr)
+        text = (json.dumps(summary, indent=2) if fmt == "json"
+                else summary_latex(summary) if fmt == "latex" else summary_markdown(summary))
+        if args.out:
+            from .study.summarize import write_atomic
+
+            write_atomic(args.out, text + "\n")
+            print(f"wrote {args.out}", file=sys.stderr)
+        else:
+            print(text)
+        return 0
+    if args.results_file is not None:
+        raise _UsageError(f"unexpected argument {args.results_file!r} (the results file of a run is --results PATH)")
+    if args.format or args.out or args.plots:
+        raise _UsageError("--format, --out and --plots are options of 'study summarize RESULTS'")
+    spec = load_spec(args.spec)
+    try:
+        run = run_study(spec, args.results, scheduler=args.scheduler, workers=args.workers,
+                        resume=args.resume, quiet=args.quiet or args.json)
+    except KeyboardInterrupt:
+        print("\nml2p-proof study: interrupted; the finished tasks are in the results file; "
+              "rerun with --resume to finish the study", file=sys.stderr)
+        return 130
+    rows = read_results(run["results"])
+    summary = summarize(rows)
+    failed = sum(s["failed"] for s in summary)
+    if args.json:
+        print(json.dumps({"run": run, "summary": summary}, indent=2))
+    else:
+        print(summary_markdown(summary))
+        print(f"\n{run['results']}: {run['ran']} tasks run, {run['skipped']} finished before, "
+              f"{run['failed']} failed in this run; {run['seconds']:.1f} s", file=sys.stderr)
+        for s in summary:
+            for e in s["errors"]:
+                print(f"failed: {s['condition']}, {s['estimator']}: {e}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def run_proof(ids, argv=None):
     """Check ``ids`` of the seed and print the table and every verdict's detail and evidence
     (or ``--json`` in ``argv``); return the exit status of ``check``. Kept for scripts
@@ -326,7 +458,7 @@ def run_proof(ids, argv=None):
 
 
 # --------------------------------------------------------------------------- entry point
-_SUBCOMMANDS = ["check", "list", "render", "identify", "fit"]
+_SUBCOMMANDS = ["check", "list", "render", "identify", "fit", "study"]
 
 
 def build_parser():

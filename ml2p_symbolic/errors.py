@@ -5,7 +5,23 @@ message says what was wrong and what was expected, so callers can catch the plai
 ``ValueError`` as well.
 """
 
-__all__ = ["ML2PError", "UnknownClaimError", "ShapeError", "DomainError"]
+__all__ = [
+    "ML2PError",
+    "UnknownClaimError",
+    "ShapeError",
+    "DomainError",
+    "ArgumentError",
+    "IdentityInputError",
+    "QMatrixError",
+    "LatexCompileError",
+    "RichTextError",
+    "DataFileError",
+    "ResourceError",
+    "SpecError",
+    "MissingExtraError",
+    "ResultsError",
+    "ClusterError",
+]
 
 
 class ML2PError(ValueError):
@@ -39,22 +55,13 @@ class ArgumentError(ML2PError):
     """Arguments that cannot be given together (or that must be given, one of them)."""
 
 
-__all__.append("ArgumentError")
-
-
 class IdentityInputError(ML2PError):
     """Input to :func:`ml2p_symbolic.engine.identity.check_identity` that is not a SymPy
     expression (a string, an equation, a matrix) or assumptions that are not conditions."""
 
 
-__all__ += ["IdentityInputError"]
-
-
 class QMatrixError(ML2PError):
     """A malformed Q-matrix: empty, ragged rows, entries other than 0/1, or too many traits."""
-
-
-__all__ += ["QMatrixError"]
 
 
 class LatexCompileError(ML2PError):
@@ -62,15 +69,9 @@ class LatexCompileError(ML2PError):
     and quotes the log's error lines."""
 
 
-__all__ += ["LatexCompileError"]
-
-
 class RichTextError(ML2PError):
     """A rich-text field (prose with inline ``$...$`` math) that is malformed: an unclosed
     ``$``, an empty ``$$``, or unbalanced braces in the math; the message names the field."""
-
-
-__all__ += ["RichTextError"]
 
 
 class DataFileError(ML2PError):
@@ -84,4 +85,22 @@ class ResourceError(ML2PError):
     available; the message gives the estimate, the limit, and what to reduce."""
 
 
-__all__ += ["DataFileError", "ResourceError"]
+class SpecError(ML2PError):
+    """A study specification (TOML) that cannot be run: a syntax error, an unknown key, an
+    empty grid, a size or option out of range.  The message starts with FILE:LINE:COL
+    (or FILE when the place is unknown) and names the key."""
+
+
+class MissingExtraError(ML2PError):
+    """An optional dependency that a command needs is not installed; the message names the
+    extra to install (e.g. ``pip install 'ml2p-symbolic[study]'``)."""
+
+
+class ResultsError(ML2PError):
+    """A study results file that cannot be used: it exists and ``resume`` was not asked for,
+    or it is not a results file of this format."""
+
+
+class ClusterError(ML2PError):
+    """The Dask scheduler given to a study cannot be reached or used."""
+

@@ -11,6 +11,7 @@ from .encoder import MLPEncoder
 from .model import ML2PVAE
 from .simulate import SimulatedData, random_correlation, simulate
 from .train import FitResult, fit, fit_summary, recovery
+from .mml import fit_mml, marginal_loglik, mml_plan
 
 __all__ = [
     "ml2p_prob",
@@ -33,4 +34,8 @@ __all__ = [
     "fit",
     "fit_summary",
     "recovery",
+    # marginal maximum likelihood by EM
+    "fit_mml",
+    "marginal_loglik",
+    "mml_plan",
 ]

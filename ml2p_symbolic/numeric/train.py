@@ -59,7 +59,14 @@ class FitResult:
     best_epoch : the epoch whose parameters are returned.
     iw_samples : k (1 = the plain ELBO).
     refit_epochs : epochs of the refit on all students (0 without ``refit``).
-    model : the fitted :class:`~ml2p_symbolic.numeric.model.ML2PVAE`.
+    model : the fitted :class:`~ml2p_symbolic.numeric.model.ML2PVAE` (None for MML).
+    method : ``"vae"`` (:func:`fit`) or ``"mml"``
+        (:func:`~ml2p_symbolic.numeric.mml.fit_mml`, where theta_hat and theta_sd are
+        posterior means and standard deviations, and curve rows are (EM iteration,
+        -loglik/N, NaN)).
+    quadrature : the MML quadrature rule, e.g. ``"tensor 15^3 = 3375 points"`` (None for
+        the VAE).
+    converged : False when MML stopped at ``max_iter`` (always True for the VAE).
     """
 
     A_hat: np.ndarray
@@ -73,6 +80,9 @@ class FitResult:
     iw_samples: int
     model: ML2PVAE
     refit_epochs: int = 0
+    method: str = "vae"
+    quadrature: str = None
+    converged: bool = True
 
 
 def progress_bar(epoch, epochs, train_loss, holdout_loss, *, file=None, width=30):
@@ -439,14 +449,16 @@ def recovery(true, estimate):
 def fit_summary(result, truth=None):
     """A JSON-ready summary of a :class:`FitResult`.
 
-    Keys: ``recovery`` (:func:`recovery` against ``truth``, or ``None`` when the truth is
+    Keys: ``method`` (``"vae"`` or ``"mml"``), ``recovery`` (:func:`recovery` against ``truth``, or ``None`` when the truth is
     unknown), ``seconds``, ``epochs``, ``best_epoch``, ``iw_samples``, ``students``,
     ``items``, ``traits``, ``train_loss`` and ``holdout_loss`` (at the best epoch; ``None``
-    without a held-out split).
+    without a held-out split; for MML ``train_loss`` is -loglik/N and ``iw_samples`` is
+    None, and ``quadrature`` and ``converged`` are added).
     """
     row = result.curve[result.best_epoch - 1] if result.curve else (0, float("nan"), float("nan"))
     holdout = None if np.isnan(row[2]) else row[2]
-    return {
+    out = {
+        "method": result.method,
         "recovery": None if truth is None else recovery(truth, result),
         "seconds": result.seconds,
         "epochs": result.epochs,
@@ -459,3 +471,6 @@ def fit_summary(result, truth=None):
         "train_loss": row[1],
         "holdout_loss": holdout,
     }
+    if result.method != "vae":
+        out.update(quadrature=result.quadrature, converged=result.converged)
+    return out
