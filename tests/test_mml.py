@@ -191,7 +191,7 @@ def test_items_without_a_finite_estimate_are_refused():
     with pytest.raises(DomainError, match=r"item\(s\) 3: every observed response is the same"):
         fit_mml(U, d.Q)
     U[:, 2] = np.nan
-    with pytest.raises(DomainError, match=r"item\(s\) 3 have no observed responses"):
+    with pytest.raises(DomainError, match=r"item 3 \(column of the responses, counted from 1\) was answered by no student"):
         fit_mml(U, d.Q)
 
 

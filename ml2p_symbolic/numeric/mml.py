@@ -104,9 +104,11 @@ import numpy as np
 
 from ..errors import DomainError
 from .loss import BLOCK_ELEMENTS
-from .model import _softplus_sigmoid, prior_precision
-from .quadrature import hermite_rule
-from .train import FitResult, _check_inputs
+from .gauss_hermite import hermite_rule, hermite_tensor_rule
+from .model import prior_precision
+from .special import softplus_sigmoid
+from .train import FitResult
+from .validate import check_responses
 
 __all__ = ["fit_mml", "marginal_loglik", "mml_plan", "MAX_WORK", "TENSOR_NODES"]
 
@@ -214,15 +216,6 @@ def mml_plan(N, Q, *, rule="auto", nodes=None, Sigma=None, max_work=MAX_WORK):
     return {"rule": rule, "nodes": nodes, "points": points, "work": work}
 
 
-def _tensor_nodes(K, G):
-    """The G^K tensor Gauss-Hermite rule for N(0, I_K): points (G^K, K), log-weights (G^K,)."""
-    x, w = hermite_rule(G)
-    keep = w > 0  # the far nodes of very large rules underflow
-    x, lw = x[keep], np.log(w[keep])
-    idx = np.stack(np.meshgrid(*[np.arange(len(x))] * K, indexing="ij"), -1).reshape(-1, K)
-    return x[idx], lw[idx].sum(axis=1)
-
-
 def _prior(Sigma, K):
     """(Cholesky factor L of Sigma, precision Sigma^-1, log det Sigma)."""
     precision, logdet_precision = prior_precision(Sigma, K)
@@ -232,15 +225,9 @@ def _prior(Sigma, K):
 
 
 def _check_items(U, Q):
-    """Items the MML estimate exists for: some observed responses, not all equal."""
-    observed = ~np.isnan(U)
-    counts = observed.sum(axis=0)
-    none = np.flatnonzero(counts == 0)
-    if none.size:
-        raise DomainError(
-            f"item(s) {', '.join(str(i + 1) for i in none)} have no observed responses; "
-            "MML needs at least one answer per item (drop the item)"
-        )
+    """Items the MML estimate exists for: not all observed responses equal (an item nobody
+    answered is refused before, by :func:`~ml2p_symbolic.numeric.validate.check_responses`)."""
+    counts = (~np.isnan(U)).sum(axis=0)
     ones = np.nansum(U, axis=0)
     const = np.flatnonzero((ones == 0) | (ones == counts))
     if const.size:
@@ -273,7 +260,7 @@ def _tensor_pass(U0, obs, theta_q, lw, A, b, *, counts=True, eap=False):
     N, n = U0.shape
     M, K = theta_q.shape
     eta = theta_q @ A.T - b                       # (M, n)
-    sp, _ = _softplus_sigmoid(eta)
+    sp, _ = softplus_sigmoid(eta)
     sp_sum = sp.sum(axis=1)
     ll = 0.0
     f = np.zeros(M) if obs is None else np.zeros((M, n))
@@ -318,7 +305,7 @@ def _tensor_mstep(theta_q, f, r, A, b, Q, steps=3):
         beta = np.r_[A[i, ks], b[i]]
         fi = f if f.ndim == 1 else f[:, i]
         for _ in range(steps):
-            _, p = _softplus_sigmoid(X @ beta)
+            _, p = softplus_sigmoid(X @ beta)
             H = (X * (fi * p * (1.0 - p))[:, None]).T @ X
             beta = beta + _newton_step(H, X.T @ (r[:, i] - fi * p), i)
         A[i, ks], b[i] = beta[:-1], beta[-1]
@@ -338,7 +325,7 @@ def _posterior_modes(U0, obs, A, b, precision, start, *, max_steps=50, tol=1e-8)
     for _ in range(max_steps):
         eta = theta @ A.T
         eta -= b
-        _, p = _softplus_sigmoid(eta)
+        _, p = softplus_sigmoid(eta)
         w = p * (1.0 - p)
         res = U0 - p
         if obs is not None:
@@ -420,7 +407,7 @@ def _adaptive_pass(U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Si
             if len(items):
                 eta = ts @ A[np.ix_(items, dims)].T
                 eta -= b[items]                                        # (c, G^d, m)
-                sp, p = _softplus_sigmoid(eta)
+                sp, p = softplus_sigmoid(eta)
                 table += np.matmul(eta, U0[sl][:, items, None])[:, :, 0]
                 if obs is None:
                     table -= sp.sum(axis=2)
@@ -514,7 +501,7 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
     Raises :class:`DomainError` for an item with no observed or only equal responses, a
     cost above ``max_work``, or a singular M-step.
     """
-    U, Q = _check_inputs(U, Q)
+    U, Q, _ = check_responses(U, Q)
     N, n = U.shape
     K = Q.shape[1]
     Q = (Q != 0).astype(int)
@@ -537,7 +524,7 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
     converged = False
     iteration = 0
     if plan["rule"] == "tensor":
-        x, lw = _tensor_nodes(K, plan["nodes"])
+        x, lw = hermite_tensor_rule(plan["nodes"], K, log_weights=True)
         theta_q = x @ L_sigma.T
         for iteration in range(1, int(max_iter) + 1):
             ll, f, r, _, _ = _tensor_pass(U0, obs, theta_q, lw, A, b)
@@ -610,12 +597,12 @@ def marginal_loglik(U, A, b, *, nodes=TENSOR_NODES, Sigma=None, max_work=MAX_WOR
     b = as_vector(b, "b", "(n,)")
     check_shape(b, "b", (A.shape[0],), "(n,)")
     Q = np.ones_like(A, dtype=int)
-    U, _ = _check_inputs(U, Q)
+    U, _, _ = check_responses(U, Q, require_answered=False)
     N, n = U.shape
     K = A.shape[1]
     plan = mml_plan(N, Q, rule="tensor", nodes=nodes, max_work=max_work)
     L_sigma, _, _ = _prior(Sigma, K)
-    x, lw = _tensor_nodes(K, plan["nodes"])
+    x, lw = hermite_tensor_rule(plan["nodes"], K, log_weights=True)
     missing = np.isnan(U)
     obs = (~missing).astype(np.float64) if missing.any() else None
     ll, _, _, _, _ = _tensor_pass(np.where(missing, 0.0, U), obs, x @ L_sigma.T, lw, A, b, counts=False)

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import DomainError, ShapeError
 from .budget import check_memory
 from .model import ML2PVAE
-from .validate import as_generator, plain
+from .validate import as_generator, check_responses, plain
 
 __all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar", "check_fit_options",
            "fit_bytes"]
@@ -114,36 +114,6 @@ class _Adam:
             v *= b2
             v += (1 - b2) * (g * g)
             p -= step * m / (np.sqrt(v) + self.eps)
-
-
-def _check_inputs(U, Q):
-    U = np.asarray(U, dtype=np.float64)
-    Q = np.asarray(Q)
-    if U.ndim != 2:
-        raise ShapeError(f"responses must be a 2-D (N, n) array; got shape {U.shape}")
-    if U.shape[0] < 1:
-        raise ShapeError("responses: no students (U has 0 rows)")
-    if Q.ndim != 2 or Q.shape[0] != U.shape[1]:
-        raise ShapeError(
-            f"the Q-matrix must have one row per item: shape ({U.shape[1]}, K); got {Q.shape}"
-        )
-    missing = np.isnan(U)
-    if not np.all(missing | (U == 0) | (U == 1)):
-        raise DomainError("responses must be 0, 1 or NaN (missing)")
-    if not np.isin(Q, (0, 1)).all():
-        raise DomainError("Q-matrix entries must be 0 or 1")
-    if (Q.sum(axis=0) == 0).any():
-        raise DomainError("every trait (column of Q) must be measured by at least one item")
-    unanswered = np.flatnonzero(missing.all(axis=0))
-    if unanswered.size:
-        which = ", ".join(str(i + 1) for i in unanswered[:10]) + (", ..." if unanswered.size > 10 else "")
-        raise DomainError(
-            f"item{'s' if unanswered.size > 1 else ''} {which} (column{'s' if unanswered.size > 1 else ''} "
-            f"of the responses, counted from 1) {'were' if unanswered.size > 1 else 'was'} answered by no "
-            "student (every response missing), so the item's a and b cannot be estimated; remove "
-            f"{'those items' if unanswered.size > 1 else 'the item'} from the responses and the Q-matrix"
-        )
-    return U, Q, missing
 
 
 _FIT_OPTION_NAMES = {name: name for name in (
@@ -278,7 +248,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     check_fit_options(iw_samples=iw_samples, epochs=epochs, batch_size=batch_size, lr=lr,
                       lr_half_life=lr_half_life, hidden=hidden, holdout=holdout, patience=patience,
                       plateaus=plateaus, plateau_factor=plateau_factor, seed=seed)
-    U, Q, missing = _check_inputs(U, Q)
+    U, Q, missing = check_responses(U, Q)
     k = int(iw_samples)
     N, n = U.shape
     K = Q.shape[1]

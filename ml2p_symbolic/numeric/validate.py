@@ -39,6 +39,7 @@ __all__ = [
     "check_log_var",
     "LOG_VAR_MAX",
     "plain",
+    "check_responses",
 ]
 
 #: log of the largest float64: exp(log_var) overflows to inf above it.
@@ -202,3 +203,37 @@ def as_generator(seed, name="seed"):
     if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)) and seed >= 0:
         return np.random.default_rng(int(seed))
     raise DomainError(f"{name} must be an int >= 0, a numpy Generator or None; got {plain(seed)}")
+
+
+def check_responses(U, Q, *, require_answered=True):
+    """Validate responses ``U`` (N, n) of 0, 1 or NaN (missing) and a Q-matrix (n, K) of 0/1:
+    every trait measured by an item and, with ``require_answered`` (for estimation), every item
+    answered by someone. Returns
+    ``(U as float64, Q, missing mask)``; raises ``ShapeError``/``DomainError`` naming the problem."""
+    U = np.asarray(U, dtype=np.float64)
+    Q = np.asarray(Q)
+    if U.ndim != 2:
+        raise ShapeError(f"responses must be a 2-D (N, n) array; got shape {U.shape}")
+    if U.shape[0] < 1:
+        raise ShapeError("responses: no students (U has 0 rows)")
+    if Q.ndim != 2 or Q.shape[0] != U.shape[1]:
+        raise ShapeError(
+            f"the Q-matrix must have one row per item: shape ({U.shape[1]}, K); got {Q.shape}"
+        )
+    missing = np.isnan(U)
+    if not np.all(missing | (U == 0) | (U == 1)):
+        raise DomainError("responses must be 0, 1 or NaN (missing)")
+    if not np.isin(Q, (0, 1)).all():
+        raise DomainError("Q-matrix entries must be 0 or 1")
+    if (Q.sum(axis=0) == 0).any():
+        raise DomainError("every trait (column of Q) must be measured by at least one item")
+    unanswered = np.flatnonzero(missing.all(axis=0))
+    if require_answered and unanswered.size:
+        which = ", ".join(str(i + 1) for i in unanswered[:10]) + (", ..." if unanswered.size > 10 else "")
+        raise DomainError(
+            f"item{'s' if unanswered.size > 1 else ''} {which} (column{'s' if unanswered.size > 1 else ''} "
+            f"of the responses, counted from 1) {'were' if unanswered.size > 1 else 'was'} answered by no "
+            "student (every response missing), so the item's a and b cannot be estimated; remove "
+            f"{'those items' if unanswered.size > 1 else 'the item'} from the responses and the Q-matrix"
+        )
+    return U, Q, missing
