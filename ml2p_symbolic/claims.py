@@ -91,6 +91,10 @@ class Claim:
     statement : sympy.Basic
         The statement as a SymPy object built from the model's symbols, transcribed
         literally (typos included); its LaTeX is ``sympy.latex(statement)``.
+    source : str or None
+        The file the statement was read from (a checked document), or None.
+    line : int or None
+        Its 1-based line in ``source``, or None.
     """
 
     id: str
@@ -98,6 +102,8 @@ class Claim:
     kind: str
     statement: Any
     seed_text: str = ""
+    source: str | None = None
+    line: int | None = None
 
     def _repr_latex_(self):
         from .latex import repr_latex
