@@ -283,6 +283,8 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
             right_end = rels[k + 1][1] if k + 1 < len(rels) else end
             lhs_text = " ".join(source.text[left_start:r0].split())
             rhs_text = " ".join(source.text[r1:right_end].split())
+            if k + 1 == len(rels):
+                rhs_text = re.sub(r"(?<!\\)[.,]\s*$", "", rhs_text)
             text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {_strip_layout(rhs_text)}".split())
             links.append((exprs[k], rel, exprs[k + 1], r0, r1, text, tuple(forall)))
     steps = []
