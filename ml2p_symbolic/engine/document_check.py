@@ -25,7 +25,7 @@ from .cache import VerdictCache, default_cache_dir, step_key
 from .latex_input import read_document
 from .latex_input.translate import relation_class
 
-__all__ = ["check_document", "check_steps", "step_claim", "DEFAULT_TIMEOUT"]
+__all__ = ["check_document", "check_steps", "step_claim", "wait_for_change", "DEFAULT_TIMEOUT"]
 
 #: seconds allowed for one step (hard limit)
 DEFAULT_TIMEOUT = 60.0
@@ -206,3 +206,27 @@ def _run_pool(todo, timeout, jobs):
 
 def _stderr_progress(done, total, step_id, verdict):  # pragma: no cover - terminal output
     print(f"\r[{done}/{total}] {step_id:<24} {verdict.verdict:<12}", end="", file=sys.stderr, flush=True)
+
+
+def wait_for_change(paths, *, interval=0.5, max_polls=None):
+    """Yield once each time one of ``paths`` is saved (its modification time or size changes),
+    polling every ``interval`` seconds; stop after ``max_polls`` polls if given."""
+    def stamp():
+        out = []
+        for p in paths:
+            try:
+                st = os.stat(p)
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return out
+
+    last = stamp()
+    polls = 0
+    while max_polls is None or polls < max_polls:
+        time.sleep(interval)
+        polls += 1
+        now = stamp()
+        if now != last:
+            last = now
+            yield now

@@ -17,7 +17,8 @@ import sympy as sp
 
 from ..report import counterexample_to_dict
 
-__all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label"]
+__all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label", "condition_text",
+           "claim_to_dict"]
 
 
 def verdict_label(verdict):
@@ -33,6 +34,17 @@ def _number(x):
     if x.is_Rational:
         return str(x)
     return sp.sstr(x.evalf(8))
+
+
+def condition_text(cond):
+    """A condition as plain text: ``K = 1 or b[k] = 0``."""
+    if isinstance(cond, sp.Or):
+        return " or ".join(condition_text(a) for a in cond.args)
+    if isinstance(cond, sp.And):
+        return " and ".join(f"({condition_text(a)})" if isinstance(a, sp.Or) else condition_text(a) for a in cond.args)
+    if isinstance(cond, sp.Eq):
+        return f"{sp.sstr(cond.lhs)} = {sp.sstr(cond.rhs)}"
+    return sp.sstr(cond)
 
 
 def _point_text(cx, limit=8):
@@ -58,7 +70,7 @@ def document_lines(report):
         if v.verdict == "verified":
             text += f" ({v.method})"
         elif v.verdict == "conditional":
-            text += f": holds when {sp.sstr(v.condition)}"
+            text += f": holds when {condition_text(v.condition)}"
             if v.counterexample:
                 text += f"; fails at {_point_text(v.counterexample)}"
         elif v.verdict == "refuted":

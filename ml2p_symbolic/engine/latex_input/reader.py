@@ -255,9 +255,9 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
         _blank(chars, cs + m.start(), cs + m.end())
     # a '.' or ',' ending the display is punctuation
     cleaned = "".join(chars[cs:ce])
-    stripped = cleaned.rstrip()
-    if stripped.endswith((".", ",")) and not stripped.endswith("\\,"):
-        _blank(chars, cs + len(stripped) - 1, cs + len(stripped))
+    punct = re.search(r"(?<!\\)[.,](?:\s|\\q?quad(?![a-zA-Z])|\\[,;:! ])*$", cleaned)
+    if punct:
+        _blank(chars, cs + punct.start(), cs + punct.start() + 1)
     rows = _rows(chars, cs, ce)
     chains = []
     for rs, re_ in rows:

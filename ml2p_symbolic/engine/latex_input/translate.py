@@ -326,7 +326,8 @@ class Translator:
                     i += 2
                     continue
                 value = self._resolve_value(ref)
-                if nxt_group == "paren" and ref.text is None and not _is_number(value):
+                if nxt_group == "paren" and ref.text is None and not _is_number(value) \
+                        and _function_like(ref.key):
                     raise self.error(nxt, f"ambiguous '{ref.written()}(': {ref.written()} is not a declared "
                                      "function; declare it with '%! function' or write a product with \\cdot")
                 if sup is not None:
@@ -529,13 +530,20 @@ class Translator:
             if nsup is not None:
                 value = value ** self._script_value(nsup)
             return value, 2
-        # \log x: the single factor after it; a further juxtaposed factor is ambiguous
-        after = items[i + 2] if i + 2 < len(items) else None
+        # \log x: the single factor after it (a function applied to its argument counts as
+        # one: \log \sigma(z)); a further juxtaposed factor is ambiguous
+        width = 1
+        natom, nsub, _ = self._split_postfix(nxt) if isinstance(nxt, Tree) and nxt.data == "postfix" else (None, None, None)
+        if natom is not None and self._is_name_atom(natom) and i + 2 < len(items) \
+                and self._group_kind(items[i + 2]) is not None \
+                and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
+            width = 2
+        after = items[i + 1 + width] if i + 1 + width < len(items) else None
         if after is not None and not (isinstance(after, Tree) and after.data in ("cdot", "slash")):
             raise self.error(after, f"ambiguous: does {name} apply to one factor or to the product? "
                              f"write {name}(..) with parentheses")
-        arg = self._product([nxt])
-        return fn(arg), 2
+        arg = self._product(items[i + 1:i + 1 + width])
+        return fn(arg), 1 + width
 
     def _resolve_callable(self, ref):
         """('function', FunctionDecl) / ('expect', families) when ``ref`` names a callable."""
@@ -886,6 +894,24 @@ class Translator:
 
 class _SlotMismatch(Exception):
     pass
+
+
+#: single letters conventionally used as function names: `p(x)` with p a variable is refused
+FUNCTION_LETTERS = set("fghpqFGHLPQ")
+
+
+def _function_like(key):
+    r"""Whether ``key(`` could be read as an application: Greek letters (``\sigma``,
+    ``\hat{\phi}``), the letters of :data:`FUNCTION_LETTERS`, and multi-letter or calligraphic
+    names. Other single Latin letters (``u(1 - x)``, ``\hat{a}(x + 1)``) multiply."""
+    inner = key
+    m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
+    while m:
+        inner = m.group(1)
+        m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
+    if re.fullmatch(r"[a-zA-Z]", inner):
+        return inner in FUNCTION_LETTERS
+    return True
 
 
 def _is_number(value):
