@@ -1,8 +1,8 @@
 """A JSON cache of step verdicts, keyed by the step's text and the document's declarations.
 
 One file, ``steps.json``, in the cache directory: ``{key: verdict}``, where ``key`` is the
-SHA-256 of the engine version, every directive of the document and its preamble, and the
-step (its kind, relation, LaTeX text, Python check). A verdict is stored with its SymPy parts
+SHA-256 of the engine version, every directive of the document and its preamble, the step
+(its kind, relation, LaTeX text, Python check) and the time limit. A verdict is stored with its SymPy parts
 as ``srepr`` strings and rebuilt with ``sympify``. The file is written to a temporary file
 and renamed. Verdicts that ran out of time are not stored.
 
@@ -36,10 +36,12 @@ def default_cache_dir():
     return Path(base) / "ml2p-symbolic"
 
 
-def step_key(step, directive_text):
-    """The cache key of ``step`` under the declarations ``directive_text`` (list of str)."""
+def step_key(step, directive_text, timeout=None):
+    """The cache key of ``step`` under the declarations ``directive_text`` (list of str) and
+    the time limit ``timeout`` (a verdict reached within a shorter limit may be weaker)."""
     payload = json.dumps([ENGINE_VERSION, sorted(directive_text), step.kind, step.relation, step.text,
-                          step.check, step.reason, list(step.forall), step.id if step.kind == "python" else ""])
+                          step.check, step.reason, list(step.forall), step.id if step.kind == "python" else "",
+                          None if timeout is None else float(timeout)])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

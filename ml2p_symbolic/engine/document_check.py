@@ -94,7 +94,7 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
     cache = cache or VerdictCache(None)
     verdicts = [None] * len(steps)
     todo = []
-    keys = [step_key(s, decls.directive_text) for s in steps]
+    keys = [step_key(s, decls.directive_text, timeout) for s in steps]
     done = 0
     for n, (s, key) in enumerate(zip(steps, keys)):
         cached = cache.get(key)
@@ -221,12 +221,14 @@ def wait_for_change(paths, *, interval=0.5, max_polls=None):
                 out.append(None)
         return out
 
-    last = stamp()
-    polls = 0
-    while max_polls is None or polls < max_polls:
-        time.sleep(interval)
-        polls += 1
-        now = stamp()
-        if now != last:
-            last = now
-            yield now
+    def changes(last):
+        polls = 0
+        while max_polls is None or polls < max_polls:
+            time.sleep(interval)
+            polls += 1
+            now = stamp()
+            if now != last:
+                last = now
+                yield now
+
+    return changes(stamp())  # the state to compare with is taken now, not at the first next()

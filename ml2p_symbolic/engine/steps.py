@@ -56,6 +56,17 @@ MAX_SIZE_COMBINATIONS = 12
 MAX_INSTANCES = 48
 
 
+#: the step budget (seconds) at which the inner time caps below have their nominal values;
+#: a larger budget (``--timeout``) scales every cap up in proportion (a loaded machine)
+NOMINAL_BUDGET = 51.0
+_LIMITS = {"scale": 1.0}
+
+
+def _cap(seconds):
+    """An inner time cap scaled to the step's budget (see :data:`NOMINAL_BUDGET`)."""
+    return seconds * _LIMITS["scale"]
+
+
 class _OutOfRange(Exception):
     """A literal index exceeds the size of its range in this instance: skip the instance."""
 
@@ -392,7 +403,7 @@ def _symmetric_part(body, variables):
     for step in (lambda d: sp.cancel(sp.together(d)),
                  lambda d: sp.cancel(sp.together(sp.expand_power_exp(d.rewrite(sp.exp))))):
         try:
-            with _time_limit(3.0):
+            with _time_limit(_cap(3.0)):
                 out = step(both)
         except (_OutOfTime, Exception):
             continue
@@ -626,7 +637,7 @@ def prove_zero(d, budget):
         if remaining <= 0.02:
             return None
         try:
-            with _time_limit(min(remaining, 4.0)):
+            with _time_limit(min(remaining, _cap(4.0))):
                 out = step(d)
         except _OutOfTime:
             continue
@@ -646,7 +657,7 @@ def prove_sign(d, strict, budget):
         if remaining <= 0.02:
             return None
         try:
-            with _time_limit(min(remaining, 4.0)):
+            with _time_limit(min(remaining, _cap(4.0))):
                 out = step(d)
                 truth = out.is_positive if strict else out.is_nonnegative
         except _OutOfTime:
@@ -831,10 +842,11 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
     """
     start = time.monotonic()
     deadline = start + budget
+    _LIMITS["scale"] = max(1.0, budget / NOMINAL_BUDGET)
     evidence = []
     with mpmath.workdps(50):
         # 1. symbolic sizes
-        symbolic = _symbolic_attempt(lhs, rhs, relation, decls, min(4.0, budget / 6))
+        symbolic = _symbolic_attempt(lhs, rhs, relation, decls, min(_cap(4.0), budget / 6))
         if symbolic is not None:
             return symbolic
         # 2. instances
@@ -974,7 +986,7 @@ def _numerically_different(lhs, rhs, relation):
             v = sp.Integer(max(1, int(abs(v) * 2)))
         point[sym] = v
     try:
-        with _time_limit(2.0):
+        with _time_limit(_cap(2.0)):
             a = sp.N(lhs.xreplace(point), 30)
             b = sp.N(rhs.xreplace(point), 30)
     except (_OutOfTime, Exception):
@@ -1022,7 +1034,7 @@ def _prove_under(cand, lhs, rhs, relation, decls, insts, deadline, cache):
         l2, r2 = (reduce_expectations(x) for x in imposed)
         if l2.has(Expect) or r2.has(Expect):
             return False, f"an expectation left unevaluated at {inst.describe()}"
-        budget = min(6.0, max(0.5, deadline - time.monotonic() - 0.2))
+        budget = min(_cap(6.0), max(0.5, deadline - time.monotonic() - 0.2))
         if relation == "=":
             ok = prove_zero(l2 - r2, budget) is not None
         else:
