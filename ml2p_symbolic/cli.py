@@ -174,14 +174,78 @@ def _add_render(sub):
         "article: the model (eq. 1-3), a summary table of verdicts, then each claim with its "
         "statement as transcribed, verdict, method, counterexample or proven condition and "
         "evidence. Writes to stdout unless --out is given. With --pdf, compiles it with pdflatex "
-        "(PDF beside --out, or derivation.pdf in the current directory). Exit status 0 on "
-        "success, 2 on a usage error, unknown ids or a missing or failing pdflatex.",
+        "(PDF beside --out, or derivation.pdf in the current directory). Given a FILE.tex "
+        "instead, checks that document and writes the author's own document with a verdict mark "
+        "on every checked relation sign, a margin note per display and an appendix of "
+        "counterexamples and conditions (PDF: FILE-checked.pdf in the current directory, or "
+        "beside --out). Exit status 0 on success, 2 on a usage error, unknown ids, a formula "
+        "the reader does not understand, or a missing or failing pdflatex.",
     )
-    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to render (default: all; see 'list')")
+    p.add_argument("ids", nargs="*", metavar="ID|FILE.tex",
+                   help="claim ids to render (default: all; see 'list'), or one LaTeX document")
     p.add_argument("--out", metavar="FILE.tex", help="write the LaTeX source to FILE.tex instead of stdout")
     p.add_argument("--pdf", action="store_true", help="also compile the document with pdflatex")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     _add_traits_option(p)
+    g = p.add_argument_group("documents")
+    g.add_argument("--preamble", metavar="FILE", help="a file of %%! directives applied before the document's own")
+    g.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds allowed for each step (default 60)")
+    g.add_argument("--cache-dir", metavar="DIR", help="where verdicts are cached (default: the user cache directory)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write cached verdicts")
+
+
+def _write_atomically(path, text):
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".render-", suffix=".tex", dir=os.path.dirname(os.path.abspath(path)))
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _render_document(path, args):
+    import os
+
+    from .engine.document_check import check_document
+    from .engine.document_render import annotate_document, compile_document
+    from .engine.latex_input import read_document
+    from .errors import LatexInputError
+    from .latex import INSTALL_HINT, LatexCompileError, find_pdflatex
+
+    if not path.lower().endswith(".tex"):
+        raise _UsageError(f"render needs a LaTeX document (.tex), got {path}")
+    if args.pdf and find_pdflatex() is None:
+        print(f"ml2p-proof render: error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    if not args.timeout > 0:
+        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    try:
+        doc = read_document(path, preamble=args.preamble)
+    except LatexInputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    progress = None if args.quiet else _document_progress
+    report = check_document(path, timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                            progress=progress, document=doc)
+    if progress:
+        print(file=sys.stderr)
+    tex = annotate_document(doc, report)
+    if args.out:
+        _write_atomically(args.out, tex)
+        print(f"wrote {args.out}", file=sys.stderr)
+    elif not args.pdf:
+        sys.stdout.write(tex)
+    if args.pdf:
+        stem = os.path.splitext(os.path.basename(path))[0] + "-checked.pdf"
+        pdf = os.path.splitext(args.out)[0] + ".pdf" if args.out else stem
+        try:
+            compile_document(tex, pdf, source_dir=os.path.dirname(os.path.abspath(path)))
+        except LatexCompileError as exc:
+            print(f"ml2p-proof render: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {pdf}", file=sys.stderr)
+    return 0
 
 
 def _run_render(args):
@@ -190,6 +254,14 @@ def _run_render(args):
     from .checker import check
     from .latex import INSTALL_HINT, LatexCompileError, compile_pdf, find_pdflatex, render_document
 
+    if args.ids and args.ids[0].lower().endswith((".tex", ".md", ".txt")):
+        if len(args.ids) != 1:
+            raise _UsageError("render takes one document")
+        if not os.path.isfile(args.ids[0]):
+            raise _UsageError(f"no such document: {args.ids[0]}")
+        return _render_document(args.ids[0], args)
+    if args.preamble:
+        raise _UsageError("--preamble only applies to a document (FILE.tex)")
     if args.pdf and find_pdflatex() is None:
         print(f"ml2p-proof render: error: {INSTALL_HINT}", file=sys.stderr)
         return 2

@@ -682,8 +682,28 @@ class Decision:
 
 
 def decide(lhs, rhs, relation, assumptions, budget):
-    """Decide ``lhs relation rhs`` over concrete symbols within about ``budget`` seconds."""
+    """Decide ``lhs relation rhs`` over concrete symbols within about ``budget`` seconds.
+
+    Without expectations left: :func:`~ml2p_symbolic.identity.check_identity` (an identity)
+    or a sign proof and a counterexample search (an inequality). With expectations that the
+    symbolic rules could not evaluate: exact rewriting (the expectations as opaque terms), then
+    :func:`refute_expectations` (one-dimensional quadratures)."""
     budget = max(budget, 0.5)
+    if lhs.has(Expect) or rhs.has(Expect):
+        if relation == "=":
+            how = prove_zero(lhs - rhs, budget / 3)
+            if how is not None:
+                return Decision("verified", how, detail="exact rewriting with the expectations as opaque terms")
+        else:
+            d = (rhs - lhs) if relation in ("<=", "<") else (lhs - rhs)
+            how = prove_sign(d, relation in ("<", ">"), budget / 3)
+            if how is not None:
+                return Decision("verified", f"sign of the difference ({how})")
+        found = refute_expectations(lhs, rhs, relation, assumptions, budget / 2)
+        if found is not None:
+            return found
+        return Decision("open", "undecided", detail="expectations without a closed form; no exact proof and "
+                        "no counterexample (quadrature is one-dimensional only)")
     if relation == "=":
         v = check_identity(lhs, rhs, assumptions=assumptions or None, timeout=max(0.5, budget / 2))
         return Decision(v.verdict, v.method, v.counterexample, v.values, v.detail, list(v.evidence))
@@ -706,6 +726,95 @@ def decide(lhs, rhs, relation, assumptions, budget):
     if v.verdict == "verified":
         return Decision("verified", f"min(difference, 0) = 0 ({v.method})")
     return Decision("open", "undecided", detail="no sign proof and no counterexample")
+
+
+#: digits of the two evaluations that confirm a counterexample with expectations
+EXPECTATION_CONFIRM_DIGITS = (40, 60)
+_SCREEN_VALUES = tuple(sp.Rational(v) for v in ("1/2", "-1", "2", "-3/7", "1", "3", "-5/2", "7/3", "-2", "11/5"))
+
+
+def refute_expectations(lhs, rhs, relation, assumptions, budget):
+    """A counterexample to ``lhs relation rhs`` whose sides contain expectations, or None.
+
+    Points with exact rational coordinates inside the declared domain (the symbols'
+    assumptions and ``assumptions``) are screened at 20 digits (each expectation a
+    one-dimensional :func:`mpmath.quad`); a point where the relation clearly fails is
+    confirmed at 40 and at 60 digits (both must show the same violation, with a gap above
+    ``1e-25`` relative), and both sides are reported at 40 digits."""
+    deadline = time.monotonic() + budget
+    free = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
+    rng = __import__("random").Random(20240611)
+    points = []
+    for n in range(len(_SCREEN_VALUES)):
+        points.append({s: _SCREEN_VALUES[(n + i) % len(_SCREEN_VALUES)] for i, s in enumerate(free)})
+    for _ in range(20):
+        points.append({s: sp.Rational(rng.randint(-60, 60), rng.choice((1, 2, 3, 7, 10))) for s in free})
+    tried = 0
+    for point in points:
+        if time.monotonic() > deadline:
+            break
+        point = {s: _into_domain(s, v) for s, v in point.items()}
+        if not _satisfies(point, assumptions):
+            continue
+        tried += 1
+        try:
+            with _time_limit(max(0.1, deadline - time.monotonic())):
+                screen = _violation(lhs, rhs, relation, point, 20)
+                if screen is None:
+                    continue
+                confirmed = [_violation(lhs, rhs, relation, point, d) for d in EXPECTATION_CONFIRM_DIGITS]
+        except _OutOfTime:
+            break
+        if any(c is None for c in confirmed):
+            continue
+        (l1, r1), (l2, r2) = confirmed
+        with mpmath.workdps(80):
+            g1, g2 = mpmath.mpf(str(l1 - r1)), mpmath.mpf(str(l2 - r2))
+            if abs(g1 - g2) > mpmath.mpf("1e-6") * abs(g2):
+                continue
+        values = (str(sp.Float(l1, EXPECTATION_CONFIRM_DIGITS[0])), str(sp.Float(r1, EXPECTATION_CONFIRM_DIGITS[0])))
+        return Decision("refuted", "numeric counterexample (expectations by mpmath quadrature)", point, values,
+                        f"lhs and rhs at {EXPECTATION_CONFIRM_DIGITS[0]} and {EXPECTATION_CONFIRM_DIGITS[1]} digits "
+                        f"(expectations by one-dimensional mpmath quadrature); {tried} point(s) screened")
+    return None
+
+
+def _into_domain(sym, value):
+    if sym.is_integer:
+        value = sp.Integer(max(1, abs(int(value)))) if sym.is_positive else sp.Integer(int(value))
+    if sym.is_positive and not value > 0:
+        value = abs(value) if value != 0 else sp.Rational(1, 2)
+    if sym.is_nonnegative and value < 0:
+        value = -value
+    if sym.is_negative and not value < 0:
+        value = -abs(value) if value != 0 else sp.Rational(-1, 2)
+    return value
+
+
+def _satisfies(point, assumptions):
+    for cond in assumptions or ():
+        try:
+            if cond.xreplace(point) is not sp.true:
+                return False
+        except Exception:
+            return False
+    return True
+
+
+def _violation(lhs, rhs, relation, point, digits):
+    """(lhs, rhs) as Floats at ``digits`` when they clearly violate ``relation``, else None."""
+    a = sp.N(lhs.xreplace(point), digits)
+    b = sp.N(rhs.xreplace(point), digits)
+    if not (isinstance(a, sp.Number) and isinstance(b, sp.Number)) or not (a.is_finite and b.is_finite):
+        return None
+    if not (a.is_real and b.is_real):
+        return None
+    gap = a - b
+    scale = max(abs(a), abs(b), sp.Float("1e-15"))
+    if abs(gap) <= sp.Float("1e-25") * scale or abs(gap) <= sp.Float(10) ** (-(digits // 2)):
+        return None
+    holds = {"=": False, "<=": gap <= 0, "<": gap < 0, ">=": gap >= 0, ">": gap > 0}[relation]
+    return None if holds else (a, b)
 
 
 def _values_at(lhs, rhs, point):
@@ -1010,20 +1119,22 @@ def _numerically_different(lhs, rhs, relation):
 
 
 def _prove_under(cand, lhs, rhs, relation, decls, insts, deadline, cache):
-    """Prove the step under ``cand`` on every instance it allows (exact rewriting only)."""
+    """Prove the step under ``cand`` on every instance it allows (exact rewriting only).
+
+    First a numeric screen of every allowed instance (cheap; it only rejects), then the
+    exact proofs, smallest instances first."""
     allowed = [i for i in insts if cand.size is None or dict(i.sizes).get(cand.size) == 1]
     if not allowed:
         return False, "no instance"
-    # try the instances with the largest sizes first: a failing candidate fails fast there
-    for inst in sorted(allowed, key=lambda i: -sum(v for _, v in i.sizes)):
+    imposed_all = []
+    for inst in sorted(allowed, key=lambda i: sum(v for _, v in i.sizes)):
         if time.monotonic() > deadline - 0.3:
             return False, "not finished (time)"
         try:
-            key = inst
-            if key not in cache:
+            if inst not in cache:
                 conc = Concretizer(decls, inst)
-                cache[key] = (conc, conc.run(lhs), conc.run(rhs))
-            conc, lhs_c, rhs_c = cache[key]
+                cache[inst] = (conc, conc.run(lhs), conc.run(rhs))
+            conc, lhs_c, rhs_c = cache[inst]
         except _OutOfRange:
             continue
         imposed = _apply_candidate(cand, conc, lhs_c, rhs_c, decls)
@@ -1031,6 +1142,10 @@ def _prove_under(cand, lhs, rhs, relation, decls, insts, deadline, cache):
             return False, "cannot be imposed"
         if _numerically_different(imposed[0], imposed[1], relation):
             return False, f"fails numerically at {inst.describe()}"
+        imposed_all.append((inst, imposed))
+    for inst, imposed in imposed_all:
+        if time.monotonic() > deadline - 0.3:
+            return False, "not finished (time)"
         l2, r2 = (reduce_expectations(x) for x in imposed)
         if l2.has(Expect) or r2.has(Expect):
             return False, f"an expectation left unevaluated at {inst.describe()}"
