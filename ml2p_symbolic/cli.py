@@ -31,7 +31,7 @@ def _add_check(sub):
         "table: id, statement, verdict, method, condition or counterexample. An argument that "
         "names an existing .tex, .md or .txt file is a document instead: every relation of every "
         "display is checked and printed as FILE:LINE: id: VERDICT (docs/format.md describes the "
-        "notation and the %%! directives). Exit status 0 when every checked claim is verified, 1 "
+        "notation and the %! directives). Exit status 0 when every checked claim is verified, 1 "
         "when any is not, 2 on a usage error or a formula the reader does not understand "
         "(reported as FILE:LINE:COL: error: ...).",
     )

@@ -156,4 +156,7 @@ def compile_document(tex, pdf_path, *, source_dir=None, runs=2, pdflatex=None):
         fd, partial = tempfile.mkstemp(prefix=".render-", suffix=".pdf", dir=target_dir)
         os.close(fd)
         shutil.copyfile(os.path.join(tmp, "document.pdf"), partial)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)
         os.replace(partial, pdf_path)
