@@ -255,3 +255,16 @@ def latex_formulas(max_leaves=6):
     function, sums, expectations, derivatives, evaluation bars), understood under
     :data:`LATEX_DECLARATIONS`."""
     return st.recursive(latex_leaves(), _latex_compound, max_leaves=max_leaves)
+
+
+_LATEX_TOKENS = ["x", "y", "s", "a_{ik}", "b_i", r"\theta_{jk}", r"\hat{\theta}", "+", "-", "=", r"\le", "(", ")",
+                 "{", "}", "[", "]", "^", "_", "2", r"\frac", r"\sqrt", r"\sum_{k=1}^{K}", r"\sum", r"\log", r"\exp",
+                 "e", r"\sigma", r"\cdot", "/", r"\mathbb{E}_{\varepsilon}", r"\varepsilon_k", r"\Big|_{x=1}",
+                 r"\left.", r"\right|", r"\left(", r"\right)", r"\partial", r"\frac{\partial}{\partial x}",
+                 r"\frac{d}{dx}", "&", "\\\\", ",", r"\text{a}", r"\forall", "i", "k", "|", r"\infty", r"\prod",
+                 r"\substack{x=1}", "0.5", r"\pi", r"\foo", "$", "0"]
+
+
+def latex_token_soups(max_tokens=12):
+    """A string of LaTeX tokens in any order (mostly not a formula): for fuzzing the reader."""
+    return st.lists(st.sampled_from(_LATEX_TOKENS), min_size=1, max_size=max_tokens).map(" ".join)

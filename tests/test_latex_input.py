@@ -10,7 +10,7 @@ from ml2p_symbolic.errors import LatexInputError, ML2PError
 
 DECLS = textwrap.dedent(r"""
     %! index i = 1..n, k = 1..K
-    %! real x, y, a_{ik}, \theta_{jk}, b_i, \hat{\theta}, \hat{a}_{ik}
+    %! real x, y, p, a_{ik}, \theta_{jk}, b_i, \hat{\theta}, \hat{a}_{ik}
     %! positive s
     %! function \sigma(t) := \frac{1}{1 + e^{-t}}
     %! random \varepsilon_k \sim \mathcal{N}(0, 1)
@@ -35,6 +35,7 @@ def parse(formula):
     (r"\dfrac{x}{y} + \tfrac12", x / y + sp.Rational(1, 2)),
     (r"(x + y)/(x - y)", (x + y) / (x - y)),
     (r"x \cdot y \times 2", 2 * x * y),
+    (r"x(y + 1) + \hat{a}_{ik}(x)", x * (y + 1) + x * sp.IndexedBase("ahat", real=True)[i, k]),
     (r"2x y", 2 * x * y),
     (r"\exp(x) + e^{-x} + \exp\left(y\right)", sp.exp(x) + sp.exp(-x) + sp.exp(y)),
     (r"\log x + \ln(y)", sp.log(x) + sp.log(y)),
@@ -96,7 +97,7 @@ def test_chain_rule_through_a_defined_quantity_parses_as_written():
 @pytest.mark.parametrize("formula, col, message", [
     (r"x + \tau", 5, "undeclared name \\tau"),
     (r"xy", 1, "undeclared name 'xy'"),
-    (r"x(y + 1)", 2, "ambiguous 'x('"),
+    (r"p(y + 1)", 2, "ambiguous 'p('"),
     (r"\hat{\theta}(x)", 13, "ambiguous"),
     (r"y + \foo", 5, "unknown command \\foo"),
     (r"\int x", 1, "unsupported command \\int"),
@@ -148,13 +149,15 @@ def test_refusal_position_is_the_true_file_position(tmp_path):
     ("%! function f := x", 13, "expected a function name"),
     ("%! random x \\sim \\mathcal{U}(0, 1)", 17, "only normal laws"),
     ("%! python eq1 = os:system", 17, "must live in the ml2p_symbolic package"),
+    ("%! index k = 1..K\n%! real a_k\n%! define q := a_k", None, "uses the free index k"),
 ])
 def test_directive_refusals(tmp_path, directive, col, message):
     doc = tmp_path / "d.tex"
     doc.write_text(directive + "\n\\[ 1 = 1 \\]\n")
     with pytest.raises(LatexInputError) as info:
         read_document(doc)
-    assert str(info.value).startswith(f"{doc}:1:{col}: error: "), str(info.value)
+    if col is not None:
+        assert str(info.value).startswith(f"{doc}:1:{col}: error: "), str(info.value)
     assert message in str(info.value)
 
 
@@ -243,3 +246,27 @@ def test_alias_reads_one_spelling_as_another(tmp_path):
                     "%! alias \\theta_{ik} = \\theta_{jk}\n\\[ \\theta_{ik} = \\theta_{jk} \\]\n")
     step = read_document(path).steps[0]
     assert step.lhs == step.rhs
+
+
+from hypothesis import given  # noqa: E402
+from strategies import LATEX_DECLARATIONS, latex_token_soups  # noqa: E402
+
+from ml2p_symbolic.engine.latex_input.formula import declarations_from_text  # noqa: E402
+
+SOUP_DECLS = declarations_from_text(LATEX_DECLARATIONS)
+
+
+@given(latex_token_soups())
+def test_any_token_soup_parses_or_is_refused_with_a_position(formula):
+    try:
+        value = parse_formula(formula, decls=SOUP_DECLS)
+    except LatexInputError as err:
+        assert str(err).startswith("<formula>:1:") and 1 <= err.col <= len(formula) + 1
+        return
+    values = value[0] if isinstance(value, tuple) else (value,)
+    assert not any(v.has(sp.zoo, sp.nan) for v in values if isinstance(v, sp.Basic))
+
+
+def test_division_by_zero_is_refused():
+    with pytest.raises(LatexInputError, match="undefined"):
+        parse(r"\frac{x}{0}")

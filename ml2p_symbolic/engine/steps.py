@@ -224,7 +224,6 @@ class Concretizer:
     def definition(self, decl, idx, keep=frozenset(), rv=None):
         """The concrete expression of the defined quantity ``decl`` at index values ``idx``."""
         inner = {**{k: v for k, v in self.env.items() if isinstance(k, sp.Symbol) and k in self.decls.size_symbols()}}
-        letters = [letter for role, letter in decl.slots]
         for (role, letter), value in zip(decl.slots, idx):
             if role == "index":
                 inner[self.decls.indices[letter].symbol] = int(value)

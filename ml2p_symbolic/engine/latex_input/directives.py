@@ -348,6 +348,12 @@ def _define(decls, d):
     if len(body_chain.children) != 1:
         raise tr_body.error(body_chain, "a definition is one expression")
     value = tr_body.expr(body_chain.children[0])
+    own = {decls.indices[letter].symbol for role, letter in slots if role == "index"}
+    stray = sorted(str(s) for s in value.free_symbols
+                   if any(s == i.symbol for i in decls.indices.values()) and s not in own)
+    if stray:
+        raise tr_body.error(body_chain, f"the definition of {latex} uses the free index {', '.join(stray)}, "
+                            "which is not a subscript of the defined name (sum over it, or add it)")
     decl = NameDecl(key, slots, label, "define", obj, latex, d.position(), body=value, text=d.text.strip())
     _register(decls, decl, tr, tr._offset(chain))
 

@@ -189,7 +189,10 @@ class Translator:
             elif isinstance(child, Tree) and child.data == "forall":
                 forall = self._forall(child)
             else:
-                exprs.append(self.expr(child))
+                value = self.expr(child)
+                if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan):
+                    raise self.error(child, "this expression is undefined (a division by zero)")
+                exprs.append(value)
         return exprs, rels, forall
 
     def _forall(self, tree):
@@ -456,7 +459,6 @@ class Translator:
         return self.expr(subitems[0].children[0])
 
     def _postfix_value(self, atom, sub, sup, item):
-        kind = atom.data if isinstance(atom, Tree) else None
         if sub is not None:
             raise self.error(sub, "a subscript is only understood on a name, \\sum, \\prod or an evaluation bar")
         value = self._atom_value(atom)
