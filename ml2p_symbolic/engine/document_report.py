@@ -82,7 +82,10 @@ def document_lines(report):
             text += f": {_short(v.detail, 100)}" if v.detail else ""
         lines.append(text)
     counts = _counts(report)
-    lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f" of {len(report.results)} steps")
+    if report.results:
+        lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f" of {len(report.results)} steps")
+    else:
+        lines.append("no steps: the document has no display with a relation")
     return lines
 
 
