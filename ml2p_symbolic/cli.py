@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from .errors import ML2PError
 
@@ -25,15 +26,102 @@ class _UsageError(Exception):
 def _add_check(sub):
     p = sub.add_parser(
         "check",
-        help="check the seed's claims and print their verdicts",
+        help="check the seed's claims, or every step of a LaTeX/Markdown document",
         description="Check every step of the seed proof (or only the given ids) and print a "
-        "table: id, statement, verdict, method, condition or counterexample. Exit status 0 "
-        "when every checked claim is verified, 1 when any is not, 2 on a usage error.",
+        "table: id, statement, verdict, method, condition or counterexample. An argument that "
+        "names an existing .tex, .md or .txt file is a document instead: every relation of every "
+        "display is checked and printed as FILE:LINE: id: VERDICT (docs/format.md describes the "
+        "notation and the %! directives). Exit status 0 when every checked claim is verified, 1 "
+        "when any is not, 2 on a usage error or a formula the reader does not understand "
+        "(reported as FILE:LINE:COL: error: ...).",
     )
-    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to check (default: all; see 'list')")
+    p.add_argument("ids", nargs="*", metavar="ID|FILE",
+                   help="claim ids to check (default: all; see 'list'), or documents (.tex, .md, .txt)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     _add_traits_option(p)
+    g = p.add_argument_group("documents")
+    g.add_argument("--preamble", metavar="FILE", help="a file of %%! directives applied before the document's own")
+    g.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                   help="seconds allowed for each step (default 60); past it the step is 'open (timed out)'")
+    g.add_argument("--watch", action="store_true", help="re-check whenever the document or the preamble is saved")
+    g.add_argument("--jobs", type=int, default=None, metavar="N", help="steps checked at once (default 2)")
+    g.add_argument("--cache-dir", metavar="DIR", help="where verdicts are cached (default: the user cache directory)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write cached verdicts")
+
+
+def _document_args(args):
+    """The documents among ``args.ids`` (all or none of them must be documents)."""
+    import os
+
+    from .engine.latex_input import DOCUMENT_SUFFIXES
+
+    docs = [a for a in args.ids if os.path.splitext(a)[1].lower() in DOCUMENT_SUFFIXES and os.path.isfile(a)]
+    if docs and len(docs) != len(args.ids):
+        others = [a for a in args.ids if a not in docs]
+        raise _UsageError(f"cannot mix documents and claim ids (or missing files): {', '.join(others)}")
+    if not docs:
+        looks = [a for a in args.ids if os.path.splitext(a)[1].lower() in DOCUMENT_SUFFIXES]
+        if looks:
+            raise _UsageError(f"no such document: {', '.join(looks)}")
+        used = [o for o, v in (("--preamble", args.preamble), ("--watch", args.watch)) if v]
+        if used:
+            raise _UsageError(f"{', '.join(used)} only apply to a document (FILE.tex, .md or .txt)")
+    if args.timeout is not None and not args.timeout > 0:
+        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    if args.preamble is not None and not os.path.isfile(args.preamble):
+        raise _UsageError(f"no such preamble file: {args.preamble}")
+    return docs
+
+
+def _check_documents(docs, args):
+    """Read and check each document; print linter lines or JSON; return the exit status."""
+    from .engine.document.check import check_document
+    from .engine.document.report import document_exit_status, document_lines, document_to_dict
+    from .engine.latex_input import read_document
+    from .errors import LatexInputError
+
+    status = 0
+    outputs = []
+    for path in docs:
+        try:
+            doc = read_document(path, preamble=args.preamble)
+        except LatexInputError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        progress = None if (args.quiet or args.json) else _document_progress
+        report = check_document(path, timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                                jobs=args.jobs, progress=progress, document=doc)
+        if progress:
+            print(file=sys.stderr)
+        if args.json:
+            outputs.append(document_to_dict(report, document=path, preamble=args.preamble,
+                                            definitions=doc.definitions()))
+        else:
+            print("\n".join(document_lines(report)))
+        status = max(status, document_exit_status(report))
+    if args.json:
+        print(json.dumps(outputs[0] if len(outputs) == 1 else {"documents": outputs}, indent=2))
+    return status
+
+
+def _document_progress(done, total, step_id, verdict):
+    print(f"\r[{done}/{total}] {step_id:<24} {verdict.verdict:<12}", end="", file=sys.stderr, flush=True)
+
+
+def _watch_documents(docs, args):
+    """Check, then re-check after every save of a document or the preamble (Ctrl-C stops)."""
+    from .engine.document.check import wait_for_change
+
+    paths = list(docs) + ([args.preamble] if args.preamble else [])
+    status = _check_documents(docs, args)
+    try:
+        for _ in wait_for_change(paths):
+            print(f"--- {time.strftime('%H:%M:%S')}: changed, re-checking", file=sys.stderr)
+            status = _check_documents(docs, args)
+    except KeyboardInterrupt:
+        pass
+    return status
 
 
 def _add_traits_option(p):
@@ -46,6 +134,9 @@ def _run_check(args):
     from .derivations.seed import check
     from .engine.report import report_exit_status, report_table, report_to_dict
 
+    docs = _document_args(args)
+    if docs:
+        return _watch_documents(docs, args) if args.watch else _check_documents(docs, args)
     progress = None if (args.quiet or args.json) else _progress_line
     report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
@@ -84,17 +175,63 @@ def _add_render(sub):
         "article: the model (eq. 1-3), a summary table of verdicts, then each claim with its "
         "statement as transcribed, verdict, method, counterexample or proven condition and "
         "evidence. Writes to stdout unless --out is given. With --pdf, compiles it with pdflatex "
-        "(PDF beside --out, or derivation.pdf in the current directory). Exit status 0 on "
-        "success, 2 on a usage error, unknown ids or a missing or failing pdflatex.",
+        "(PDF beside --out, or derivation.pdf in the current directory). Given a FILE.tex "
+        "instead, checks that document and writes the author's own document with a verdict mark "
+        "on every checked relation sign, a margin note per display and an appendix of "
+        "counterexamples and conditions (PDF: FILE-checked.pdf in the current directory, or "
+        "beside --out). Exit status 0 on success, 2 on a usage error, unknown ids, a formula "
+        "the reader does not understand, or a missing or failing pdflatex.",
     )
-    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids to render (default: all; see 'list')")
+    p.add_argument("ids", nargs="*", metavar="ID|FILE.tex",
+                   help="claim ids to render (default: all; see 'list'), or one LaTeX document")
     p.add_argument("--out", metavar="FILE.tex", help="write the LaTeX source to FILE.tex instead of stdout")
     p.add_argument("--pdf", action="store_true", help="also compile the document with pdflatex")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     _add_traits_option(p)
+    g = p.add_argument_group("documents")
+    g.add_argument("--preamble", metavar="FILE", help="a file of %%! directives applied before the document's own")
+    g.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds allowed for each step (default 60)")
+    g.add_argument("--cache-dir", metavar="DIR", help="where verdicts are cached (default: the user cache directory)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write cached verdicts")
 
 
-def _render_targets(args):
+def _render_document(path, args):
+    """``render FILE.tex``: the author's document with a verdict mark on every checked step."""
+    import os
+
+    from .engine.document.check import check_document
+    from .engine.render.annotate import annotate_document
+    from .engine.latex_input import read_document
+    from .engine.render.pdf import INSTALL_HINT, compile_pdf, find_pdflatex
+    from .output import atomic_write
+
+    if not path.lower().endswith(".tex"):
+        raise _UsageError(f"render needs a LaTeX document (.tex), got {path}")
+    if args.pdf and find_pdflatex() is None:
+        raise _UsageError(INSTALL_HINT)
+    if not args.timeout > 0:
+        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    default_pdf = os.path.splitext(os.path.basename(path))[0] + "-checked.pdf"
+    tex_path, pdf_path = _render_targets(args, default_pdf=default_pdf)
+    doc = read_document(path, preamble=args.preamble)
+    progress = None if args.quiet else _document_progress
+    report = check_document(path, timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                            progress=progress, document=doc)
+    if progress:
+        print(file=sys.stderr)
+    tex = annotate_document(doc, report)
+    if tex_path:
+        atomic_write(tex_path, tex)
+        print(f"wrote {tex_path}", file=sys.stderr)
+    elif not pdf_path:
+        sys.stdout.write(tex)
+    if pdf_path:
+        compile_pdf(tex, pdf_path, source_dir=os.path.dirname(os.path.abspath(path)))
+        print(f"wrote {pdf_path}", file=sys.stderr)
+    return 0
+
+
+def _render_targets(args, default_pdf="derivation.pdf"):
     """(tex path or None, pdf path or None) of ``render``, validated before any work."""
     import os
 
@@ -107,7 +244,7 @@ def _render_targets(args):
         tex_path, pdf_path = None, out
     else:
         tex_path = out
-        pdf_path = (os.path.splitext(out)[0] + ".pdf" if out else "derivation.pdf") if args.pdf else None
+        pdf_path = (os.path.splitext(out)[0] + ".pdf" if out else default_pdf) if args.pdf else None
     for path in (tex_path, pdf_path):
         if path:
             check_writable(path)
@@ -120,6 +257,16 @@ def _run_render(args):
     from .engine.render.pdf import INSTALL_HINT, compile_pdf, find_pdflatex
     from .output import atomic_write
 
+    import os
+
+    if args.ids and args.ids[0].lower().endswith((".tex", ".md", ".txt")):
+        if len(args.ids) != 1:
+            raise _UsageError("render takes one document")
+        if not os.path.isfile(args.ids[0]):
+            raise _UsageError(f"no such document: {args.ids[0]}")
+        return _render_document(args.ids[0], args)
+    if args.preamble:
+        raise _UsageError("--preamble only applies to a document (FILE.tex)")
     if args.pdf and find_pdflatex() is None:
         raise _UsageError(INSTALL_HINT)
     tex_path, pdf_path = _render_targets(args)

@@ -21,6 +21,7 @@ __all__ = [
     "MissingExtraError",
     "ResultsError",
     "ClusterError",
+    "LatexInputError",
 ]
 
 
@@ -103,4 +104,19 @@ class ResultsError(ML2PError):
 
 class ClusterError(ML2PError):
     """The Dask scheduler given to a study cannot be reached or used."""
+
+
+class LatexInputError(ML2PError):
+    """A document, directive or formula the LaTeX reader does not understand.
+
+    ``str(error)`` is ``FILE:LINE:COL: error: MESSAGE`` with the 1-based position in the
+    source file, so that editors can jump to it.
+    """
+
+    def __init__(self, message, file="<string>", line=1, col=1):
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        super().__init__(f"{file}:{line}:{col}: error: {message}")
 

@@ -209,3 +209,62 @@ def simple_structure_q_matrices(draw, max_traits=3, min_per_trait=3, max_per_tra
     Q = np.vstack([np.tile(np.eye(K, dtype=int)[k], (c, 1)) for k, c in enumerate(counts)])
     order = draw(st.permutations(list(range(Q.shape[0]))))
     return Q[list(order)]
+
+
+# --------------------------------------------------------------- LaTeX formulas (engine.latex_input)
+#: directives under which every formula drawn by latex_formulas() is understood
+LATEX_DECLARATIONS = "\n".join([
+    r"%! index i = 1..n, k = 1..K",
+    r"%! real x, y, \hat{\theta}, a_{ik}, b_i, \theta_{jk}",
+    r"%! positive s",
+    r"%! function \sigma(t) := \frac{1}{1 + e^{-t}}",
+    r"%! random \varepsilon_k \sim \mathcal{N}(0, 1)",
+])
+
+_LATEX_LEAVES = ["x", "y", r"\hat{\theta}", "s", r"a_{ik}", r"b_{i}", r"\theta_{jk}", "2", "3", "7",
+                 r"\frac{1}{3}", r"\pi", "e"]
+
+
+def latex_leaves():
+    """A name, an indexed name or a number of the supported notation."""
+    return st.sampled_from(_LATEX_LEAVES)
+
+
+def _latex_compound(children):
+    two = st.tuples(children, children)
+    return st.one_of(
+        two.map(lambda ab: f"{ab[0]} + {ab[1]}"),
+        two.map(lambda ab: f"{ab[0]} - {ab[1]}"),
+        two.map(lambda ab: rf"\left({ab[0]}\right) \cdot \left({ab[1]}\right)"),
+        st.tuples(children, st.sampled_from(["s", "2", "1 + s^{2}"])).map(lambda ab: rf"\frac{{{ab[0]}}}{{{ab[1]}}}"),
+        st.tuples(children, st.sampled_from(["2", "3"])).map(lambda ab: rf"\left({ab[0]}\right)^{{{ab[1]}}}"),
+        children.map(lambda a: rf"e^{{{a}}}"),
+        children.map(lambda a: rf"\exp\left({a}\right)"),
+        children.map(lambda a: rf"\log\left(s + \left({a}\right)^{{2}}\right)"),
+        children.map(lambda a: rf"\sqrt{{s + \left({a}\right)^{{2}}}}"),
+        children.map(lambda a: rf"\sigma\left({a}\right)"),
+        children.map(lambda a: rf"\sum_{{k=1}}^{{K}} a_{{ik}} \cdot \left({a}\right)"),
+        children.map(lambda a: rf"\mathbb{{E}}_{{\varepsilon}}\left[{a} + \varepsilon_{{k}}\right]"),
+        children.map(lambda a: rf"\frac{{\partial}}{{\partial x}} \left({a}\right)"),
+        children.map(lambda a: rf"\left. {a} \right|_{{x=1}}"),
+    )
+
+
+def latex_formulas(max_leaves=6):
+    """A formula of the supported notation (fractions, powers, exp, log, sqrt, a declared
+    function, sums, expectations, derivatives, evaluation bars), understood under
+    :data:`LATEX_DECLARATIONS`."""
+    return st.recursive(latex_leaves(), _latex_compound, max_leaves=max_leaves)
+
+
+_LATEX_TOKENS = ["x", "y", "s", "a_{ik}", "b_i", r"\theta_{jk}", r"\hat{\theta}", "+", "-", "=", r"\le", "(", ")",
+                 "{", "}", "[", "]", "^", "_", "2", r"\frac", r"\sqrt", r"\sum_{k=1}^{K}", r"\sum", r"\log", r"\exp",
+                 "e", r"\sigma", r"\cdot", "/", r"\mathbb{E}_{\varepsilon}", r"\varepsilon_k", r"\Big|_{x=1}",
+                 r"\left.", r"\right|", r"\left(", r"\right)", r"\partial", r"\frac{\partial}{\partial x}",
+                 r"\frac{d}{dx}", "&", "\\\\", ",", r"\text{a}", r"\forall", "i", "k", "|", r"\infty", r"\prod",
+                 r"\substack{x=1}", "0.5", r"\pi", r"\foo", "$", "0"]
+
+
+def latex_token_soups(max_tokens=12):
+    """A string of LaTeX tokens in any order (mostly not a formula): for fuzzing the reader."""
+    return st.lists(st.sampled_from(_LATEX_TOKENS), min_size=1, max_size=max_tokens).map(" ".join)

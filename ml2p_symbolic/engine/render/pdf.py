@@ -43,10 +43,11 @@ def _log_errors(log, limit=6):
     return out[: 2 * limit]
 
 
-def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None, timeout=120):
+def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None, timeout=120, source_dir=None):
     """Compile the LaTeX source ``tex`` with pdflatex and write the PDF to ``pdf_path``
     (atomically). pdflatex runs ``runs`` times (twice resolves references), each run at most
-    ``timeout`` seconds.
+    ``timeout`` seconds. ``source_dir`` (an author's document's folder) is put on
+    ``TEXINPUTS`` so that its ``\\input`` files and figures are found.
 
     Returns the log of the last run (a ``str``).
 
@@ -62,6 +63,9 @@ def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None, timeout=120):
     exe = pdflatex or find_pdflatex()
     if exe is None:
         raise FileNotFoundError(INSTALL_HINT)
+    env = dict(os.environ)
+    if source_dir:
+        env["TEXINPUTS"] = os.path.abspath(source_dir) + os.pathsep + env.get("TEXINPUTS", "")
     with tempfile.TemporaryDirectory(prefix="ml2p-render-") as tmp:
         with open(os.path.join(tmp, "document.tex"), "w", encoding="utf-8") as fh:
             fh.write(tex)
@@ -69,7 +73,7 @@ def compile_pdf(tex, pdf_path, *, runs=2, pdflatex=None, timeout=120):
         for run in range(1, runs + 1):
             try:
                 proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "document.tex"],
-                                      cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+                                      cwd=tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
             except subprocess.TimeoutExpired:
                 raise LatexCompileError(f"pdflatex did not finish within {timeout} s (run {run} of {runs}); "
                                         "nothing was written") from None

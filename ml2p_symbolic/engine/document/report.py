@@ -1,0 +1,139 @@
+"""A checked document's report for the terminal (linter lines) and as JSON.
+
+Terminal: one line per step, ``FILE:LINE: id: VERDICT method; condition or counterexample``,
+so that editors can jump to each step, then a summary line. JSON: the schema of
+:func:`ml2p_symbolic.report.report_to_dict` for each claim, plus ``"file"``, ``"line"`` and
+``"source_text"`` (the LaTeX as written), and the document's ``"definitions"``::
+
+    {"document": str, "preamble": str or null,
+     "definitions": [{"name", "kind", "definition", "file", "line"}],
+     "claims": [{... as report_to_dict ..., "file": str, "line": int, "source_text": str}],
+     "summary": {"verified": int, "refuted": int, "conditional": int, "open": int}}
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..report import counterexample_to_dict
+
+__all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label", "condition_text",
+           "claim_to_dict"]
+
+
+def verdict_label(verdict):
+    """``VERIFIED``, ``REFUTED``, ``CONDITIONAL``, ``OPEN``, ``OPEN (timed out)``, ``OPEN (skipped)``."""
+    label = verdict.verdict.upper()
+    if verdict.verdict == "open" and verdict.method in ("timed out", "skipped"):
+        label += f" ({verdict.method})"
+    return label
+
+
+def _number(x):
+    x = sp.sympify(x)
+    if x.is_Rational:
+        return str(x)
+    return sp.sstr(x.evalf(8))
+
+
+def condition_text(cond):
+    """A condition as plain text: ``K = 1 or b[k] = 0``."""
+    if isinstance(cond, sp.Or):
+        return " or ".join(condition_text(a) for a in cond.args)
+    if isinstance(cond, sp.And):
+        return " and ".join(f"({condition_text(a)})" if isinstance(a, sp.Or) else condition_text(a) for a in cond.args)
+    if isinstance(cond, sp.Eq):
+        return f"{sp.sstr(cond.lhs)} = {sp.sstr(cond.rhs)}"
+    return sp.sstr(cond)
+
+
+def _point_text(cx, limit=8):
+    items = list(cx.items())
+    shown = ", ".join(f"{k} = {_number(v)}" for k, v in items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return shown
+
+
+def _short(s, width=60):
+    s = " ".join(str(s).split())
+    return s if len(s) <= width else s[: width - 3] + "..."
+
+
+def document_lines(report):
+    """The terminal lines of ``report`` (one per step, then the summary)."""
+    lines = []
+    for r in report.results:
+        c, v = r.claim, r.verdict
+        where = f"{c.source}:{c.line}" if c.source else c.id
+        text = f"{where}: {c.id}: {verdict_label(v)}"
+        if v.verdict == "verified":
+            text += f" ({v.method})"
+        elif v.verdict == "conditional":
+            text += f": holds when {condition_text(v.condition)}"
+            if v.counterexample:
+                text += f"; fails at {_point_text(v.counterexample)}"
+        elif v.verdict == "refuted":
+            if v.counterexample:
+                text += f": fails at {_point_text(v.counterexample)}"
+            if v.values:
+                text += f" (lhs = {_short(v.values[0], 24)}, rhs = {_short(v.values[1], 24)})"
+        else:
+            text += f": {_short(v.detail, 100)}" if v.detail else ""
+        lines.append(text)
+    counts = _counts(report)
+    if report.results:
+        lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f" of {len(report.results)} steps")
+    else:
+        lines.append("no steps: the document has no display with a relation")
+    return lines
+
+
+def _counts(report):
+    counts = {"verified": 0, "refuted": 0, "conditional": 0, "open": 0}
+    for r in report.results:
+        counts[r.verdict.verdict] += 1
+    return counts
+
+
+def _latex(obj):
+    return None if obj is None else sp.latex(obj)
+
+
+def claim_to_dict(result):
+    """One result as a JSON-ready dict (see the module docstring)."""
+    c, v = result.claim, result.verdict
+    return {
+        "id": c.id,
+        "title": c.title,
+        "kind": c.kind,
+        "statement": sp.latex(c.statement) if c.statement is not None else c.seed_text,
+        "source_text": c.seed_text,
+        "file": c.source,
+        "line": c.line,
+        "verdict": v.verdict,
+        "label": verdict_label(v),
+        "method": v.method,
+        "condition": _latex(v.condition),
+        "counterexample": counterexample_to_dict(v.counterexample),
+        "values": list(v.values) if v.values is not None else None,
+        "corrected": _latex(v.corrected),
+        "detail": v.detail,
+        "evidence": list(v.evidence),
+    }
+
+
+def document_to_dict(report, *, document=None, preamble=None, definitions=()):
+    """The JSON form of a checked document (see the module docstring)."""
+    return {
+        "document": document,
+        "preamble": preamble,
+        "definitions": list(definitions),
+        "claims": [claim_to_dict(r) for r in report.results],
+        "summary": _counts(report),
+    }
+
+
+def document_exit_status(report):
+    """0 when every step is verified, 1 otherwise."""
+    return 0 if all(r.verdict.verdict == "verified" for r in report.results) else 1

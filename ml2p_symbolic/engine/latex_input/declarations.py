@@ -1,0 +1,143 @@
+r"""What a document declares: indices, variables, functions, defined quantities, random
+variables, assumptions, and which displays go to Python or are skipped.
+
+Plain records filled by :mod:`.directives` and read by :mod:`.translate` and the step
+checker. A *name* is keyed by its base (``a``, ``\theta``, ``\hat{\theta}``,
+``\mathcal{L}``) and its subscript: a subscript whose letters include a declared index gives
+*slots* (``a_{ik}``: index slots i and k; ``\theta_{jk}``: the label j and the index slot k);
+any other subscript is part of the name (``x_1``, ``\mathcal{L}_{\text{KL}}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+__all__ = ["Position", "IndexDecl", "NameDecl", "FunctionDecl", "Declarations",
+           "ASSUMPTION_KINDS"]
+
+#: variable kinds and the SymPy assumptions they give
+ASSUMPTION_KINDS = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "complex": {},
+    "integer": {"integer": True},
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int = 1
+
+
+@dataclass
+class IndexDecl:
+    """``%! index k = 1..K``: the letter, its free symbol and its size (a positive integer
+    symbol, or an Integer for a fixed range)."""
+
+    letter: str
+    symbol: Any
+    size: Any
+    where: Position
+
+
+@dataclass
+class NameDecl:
+    r"""A declared name: a variable (``kind`` in :data:`ASSUMPTION_KINDS` or ``"random"``) or a
+    defined quantity (``kind == "define"``).
+
+    ``slots`` is ``()`` for a scalar, else a tuple of ``("index", letter)`` /
+    ``("label", letter)``; ``label_text`` is the subscript that is part of a scalar's name
+    (``"1"`` for ``x_1``) or ``None``. ``obj`` is the SymPy ``Symbol`` (scalar) or
+    ``IndexedBase`` (slotted). For a defined quantity ``body`` is its definition; for a
+    random variable ``mean`` and ``variance`` of its normal law.
+    """
+
+    base: str
+    slots: tuple
+    label_text: str | None
+    kind: str
+    obj: Any
+    latex: str
+    where: Position
+    body: Any = None
+    mean: Any = None
+    variance: Any = None
+    text: str = ""
+
+    @property
+    def indexed(self):
+        return bool(self.slots)
+
+    def index_letters(self):
+        return tuple(letter for role, letter in self.slots if role == "index")
+
+
+@dataclass
+class FunctionDecl:
+    r"""``%! function \sigma(x) := \frac{1}{1 + e^{-x}}``: parameters (local symbols) and body."""
+
+    base: str
+    params: tuple
+    body: Any
+    latex: str
+    where: Position
+    text: str = ""
+
+    def apply(self, args):
+        return self.body.xreplace(dict(zip(self.params, args)))
+
+
+@dataclass
+class Declarations:
+    """Everything the directives of a document (and its preamble) declare."""
+
+    indices: dict = field(default_factory=dict)          # letter -> IndexDecl
+    sizes: dict = field(default_factory=dict)            # size symbol -> tuple of ints to try
+    names: dict = field(default_factory=dict)            # base -> [NameDecl]
+    functions: dict = field(default_factory=dict)        # base -> FunctionDecl
+    assumptions: list = field(default_factory=list)      # SymPy Booleans
+    aliases: dict = field(default_factory=dict)          # (base, subscript text) -> (base, subscript text)
+    python_checks: dict = field(default_factory=dict)    # display id -> (module:function, Position)
+    skips: dict = field(default_factory=dict)            # display id -> (reason, Position)
+    labels: set = field(default_factory=set)             # letters used as labels in declarations
+    order: list = field(default_factory=list)            # NameDecl / FunctionDecl in declaration order
+    directive_text: list = field(default_factory=list)   # every directive, for the cache key
+
+    # ------------------------------------------------------------------ look-ups
+    def size_symbols(self):
+        return {d.size for d in self.indices.values() if isinstance(d.size, sp.Symbol)}
+
+    def index_of_symbol(self, symbol):
+        for d in self.indices.values():
+            if d.symbol == symbol:
+                return d
+        return None
+
+    def decl_of_object(self, obj):
+        """The :class:`NameDecl` whose ``obj`` is ``obj`` (a Symbol or IndexedBase), or None."""
+        return self._by_object().get(obj)
+
+    def _by_object(self):
+        cache = getattr(self, "_object_cache", None)
+        if cache is None or len(cache) != sum(len(v) for v in self.names.values()):
+            cache = {d.obj: d for decls in self.names.values() for d in decls}
+            self._object_cache = cache
+        return cache
+
+    def variables(self):
+        return [d for decls in self.names.values() for d in decls if d.kind != "define"]
+
+    def defines(self):
+        return [d for d in self.order if isinstance(d, NameDecl) and d.kind == "define"]
+
+    def randoms(self):
+        return [d for decls in self.names.values() for d in decls if d.kind == "random"]

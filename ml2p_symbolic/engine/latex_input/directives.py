@@ -1,0 +1,411 @@
+r"""The ``%!`` directives: declarations written as LaTeX comment lines.
+
+======================  ==============================================================
+``%! index``            ``i = 1..n, k = 1..K`` (sizes are positive integers; ``1..3`` fixes one)
+``%! real``             ``a_{ik}, b_i, \theta_{jk}, x`` (likewise ``positive``, ``nonnegative``,
+                        ``negative``, ``integer``, ``complex``)
+``%! function``         ``\sigma(x) := \frac{1}{1 + e^{-x}}``
+``%! define``           ``z_i := \sum_{k=1}^{K} a_{ik}\theta_{jk} - b_i``
+``%! random``           ``\varepsilon_k \sim \mathcal{N}(0, 1)`` (mean, variance)
+``%! assume``           ``x > 0, y \le 1`` (restricts the domain of every step)
+``%! sizes``            ``n = 1..2, K = 1..3`` (the concrete sizes indexed steps are checked at)
+``%! alias``            ``\hat{\theta}_{ik} = \hat{\theta}_{jk}`` (read one spelling as another)
+``%! python``           ``eq8, eq9 = ml2p_symbolic.derivations.seed:check_claim`` (displays checked by Python)
+``%! skip``             ``eq2: reason`` (displays not checked, reported as skipped)
+======================  ==============================================================
+
+Directives are applied in three passes (indices and sizes, then variables, then the rest in
+the order written), so a ``%! real`` line may precede the ``%! index`` line it uses.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from .declarations import ASSUMPTION_KINDS, FunctionDecl, IndexDecl, NameDecl, Position
+from .source import parse_piece
+from .translate import Translator, base_key, scalar_name, sympy_name
+
+__all__ = ["DIRECTIVES", "Directive", "apply_directives", "find_directives"]
+
+DIRECTIVES = ("index", "sizes", *ASSUMPTION_KINDS, "random", "function", "define", "assume",
+              "alias", "python", "skip")
+
+_DIRECTIVE_RE = re.compile(r"^[ \t]*%!(?P<body>.*)$", re.M)
+_HTML_DIRECTIVE_RE = re.compile(r"<!--\s*%!(?P<body>.*?)-->")
+_ID_RE = r"[A-Za-z0-9_.:\-]+"
+
+
+class Directive:
+    """One directive: keyword, operand text and the offset of the operand in its source."""
+
+    def __init__(self, source, keyword, text, offset, keyword_offset):
+        self.source = source
+        self.keyword = keyword
+        self.text = text
+        self.offset = offset
+        self.keyword_offset = keyword_offset
+
+    def error(self, message, at=0):
+        return self.source.error(self.offset + at, message)
+
+    def position(self):
+        line, col = self.source.position(self.keyword_offset)
+        return Position(self.source.name, line, col)
+
+
+def find_directives(source, *, html_comments=False):
+    """Every ``%!`` line of ``source`` (and ``<!-- %! .. -->`` when ``html_comments``)."""
+    found = []
+    patterns = [_DIRECTIVE_RE] + ([_HTML_DIRECTIVE_RE] if html_comments else [])
+    for pattern in patterns:
+        for m in pattern.finditer(source.text):
+            body_start = m.start("body")
+            body = m.group("body")
+            km = re.match(r"\s*([a-zA-Z]+)", body)
+            if not km:
+                raise source.error(body_start, "a directive needs a keyword: " + ", ".join(DIRECTIVES))
+            keyword = km.group(1)
+            if keyword not in DIRECTIVES:
+                raise source.error(body_start + km.start(1), f"unknown directive '%! {keyword}' "
+                                   f"(known: {', '.join(DIRECTIVES)})")
+            rest_start = body_start + km.end()
+            rest = body[km.end():]
+            found.append(Directive(source, keyword, rest, rest_start, body_start + km.start(1)))
+    found.sort(key=lambda d: d.offset)
+    return found
+
+
+def apply_directives(decls, directives):
+    """Fill ``decls`` (:class:`~.declarations.Declarations`) from ``directives`` in three passes."""
+    for d in directives:
+        decls.directive_text.append(f"{d.keyword} {' '.join(d.text.split())}")
+    for d in directives:
+        if d.keyword == "index":
+            _index(decls, d)
+    for d in directives:
+        if d.keyword == "sizes":
+            _sizes(decls, d)
+    for d in directives:
+        if d.keyword in ASSUMPTION_KINDS:
+            for text, at in _split_operands(d):
+                _declare_variable(decls, d, text, at, d.keyword)
+        elif d.keyword == "random":
+            for text, at in _split_operands(d):
+                _declare_random_name(decls, d, text, at)
+    for d in directives:
+        if d.keyword == "alias":
+            _alias(decls, d)
+    for d in directives:
+        handler = _LATER.get(d.keyword)
+        if handler is not None:
+            handler(decls, d)
+    return decls
+
+
+# --------------------------------------------------------------------------- helpers
+def _split_operands(d, sep=","):
+    """Top-level comma-separated operands of a directive as (text, offset in d.text)."""
+    out, depth, start = [], 0, 0
+    text = d.text
+    for pos, ch in enumerate(text):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            out.append((text[start:pos], start))
+            start = pos + 1
+    out.append((text[start:], start))
+    result = [(t, at) for t, at in out if t.strip()]
+    if not result:
+        raise d.error(f"'%! {d.keyword}' needs an operand")
+    return result
+
+
+def _parse(decls, d, text, at, *, local=None, bound=None):
+    """Parse the operand ``text`` (at ``d.offset + at``) as a chain; return (translator, tree)."""
+    tree = parse_piece(text, d.source, d.offset + at)
+    tr = Translator(decls, d.source, text, d.offset + at, local=local)
+    if bound:
+        tr.bound.extend(bound)
+    return tr, tree.children[0]
+
+
+def _name_tree(tr, chain, what):
+    """The (atom, sub) of a chain that is one name, possibly subscripted."""
+    if len(chain.children) != 1:
+        raise tr.error(chain, f"{what} must be a single name")
+    post = tr._single_postfix(chain.children[0])
+    if post is None:
+        raise tr.error(chain, f"{what} must be a single name")
+    atom, sub, sup = tr._split_postfix(post)
+    if sup is not None or not tr._is_name_atom(atom):
+        raise tr.error(chain, f"{what} must be a single name (e.g. x, \\hat{{\\theta}}_{{jk}})")
+    return atom, sub
+
+
+def _slots_of(decls, tr, atom, sub):
+    """(key, slots, label_text, latex) of a name being declared."""
+    ref = tr._name_ref(atom, sub)
+    latex = ref.written()
+    if ref.text is None:
+        return ref.key, (), None, latex
+    if ref.items is not None and any(it in decls.indices for it in ref.items):
+        slots = []
+        for it in ref.items:
+            if it.isdigit():
+                raise tr.error(ref.sub_offset, f"{latex}: a declared subscript is an index letter or a label "
+                               "letter, not a number")
+            slots.append(("index", it) if it in decls.indices else ("label", it))
+        return ref.key, tuple(slots), None, latex
+    return ref.key, (), ref.text, latex
+
+
+def _register(decls, decl, tr, offset):
+    existing = decls.names.setdefault(decl.base, [])
+    for other in existing:
+        if other.slots == decl.slots and other.label_text == decl.label_text or (
+                other.slots and decl.slots and len(other.slots) == len(decl.slots)):
+            raise tr.error(offset, f"{decl.latex} is already declared at "
+                           f"{other.where.file}:{other.where.line}")
+    if decl.base in decls.functions:
+        raise tr.error(offset, f"{decl.base} is already declared as a function")
+    existing.append(decl)
+    for role, letter in decl.slots:
+        if role == "label":
+            decls.labels.add(letter)
+    decls.order.append(decl)
+
+
+def _make_object(key, slots, label, assumptions):
+    if slots:
+        return sp.IndexedBase(sympy_name(key), **assumptions)
+    return sp.Symbol(scalar_name(key, label), **assumptions)
+
+
+# --------------------------------------------------------------------------- index, sizes
+_RANGE_RE = re.compile(r"\s*([a-zA-Z])\s*=\s*1\s*\.\.\s*(?:([a-zA-Z])|(\d+))\s*$")
+
+
+def _index(decls, d):
+    for text, at in _split_operands(d):
+        m = _RANGE_RE.match(text)
+        if not m:
+            raise d.error("expected 'letter = 1..N' (N a letter or a positive integer), e.g. "
+                          "'%! index i = 1..n, k = 1..K'", at + len(text) - len(text.lstrip()))
+        letter = m.group(1)
+        if letter in decls.indices:
+            raise d.error(f"index {letter} is declared twice", at)
+        if m.group(2):
+            if m.group(2) == letter:
+                raise d.error(f"the size of index {letter} must be another letter", at)
+            size = sp.Symbol(m.group(2), integer=True, positive=True)
+        else:
+            size = sp.Integer(int(m.group(3)))
+            if size < 1:
+                raise d.error("an index range must be non-empty", at)
+        decls.indices[letter] = IndexDecl(letter, sp.Symbol(letter, integer=True, positive=True), size,
+                                          d.position())
+
+
+_SIZES_RE = re.compile(r"\s*([a-zA-Z])\s*=\s*(\d+)\s*\.\.\s*(\d+)\s*$")
+
+
+def _sizes(decls, d):
+    known = {s.name: s for s in decls.size_symbols()}
+    for text, at in _split_operands(d):
+        m = _SIZES_RE.match(text)
+        if not m:
+            raise d.error("expected 'N = lo..hi', e.g. '%! sizes n = 1..2, K = 1..3'", at)
+        name, lo, hi = m.group(1), int(m.group(2)), int(m.group(3))
+        if name not in known:
+            raise d.error(f"{name} is not the size of a declared index", at)
+        if not 1 <= lo <= hi or hi > 6:
+            raise d.error("sizes must satisfy 1 <= lo <= hi <= 6", at)
+        decls.sizes[known[name]] = tuple(range(lo, hi + 1))
+
+
+# --------------------------------------------------------------------------- variables
+def _declare_variable(decls, d, text, at, kind):
+    tr, chain = _parse(decls, d, text, at)
+    atom, sub = _name_tree(tr, chain, f"each operand of '%! {kind}'")
+    key, slots, label, latex = _slots_of(decls, tr, atom, sub)
+    if key in (r"\mathbb{E}",):
+        raise tr.error(chain, f"{key} is the expectation; it cannot be declared a variable")
+    obj = _make_object(key, slots, label, ASSUMPTION_KINDS[kind])
+    decl = NameDecl(key, slots, label, kind, obj, latex, d.position(), text=text.strip())
+    _register(decls, decl, tr, tr._offset(chain))
+    return decl
+
+
+def _declare_random_name(decls, d, text, at):
+    parts = re.split(r"\\sim(?![a-zA-Z])", text)
+    if len(parts) != 2:
+        raise d.error("expected 'x \\sim \\mathcal{N}(mean, variance)'", at)
+    tr, chain = _parse(decls, d, parts[0], at)
+    atom, sub = _name_tree(tr, chain, "a random variable")
+    key, slots, label, latex = _slots_of(decls, tr, atom, sub)
+    obj = _make_object(key, slots, label, {"real": True})
+    decl = NameDecl(key, slots, label, "random", obj, latex, d.position(), text=text.strip())
+    _register(decls, decl, tr, tr._offset(chain))
+
+
+def _random_law(decls, d):
+    for text, at in _split_operands(d):
+        left, right = re.split(r"\\sim(?![a-zA-Z])", text)
+        law_at = at + len(left) + len(r"\sim")
+        m = re.match(r"\s*\\mathcal\s*\{\s*N\s*\}\s*\(", right)
+        if not m or not right.rstrip().endswith(")"):
+            raise d.error("only normal laws are understood: \\mathcal{N}(mean, variance)", law_at)
+        inner_start = m.end()
+        inner = right[inner_start:right.rstrip().rfind(")")]
+        args = _split_top_with_offsets(inner)
+        if len(args) != 2:
+            raise d.error("\\mathcal{N} takes a mean and a variance", law_at)
+        values = []
+        for arg, off in args:
+            tr, chain = _parse(decls, d, arg, law_at + inner_start + off)
+            if len(chain.children) != 1:
+                raise tr.error(chain, "a parameter of \\mathcal{N} must be an expression")
+            values.append(tr.expr(chain.children[0]))
+        tr0, chain0 = _parse(decls, d, left, at)
+        atom, sub = _name_tree(tr0, chain0, "a random variable")
+        key, slots, label, _ = _slots_of(decls, tr0, atom, sub)
+        decl = next(x for x in decls.names[key] if x.kind == "random" and x.slots == slots and x.label_text == label)
+        if values[1].is_zero or values[1].is_negative:
+            raise d.error("the variance of a normal law must be positive", law_at)
+        decl.mean, decl.variance = values
+
+
+def _split_top_with_offsets(text):
+    out, depth, start = [], 0, 0
+    for pos, ch in enumerate(text):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append((text[start:pos], start))
+            start = pos + 1
+    out.append((text[start:], start))
+    return [(t, o) for t, o in out if t.strip()]
+
+
+# --------------------------------------------------------------------------- function, define
+def _split_definition(d):
+    m = re.search(r":=", d.text)
+    if not m:
+        raise d.error(f"expected 'name := definition' in '%! {d.keyword}'")
+    return d.text[:m.start()], 0, d.text[m.end():], m.end()
+
+
+def _function(decls, d):
+    head, head_at, body, body_at = _split_definition(d)
+    tr, chain = _parse(decls, d, head, head_at)
+    if len(chain.children) != 1:
+        raise tr.error(chain, "expected 'f(x) := ...'")
+    sum_tree = chain.children[0]
+    term = sum_tree.children[0] if sum_tree.data == "sum" and len(sum_tree.children) == 1 else None
+    items = list(term.children) if term is not None else []
+    if len(items) != 2:
+        raise tr.error(chain, "expected a function name and its parameters in parentheses: f(x, y) := ...")
+    atom, sub, sup = tr._split_postfix(items[0])
+    if sub is not None or sup is not None or not tr._is_name_atom(atom):
+        raise tr.error(items[0], "a function's name is a plain name (\\sigma, f, \\mathrm{KL})")
+    key = base_key(atom if atom.data != "brace" else tr._single_postfix(atom.children[0]).children[0])
+    group = items[1].children[0]
+    if group.data != "paren":
+        raise tr.error(items[1], "a function's parameters go in parentheses")
+    params = []
+    for p in group.children:
+        post = tr._single_postfix(p)
+        if post is None or len(post.children) != 1 or not tr._is_name_atom(post.children[0]):
+            raise tr.error(p, "a parameter is a plain name")
+        pkey = base_key(post.children[0])
+        params.append((pkey, sp.Symbol(f"_{sympy_name(pkey)}_param_{len(params)}")))
+    if key in decls.functions or key in decls.names:
+        raise tr.error(atom, f"{key} is already declared")
+    tr_body, body_chain = _parse(decls, d, body, body_at, local=dict(params))
+    if len(body_chain.children) != 1:
+        raise tr_body.error(body_chain, "a function's definition is one expression")
+    value = tr_body.expr(body_chain.children[0])
+    latex = f"{key}({', '.join(k for k, _ in params)})"
+    fn = FunctionDecl(key, tuple(s for _, s in params), value, latex, d.position(), text=d.text.strip())
+    decls.functions[key] = fn
+    decls.order.append(fn)
+
+
+def _define(decls, d):
+    head, head_at, body, body_at = _split_definition(d)
+    tr, chain = _parse(decls, d, head, head_at)
+    atom, sub = _name_tree(tr, chain, "the defined name")
+    key, slots, label, latex = _slots_of(decls, tr, atom, sub)
+    obj = _make_object(key, slots, label, {})
+    tr_body, body_chain = _parse(decls, d, body, body_at)
+    if len(body_chain.children) != 1:
+        raise tr_body.error(body_chain, "a definition is one expression")
+    value = tr_body.expr(body_chain.children[0])
+    own = {decls.indices[letter].symbol for role, letter in slots if role == "index"}
+    stray = sorted(str(s) for s in value.free_symbols
+                   if any(s == i.symbol for i in decls.indices.values()) and s not in own)
+    if stray:
+        raise tr_body.error(body_chain, f"the definition of {latex} uses the free index {', '.join(stray)}, "
+                            "which is not a subscript of the defined name (sum over it, or add it)")
+    decl = NameDecl(key, slots, label, "define", obj, latex, d.position(), body=value, text=d.text.strip())
+    _register(decls, decl, tr, tr._offset(chain))
+
+
+def _assume(decls, d):
+    for text, at in _split_operands(d):
+        tr, chain = _parse(decls, d, text, at)
+        exprs, rels, _ = tr.chain(chain)
+        if len(rels) != 1:
+            raise tr.error(chain, "each assumption is one relation, e.g. x > 0")
+        from .translate import relation_class
+
+        decls.assumptions.append(relation_class(rels[0][0])(exprs[0], exprs[1]))
+
+
+def _alias(decls, d):
+    parts = d.text.split("=")
+    if len(parts) != 2:
+        raise d.error("expected '%! alias written = meant', e.g. \\hat{\\theta}_{ik} = \\hat{\\theta}_{jk}")
+    refs = []
+    at = 0
+    for part in parts:
+        tr, chain = _parse(decls, d, part, at)
+        atom, sub = _name_tree(tr, chain, "each side of an alias")
+        refs.append(tr._name_ref(atom, sub))
+        at += len(part) + 1
+    decls.aliases[(refs[0].key, refs[0].text)] = (refs[1].key, refs[1].text)
+
+
+def _python(decls, d):
+    m = re.match(r"\s*(?P<ids>.+?)\s*=\s*(?P<target>[A-Za-z_][\w.]*:[A-Za-z_]\w*)\s*$", d.text)
+    if not m:
+        raise d.error("expected '%! python ID[, ID...] = package.module:function'")
+    target = m.group("target")
+    if not target.startswith("ml2p_symbolic."):
+        raise d.error("a Python check must live in the ml2p_symbolic package (a document never "
+                      "runs code from elsewhere)", m.start("target"))
+    for ident in re.split(r"\s*,\s*", m.group("ids")):
+        if not re.fullmatch(_ID_RE, ident):
+            raise d.error(f"{ident!r} is not a display id", m.start("ids"))
+        decls.python_checks[ident] = (target, d.position())
+
+
+def _skip(decls, d):
+    m = re.match(r"\s*(?P<ids>[^:]+?)\s*:\s*(?P<reason>\S.*)$", d.text)
+    if not m:
+        raise d.error("expected '%! skip ID[, ID...]: reason'")
+    for ident in re.split(r"\s*,\s*", m.group("ids")):
+        if not re.fullmatch(_ID_RE, ident):
+            raise d.error(f"{ident!r} is not a display id")
+        decls.skips[ident] = (m.group("reason").strip(), d.position())
+
+
+_LATER = {"random": _random_law, "function": _function, "define": _define, "assume": _assume,
+          "python": _python, "skip": _skip}

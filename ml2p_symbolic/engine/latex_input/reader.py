@@ -1,0 +1,357 @@
+r"""Read a LaTeX or Markdown document: directives, displays, relation chains, steps.
+
+Displays are ``equation``, ``equation*``, ``align``, ``align*``, ``gather``, ``gather*``,
+``multline``, ``multline*``, ``\[ .. \]`` and ``$$ .. $$`` (in ``.tex``, ``.md`` and ``.txt``
+alike; in ``.tex`` comments are removed first, in Markdown fenced code blocks are skipped).
+``aligned``/``split``/``gathered`` inside them are layout.
+
+A display is split into rows at ``\\``; ``&`` is removed. A row that starts with a relation
+continues the chain of the row before; any other row starts a new chain. Each relation of a
+chain is one step, ``A = B`` then ``B = C``. Step ids: a display with one ``\label{X}`` gives
+``X`` (one step) or ``X.1``, ``X.2``, ... (several, in order); with ``\tag{N}`` or a trailing
+``(N)`` (after ``\quad``, or after the display) ``eqN`` likewise; with a label on several
+rows of an ``align``, each row's steps take their row's label; otherwise ``L<line>`` (the
+line of the step's relation sign).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .declarations import Declarations
+from .directives import apply_directives, find_directives
+from .source import SourceText, parse_piece
+from .translate import Translator
+
+__all__ = ["Step", "Display", "Document", "read_document", "DOCUMENT_SUFFIXES"]
+
+DOCUMENT_SUFFIXES = (".tex", ".md", ".txt")
+
+_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
+                 "multline*", "displaymath", "eqnarray", "eqnarray*")
+_OPEN_RE = re.compile(
+    r"\$\$|(?<!\\)\\\[|\\begin\{(" + "|".join(re.escape(e) for e in _ENVIRONMENTS) + r")\}")
+_INNER_ENV_RE = re.compile(r"\\(?:begin|end)\{(?:aligned|split|gathered)\}")
+_LABEL_RE = re.compile(r"\\label\s*\{([^{}]*)\}")
+_TAG_RE = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
+_TRAILING_TAG_RE = re.compile(r"(?:\\q?quad\s*|(?<=\\end\{aligned\})\s*)\(\s*(\d+[a-z]?)\s*\)\s*[.,]?\s*$")
+_AFTER_TAG_RE = re.compile(r"[ \t]*\(\s*(\d+[a-z]?)\s*\)")
+_REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge)(?![a-zA-Z]))")
+_ROWSPACE_RE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp)\s*\]")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checkable statement of a document.
+
+    ``kind`` is ``"relation"`` (``lhs relation rhs``, parsed), ``"python"`` (a display
+    handed to the Python check ``check``) or ``"skip"`` (not checked, ``reason``).
+    ``offset``/``end`` delimit the relation sign (or the display) in the file.
+    """
+
+    id: str
+    file: str
+    line: int
+    col: int
+    kind: str
+    text: str
+    display: str
+    relation: str | None = None
+    lhs: Any = None
+    rhs: Any = None
+    forall: tuple = ()
+    check: str | None = None
+    reason: str | None = None
+    offset: int = 0
+    end: int = 0
+
+
+@dataclass
+class Display:
+    """A display of the document: its id, span, labels and tag."""
+
+    id: str
+    start: int
+    end: int
+    line: int
+    labels: list
+    tag: str | None
+
+
+@dataclass
+class Document:
+    """A read document: its steps in order and its declarations."""
+
+    path: str
+    kind: str
+    text: str
+    steps: list
+    declarations: Declarations
+    displays: list = field(default_factory=list)
+    preamble: str | None = None
+    preamble_text: str = ""
+
+    def definitions(self):
+        """The defined quantities and functions, in declaration order, as dicts."""
+        from .declarations import FunctionDecl
+
+        out = []
+        for d in self.declarations.order:
+            kind = "function" if isinstance(d, FunctionDecl) else d.kind
+            if kind not in ("define", "function"):
+                continue
+            out.append({"name": d.latex, "kind": kind, "definition": d.text,
+                        "file": d.where.file, "line": d.where.line})
+        return out
+
+
+def read_document(path, *, preamble=None, text=None, preamble_text=None):
+    """Read ``path`` (``.tex``, ``.md`` or ``.txt``) with the directives of ``preamble``.
+
+    Returns a :class:`Document`. Raises :class:`~ml2p_symbolic.errors.LatexInputError`
+    (``FILE:LINE:COL: error: ...``) for anything not understood, and ``OSError`` for an
+    unreadable file.
+    """
+    path = str(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in DOCUMENT_SUFFIXES:
+        from ...errors import LatexInputError
+
+        raise LatexInputError(f"a document must be {', '.join(DOCUMENT_SUFFIXES)}", path, 1, 1)
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8")
+    kind = "tex" if suffix == ".tex" else "markdown"
+    source = SourceText(path, text)
+    decls = Declarations()
+    directives = []
+    if preamble is not None:
+        if preamble_text is None:
+            preamble_text = Path(preamble).read_text(encoding="utf-8")
+        pre_source = SourceText(str(preamble), preamble_text)
+        directives.extend(find_directives(pre_source, html_comments=True))
+    directives.extend(find_directives(source, html_comments=(kind == "markdown")))
+    apply_directives(decls, directives)
+    blank = _blank_non_math(text, kind)
+    displays = _find_displays(source, blank)
+    steps = []
+    ids = set()
+    for disp, content_start, content_end in displays:
+        steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids))
+    for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
+        shown = {d.id for d, _, _ in displays}
+        for ident, (_, where) in table.items():
+            if ident not in shown:
+                from ...errors import LatexInputError
+
+                raise LatexInputError(f"'%! {what} {ident}': no display of {path} has this id "
+                                      f"(ids: {', '.join(sorted(shown)) or 'none'})", where.file, where.line, where.col)
+    return Document(path, kind, text, steps, decls, [d for d, _, _ in displays],
+                    None if preamble is None else str(preamble), preamble_text or "")
+
+
+# --------------------------------------------------------------------------- blanking
+def _blank(chars, start, end):
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def _blank_non_math(text, kind):
+    """A copy of ``text`` with comments (tex), directive lines and code blocks blanked."""
+    chars = list(text)
+    if kind == "tex":
+        for m in re.finditer(r"(?<!\\)%[^\n]*", text):
+            _blank(chars, m.start(), m.end())
+    else:
+        for m in re.finditer(r"^[ \t]*%![^\n]*", text, re.M):
+            _blank(chars, m.start(), m.end())
+        for m in re.finditer(r"<!--.*?-->", text, re.S):
+            _blank(chars, m.start(), m.end())
+        for m in re.finditer(r"^```.*?^```[^\n]*", text, re.S | re.M):
+            _blank(chars, m.start(), m.end())
+    return "".join(chars)
+
+
+# --------------------------------------------------------------------------- displays
+def _find_displays(source, blank):
+    """[(Display, content start, content end)] in order (labels, tags and layout blanked later)."""
+    out = []
+    pos = 0
+    while True:
+        m = _OPEN_RE.search(blank, pos)
+        if not m:
+            break
+        opener = m.group(0)
+        if opener == "$$":
+            close = blank.find("$$", m.end())
+            close_len = 2
+        elif opener.startswith("\\["):
+            close = blank.find("\\]", m.end())
+            close_len = 2
+        else:
+            end_tag = "\\end{%s}" % m.group(1)
+            close = blank.find(end_tag, m.end())
+            close_len = len(end_tag)
+        if close < 0:
+            raise source.error(m.start(), f"this display ({opener}) is never closed")
+        content_start, content_end = m.end(), close
+        out.append((m.start(), content_start, content_end, close + close_len))
+        pos = close + close_len
+    displays = []
+    for start, cs, ce, end in out:
+        content = blank[cs:ce]
+        labels = [(lm.group(1).strip(), cs + lm.start()) for lm in _LABEL_RE.finditer(content)]
+        tags = [tm.group(1).strip() for tm in _TAG_RE.finditer(content)]
+        trailing = _TRAILING_TAG_RE.search(_without_layout(content))
+        after = _AFTER_TAG_RE.match(blank, end)
+        tag = tags[0] if tags else (trailing.group(1) if trailing else (after.group(1) if after else None))
+        line = source.line_of(start)
+        if labels and len(labels) == 1:
+            ident = labels[0][0]
+        elif tag is not None:
+            ident = f"eq{tag}"
+        elif labels:
+            ident = labels[0][0]
+        else:
+            ident = f"L{line}"
+        displays.append((Display(ident, start, end, line, labels, tag), cs, ce))
+    seen = {}
+    for disp, _, _ in displays:
+        if disp.id in seen and not disp.id.startswith("L"):
+            raise source.error(disp.start, f"two displays have the id {disp.id} (lines {seen[disp.id]} "
+                               f"and {disp.line})")
+        seen[disp.id] = disp.line
+    return displays
+
+
+def _without_layout(content):
+    """The content with \\label and \\tag removed, for the trailing-tag test."""
+    return _TAG_RE.sub(" ", _LABEL_RE.sub(" ", content))
+
+
+def _display_steps(source, blank, disp, cs, ce, decls, ids):
+    raw = source.text[cs:ce]
+    if disp.id in decls.python_checks or disp.id in decls.skips:
+        text = " ".join(raw.split())
+        line, col = source.position(cs)
+        if disp.id in decls.python_checks:
+            target = decls.python_checks[disp.id][0]
+            return [Step(disp.id, source.name, line, col, "python", text, disp.id, check=target,
+                         offset=cs, end=ce)]
+        return [Step(disp.id, source.name, line, col, "skip", text, disp.id,
+                     reason=decls.skips[disp.id][0], offset=cs, end=ce)]
+    chars = list(blank)
+    content = blank[cs:ce]
+    for pattern in (_LABEL_RE, _TAG_RE):
+        for m in pattern.finditer(content):
+            _blank(chars, cs + m.start(), cs + m.end())
+    trailing = _TRAILING_TAG_RE.search("".join(chars[cs:ce]))
+    if trailing:
+        _blank(chars, cs + trailing.start(), cs + trailing.end())
+    for m in _INNER_ENV_RE.finditer(content):
+        _blank(chars, cs + m.start(), cs + m.end())
+    # a '.' or ',' ending the display is punctuation
+    cleaned = "".join(chars[cs:ce])
+    punct = re.search(r"(?<!\\)[.,](?:\s|\\q?quad(?![a-zA-Z])|\\[,;:! ])*$", cleaned)
+    if punct:
+        _blank(chars, cs + punct.start(), cs + punct.start() + 1)
+    rows = _rows(chars, cs, ce)
+    chains = []
+    for rs, re_ in rows:
+        row_text = "".join(chars[rs:re_])
+        if not row_text.strip():
+            continue
+        if _REL_START_RE.match(row_text) and chains:
+            chains[-1][1] = re_
+        else:
+            chains.append([rs, re_])
+    row_labels = []
+    if len(disp.labels) >= 2:
+        for label, offset in disp.labels:
+            row_labels.append((label, next(((rs, re_) for rs, re_ in rows if rs <= offset < re_), (offset, offset))))
+    links = []
+    for start, end in chains:
+        piece = "".join(chars[start:end])
+        tree = parse_piece(piece, source, start)
+        tr = Translator(decls, source, piece, start)
+        exprs, rels, forall = tr.chain(tree.children[0])
+        for k, (rel, r0, r1) in enumerate(rels):
+            left_start = rels[k - 1][2] if k else start
+            right_end = rels[k + 1][1] if k + 1 < len(rels) else end
+            lhs_text = " ".join(source.text[left_start:r0].split())
+            rhs_text = " ".join(source.text[r1:right_end].split())
+            if k + 1 == len(rels):
+                rhs_text = re.sub(r"(?<!\\)[.,]\s*$", "", rhs_text)
+            text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {_strip_layout(rhs_text)}".split())
+            links.append((exprs[k], rel, exprs[k + 1], r0, r1, text, tuple(forall)))
+    steps = []
+    bases = []
+    for lhs, rel, rhs, r0, r1, text, forall in links:
+        line = source.line_of(r0)
+        if row_labels:
+            base = next((lab for lab, (rs, re_) in row_labels if rs <= r0 < re_), None) or f"L{line}"
+        elif disp.labels or disp.tag is not None:
+            base = disp.id
+        else:
+            base = f"L{line}"
+        bases.append(base)
+    counts = {b: bases.count(b) for b in bases}
+    seen = {}
+    for (lhs, rel, rhs, r0, r1, text, forall), base in zip(links, bases):
+        if counts[base] > 1:
+            seen[base] = seen.get(base, 0) + 1
+            ident = f"{base}.{seen[base]}"
+        else:
+            ident = base
+        while ident in ids:
+            ident += "'"
+        ids.add(ident)
+        line, col = source.position(r0)
+        steps.append(Step(ident, source.name, line, col, "relation", text, disp.id, relation=rel,
+                          lhs=lhs, rhs=rhs, forall=forall, offset=r0, end=r1))
+    return steps
+
+
+def _strip_layout(text):
+    text = _LABEL_RE.sub("", _TAG_RE.sub("", _INNER_ENV_RE.sub("", text)))
+    text = re.sub(r"(?<!\\)&", "", text)
+    text = re.sub(r"\\\\(\s*\[[^\]]*\])?", "", text)
+    text = re.sub(r"\\(?:nonumber|notag)(?![a-zA-Z])", "", text)
+    return " ".join(text.split())
+
+
+def _rows(chars, cs, ce):
+    """Split [cs, ce) at top-level ``\\\\``; blank ``&`` and the separators; return row spans."""
+    rows = []
+    depth = 0
+    row_start = cs
+    i = cs
+    while i < ce:
+        ch = chars[i]
+        if ch == "\\" and i + 1 < ce:
+            nxt = chars[i + 1]
+            if nxt == "\\" and depth == 0:
+                chars[i] = chars[i + 1] = " "
+                rows.append((row_start, i))
+                j = i + 2
+                m = _ROWSPACE_RE.match("".join(chars[j:min(ce, j + 40)]))
+                if m:
+                    _blank(chars, j, j + m.end())
+                    j += m.end()
+                row_start = j
+                i = j
+                continue
+            i += 2  # an escaped character such as \{ or \&
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "&" and depth == 0:
+            chars[i] = " "
+        i += 1
+    rows.append((row_start, ce))
+    return rows

@@ -1,0 +1,963 @@
+r"""From the Lark tree of a formula to SymPy, with the document's declarations.
+
+The grammar (``math.lark``) is loose about meaning; this module decides it and refuses, with
+the source position, everything it cannot decide for sure:
+
+* **names**: a run of letters is one name (``KL``), so it must be declared unless it is a
+  single letter; ``e`` is Euler's number and ``\pi`` is pi unless declared; an undeclared
+  name is refused. A subscript on a declared slotted name gives an ``Indexed`` object
+  (``a_{ik}`` -> ``a[i, k]``), checked slot by slot against the declaration (``\theta_{jk}``
+  with label ``j`` refuses ``\theta_{ik}``).
+* **juxtaposition**: ``f(x)`` applies ``f`` when ``f`` is a declared function (or ``\exp``,
+  ``\log``, ``\ln``); a declared variable written with a subscript times a parenthesis is a
+  product (``\hat a_{ik}(\hat\theta_{jk} + 1)``); any other ``name(`` is refused as
+  ambiguous (``\sigma(x)`` with ``\sigma`` not a function, ``x(y + 1)``).
+* **scope**: ``\sum``, ``\prod`` and the operator form ``\frac{\partial}{\partial x}`` take
+  the rest of the term (up to the next ``+``, ``-``, relation or closing bracket) as their
+  body; a sum binds its index.
+* ``/`` only between two single factors (``(a+b)/(c+d)``, ``x/2``); ``2x/3`` is refused.
+* ``\log x`` applies to the single factor after it; ``\log x y`` is refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from lark import Token, Tree
+
+from .nodes import Diff, EvalAt, Expect
+
+__all__ = ["Translator", "NameRef", "base_key", "sympy_name"]
+
+_GREEK_NAMES = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho",
+    "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
+    "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
+}
+# accents SymPy prints from a name suffix ("thetahat" -> \hat{\theta}), canonical spelling
+_ACCENT_CANON = {
+    "hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
+    "overline": "bar", "vec": "vec", "dot": "dot", "ddot": "ddot", "check": "check",
+    "breve": "breve", "mathbf": "boldsymbol", "boldsymbol": "boldsymbol", "bm": "boldsymbol",
+}
+_SYMPY_SUFFIX = {"hat": "hat", "tilde": "tilde", "bar": "bar", "vec": "vec", "dot": "dot",
+                 "ddot": "ddot", "check": "check", "breve": "breve", "boldsymbol": "bm"}
+_RELATIONS = {"=": "=", "<": "<", ">": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
+              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
+_REL_CLASSES = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
+                "<=": sp.LessThan, ">=": sp.GreaterThan}
+
+
+def relation_class(rel):
+    """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``."""
+    return _REL_CLASSES[rel]
+
+
+# --------------------------------------------------------------------------- names
+def base_key(tree):
+    r"""The canonical key of a name atom: ``a``, ``KL``, ``\theta``, ``\hat{\theta}``,
+    ``\mathcal{L}`` (``\widehat`` is ``\hat``, ``\mathbf``/``\bm`` are ``\boldsymbol``)."""
+    if isinstance(tree, Token):
+        return str(tree)
+    kind = tree.data
+    if kind in ("word", "greek", "aname_char", "aname_greek", "sarg_char", "sarg_greek"):
+        return str(tree.children[0])
+    if kind == "aname":
+        return str(tree.children[0])
+    if kind in ("accent", "aname_accent", "sarg_accent"):
+        cmd = str(tree.children[0])[1:]
+        inner = _aarg_key(tree.children[1])
+        cmd = _ACCENT_CANON.get(cmd, cmd)
+        return "\\%s{%s}" % (cmd, inner)
+    raise ValueError(kind)
+
+
+def _aarg_key(tree):
+    if tree.data == "aarg":
+        return base_key(tree.children[0])
+    return base_key(tree)
+
+
+def sympy_name(key):
+    r"""A SymPy Symbol name that ``sympy.latex`` prints back as ``key``: ``\hat{\theta}`` ->
+    ``thetahat``, ``\theta`` -> ``theta``; keys SymPy has no spelling for stay raw LaTeX."""
+    simple = _simple_name(key)
+    return simple if simple is not None else key
+
+
+def _simple_name(key):
+    if re.fullmatch(r"[a-zA-Z]", key):
+        return key
+    if re.fullmatch(r"[a-zA-Z]{2,}", key):
+        low = key.lower()
+        if low in _GREEK_NAMES or any(low.endswith(s) for s in _SYMPY_SUFFIX.values()):
+            return None
+        return key
+    m = re.fullmatch(r"\\([a-zA-Z]+)", key)
+    if m and m.group(1) in _GREEK_NAMES:
+        return m.group(1)
+    m = re.fullmatch(r"\\([a-zA-Z]+)\{(.*)\}", key)
+    if m and m.group(1) in _SYMPY_SUFFIX:
+        inner = _simple_name(m.group(2))
+        if inner is not None and re.fullmatch(r"[a-zA-Z]+", inner) and len(inner) == 1 or (
+                inner is not None and inner in _GREEK_NAMES):
+            return inner + _SYMPY_SUFFIX[m.group(1)]
+    return None
+
+
+def scalar_name(key, label):
+    """The SymPy name of a scalar ``key`` with the label subscript ``label`` (or None)."""
+    if label is None:
+        return sympy_name(key)
+    simple = _simple_name(key)
+    if simple is not None and re.fullmatch(r"[a-zA-Z0-9]+", label):
+        return f"{simple}_{label}"
+    return "%s_{%s}" % (key, label)
+
+
+class NameRef:
+    """A name as written: base key, the subscript's simple items (letters and digit runs, or
+    None when the subscript is not a list of them), its normalised text, and positions."""
+
+    def __init__(self, key, items, text, offset, sub_offset=None):
+        self.key = key
+        self.items = items
+        self.text = text
+        self.offset = offset
+        self.sub_offset = sub_offset if sub_offset is not None else offset
+
+    def __repr__(self):
+        return f"NameRef({self.key!r}, {self.items!r}, {self.text!r})"
+
+    def written(self):
+        return self.key if self.text is None else "%s_{%s}" % (self.key, self.text)
+
+
+# --------------------------------------------------------------------------- translator
+class Translator:
+    """Translate Lark trees of one piece of a source file into SymPy.
+
+    Parameters
+    ==========
+    decls : Declarations
+    source : SourceText
+    piece : str
+        The parsed text (positions in trees are offsets into it).
+    base : int
+        Offset of ``piece`` in ``source.text``.
+    """
+
+    def __init__(self, decls, source, piece, base, *, local=None):
+        self.decls = decls
+        self.source = source
+        self.piece = piece
+        self.base = base
+        self.local = dict(local or {})     # key -> SymPy object (function parameters)
+        self.bound = []                    # stack of (letter, bound symbol, IndexDecl or None)
+
+    # ------------------------------------------------------------------ errors, positions
+    def _offset(self, node):
+        if isinstance(node, Token):
+            return node.start_pos or 0
+        meta = getattr(node, "meta", None)
+        if meta is not None and not meta.empty:
+            return meta.start_pos
+        for child in node.children:
+            return self._offset(child)
+        return 0
+
+    def error(self, node, message):
+        offset = node if isinstance(node, int) else self._offset(node)
+        return self.source.error(self.base + offset, message)
+
+    def text_of(self, node):
+        if isinstance(node, Token):
+            return str(node)
+        meta = node.meta
+        return self.piece[meta.start_pos:meta.end_pos]
+
+    # ------------------------------------------------------------------ entry points
+    def chain(self, tree):
+        """A ``chain`` tree -> (expressions, [(relation, start, end offsets in the file)],
+        forall letters)."""
+        exprs, rels, forall = [], [], []
+        for child in tree.children:
+            if isinstance(child, Token) and child.type == "REL":
+                rels.append((_RELATIONS[str(child)], self.base + child.start_pos, self.base + child.end_pos))
+            elif isinstance(child, Tree) and child.data == "forall":
+                forall = self._forall(child)
+            else:
+                value = self.expr(child)
+                if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan):
+                    raise self.error(child, "this expression is undefined (a division by zero)")
+                exprs.append(value)
+        return exprs, rels, forall
+
+    def _forall(self, tree):
+        letters = []
+        for item in tree.children:
+            if isinstance(item, Token):
+                continue
+            ref = self._simple_letter(item)
+            if ref is None:
+                raise self.error(item, "\\forall expects a list of index letters")
+            if ref not in self.decls.indices and ref not in self.decls.labels:
+                raise self.error(item, f"\\forall {ref}: {ref} is not a declared index (%! index) "
+                                       "or a subscript label of a declared name")
+            letters.append(ref)
+        return letters
+
+    def _simple_letter(self, subitem):
+        """The letter of a subitem that is a single letter (or None)."""
+        if subitem.data != "subitem" or len(subitem.children) != 1:
+            return None
+        post = self._single_postfix(subitem.children[0])
+        if post is None or len(post.children) != 1:
+            return None
+        atom = post.children[0]
+        if isinstance(atom, Tree) and atom.data == "word" and len(str(atom.children[0])) == 1:
+            return str(atom.children[0])
+        return None
+
+    def _single_postfix(self, expr_tree):
+        """The postfix tree when ``expr_tree`` is a single factor with no sign, else None."""
+        if not isinstance(expr_tree, Tree) or expr_tree.data != "sum":
+            return None
+        if len(expr_tree.children) != 1:
+            return None
+        term = expr_tree.children[0]
+        if not isinstance(term, Tree) or term.data != "term" or len(term.children) != 1:
+            return None
+        post = term.children[0]
+        return post if isinstance(post, Tree) and post.data == "postfix" else None
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, tree):
+        kind = tree.data
+        if kind == "sum":
+            return self._sum(tree)
+        if kind == "barred":
+            value = self._sum(tree.children[0])
+            for bar in tree.children[1:]:
+                value = self._evalbar(value, bar.children[1], bar)
+            return value
+        raise self.error(tree, f"internal: unexpected {kind}")
+
+    def _sum(self, tree):
+        children = list(tree.children)
+        total = sp.Integer(0)
+        sign = 1
+        for child in children:
+            if isinstance(child, Token) and child.type == "SIGN":
+                sign = -1 if str(child) == "-" else 1
+                continue
+            value = self._term(child)
+            total = total + (value if sign == 1 else -value)
+            sign = 1
+        return total
+
+    def _term(self, tree):
+        items = list(tree.children)
+        slashes = [i for i, it in enumerate(items) if isinstance(it, Tree) and it.data == "slash"]
+        if slashes:
+            if len(slashes) > 1 or len(items) != 3 or slashes[0] != 1 or any(
+                    isinstance(it, Tree) and it.data == "cdot" for it in items):
+                raise self.error(items[slashes[0]], "ambiguous '/': write \\frac{..}{..} or put the "
+                                 "numerator and the denominator in parentheses")
+            num = self._product(items[:1])
+            den = self._product(items[2:])
+            return num / den
+        return self._product(items)
+
+    def _product(self, items):
+        factors = []
+        i = 0
+        previous_was_cdot = True
+        while i < len(items):
+            item = items[i]
+            if isinstance(item, Tree) and item.data == "cdot":
+                if previous_was_cdot or i == len(items) - 1:
+                    raise self.error(item, "a product sign needs a factor on each side")
+                previous_was_cdot = True
+                i += 1
+                continue
+            previous_was_cdot = False
+            atom, sub, sup = self._split_postfix(item)
+            kind = atom.data if isinstance(atom, Tree) else None
+            # big operators and derivative operators take the rest of the term
+            if kind == "bigop":
+                rest = items[i + 1:]
+                if not rest:
+                    raise self.error(atom, f"{atom.children[0]} has no summand")
+                factors.append(self._bigop(atom, sub, sup, rest))
+                break
+            if kind == "frac":
+                deriv = self._derivative_frac(atom)
+                if deriv is not None and deriv[0] is None:
+                    if sub is not None or sup is not None:
+                        raise self.error(item, "a derivative operator cannot carry a script")
+                    rest = items[i + 1:]
+                    if not rest:
+                        raise self.error(atom, "the derivative operator has nothing to act on")
+                    body = self._product(rest)
+                    factors.append(Diff(body, deriv[1]))
+                    break
+            if kind == "func":
+                value, consumed = self._builtin_application(atom, sub, sup, items, i)
+                factors.append(value)
+                i += consumed
+                continue
+            if self._is_name_atom(atom):
+                ref = self._name_ref(atom, sub)
+                target = self._resolve_callable(ref)
+                nxt = items[i + 1] if i + 1 < len(items) else None
+                nxt_group = self._group_kind(nxt)
+                if target is not None:
+                    kind_, obj = target
+                    if nxt_group is None:
+                        raise self.error(item, f"{ref.written()} needs its argument in parentheses"
+                                         + (" or brackets" if kind_ == "expect" else ""))
+                    if sup is not None:
+                        raise self.error(item, f"write a power of {ref.written()}(..) after the parenthesis")
+                    value = self._apply_callable(kind_, obj, ref, nxt, atom)
+                    _, _, nsup = self._split_postfix(nxt)
+                    if nsup is not None:
+                        value = value ** self._script_value(nsup)
+                    factors.append(value)
+                    i += 2
+                    continue
+                value = self._resolve_value(ref)
+                if nxt_group == "paren" and ref.text is None and not _is_number(value) \
+                        and _function_like(ref.key):
+                    raise self.error(nxt, f"ambiguous '{ref.written()}(': {ref.written()} is not a declared "
+                                     "function; declare it with '%! function' or write a product with \\cdot")
+                if sup is not None:
+                    value = value ** self._script_value(sup)
+                factors.append(value)
+                i += 1
+                continue
+            factors.append(self._postfix_value(atom, sub, sup, item))
+            i += 1
+        return sp.Mul(*factors) if factors else sp.Integer(1)
+
+    # ------------------------------------------------------------------ postfix atoms
+    def _split_postfix(self, item):
+        if not (isinstance(item, Tree) and item.data == "postfix"):
+            raise self.error(item, "unexpected operator")
+        atom = item.children[0]
+        sub = sup = None
+        for script in item.children[1:]:
+            if script.data == "sub":
+                if sub is not None:
+                    raise self.error(script, "double subscript")
+                sub = script.children[0]
+            else:
+                if sup is not None:
+                    raise self.error(script, "double superscript")
+                sup = script.children[0]
+        return atom, sub, sup
+
+    def _group_kind(self, item):
+        if item is None or not (isinstance(item, Tree) and item.data == "postfix"):
+            return None
+        atom = item.children[0]
+        if isinstance(atom, Tree) and atom.data in ("paren", "bracket"):
+            return atom.data
+        if isinstance(atom, Tree) and atom.data == "brace":
+            inner = self._single_postfix(atom.children[0])
+            if inner is not None and len(inner.children) == 1 and isinstance(inner.children[0], Tree) \
+                    and inner.children[0].data in ("paren", "bracket"):
+                return inner.children[0].data
+        return None
+
+    def _group_args(self, item):
+        atom = item.children[0]
+        if atom.data == "brace":
+            atom = self._single_postfix(atom.children[0]).children[0]
+        return [self.expr(c) for c in atom.children], atom
+
+    def _is_name_atom(self, atom):
+        if not isinstance(atom, Tree):
+            return False
+        if atom.data in ("word", "greek", "accent"):
+            return True
+        if atom.data == "brace":
+            inner = self._single_postfix(atom.children[0])
+            return inner is not None and len(inner.children) == 1 and self._is_name_atom(inner.children[0])
+        return False
+
+    def _name_ref(self, atom, sub):
+        if atom.data == "brace":
+            atom = self._single_postfix(atom.children[0]).children[0]
+        key = base_key(atom)
+        offset = self._offset(atom)
+        if sub is None:
+            return NameRef(key, None, None, offset)
+        items, text = self._subscript_items(sub)
+        return NameRef(key, items, text, offset, self._offset(sub))
+
+    def _subscript_items(self, sarg):
+        """(simple items or None, normalised text) of a subscript."""
+        if sarg.data == "sarg_char":
+            ch = str(sarg.children[0])
+            return [ch], ch
+        if sarg.data in ("sarg_greek",):
+            t = str(sarg.children[0])
+            return None, t
+        if sarg.data == "sarg_accent":
+            return None, base_key(sarg)
+        if sarg.data == "sarg_infty":
+            return None, r"\infty"
+        # group: the text between the braces
+        text = re.sub(r"\s+", "", self.text_of(sarg))
+        if text.startswith("{") and text.endswith("}"):
+            text = text[1:-1]
+        sublist = sarg.children[0]
+        items = []
+        if sublist.data != "sublist":
+            return None, text
+        for subitem in sublist.children:
+            if isinstance(subitem, Token):
+                continue
+            if len(subitem.children) != 1:
+                return None, text
+            term = subitem.children[0]
+            if not (isinstance(term, Tree) and term.data == "sum" and len(term.children) == 1):
+                return None, text
+            for post in term.children[0].children:
+                if not (isinstance(post, Tree) and post.data == "postfix" and len(post.children) == 1):
+                    return None, text
+                atom = post.children[0]
+                if atom.data == "word":
+                    items.extend(str(atom.children[0]))
+                elif atom.data == "number" and re.fullmatch(r"\d+", str(atom.children[0])):
+                    items.append(str(atom.children[0]))
+                else:
+                    return None, text
+        return items, text
+
+    def _script_value(self, sarg):
+        """The value of a superscript (or of a sum limit)."""
+        kind = sarg.data
+        if kind == "sarg_char":
+            ch = str(sarg.children[0])
+            if ch.isdigit():
+                return sp.Integer(int(ch))
+            return self._resolve_value(NameRef(ch, None, None, self._offset(sarg)))
+        if kind == "sarg_greek":
+            return self._resolve_value(NameRef(str(sarg.children[0]), None, None, self._offset(sarg)))
+        if kind == "sarg_accent":
+            return self._resolve_value(NameRef(base_key(sarg), None, None, self._offset(sarg)))
+        if kind == "sarg_infty":
+            return sp.oo
+        sublist = sarg.children[0]
+        subitems = [c for c in sublist.children if not isinstance(c, Token)] if sublist.data == "sublist" else []
+        if len(subitems) != 1 or len(subitems[0].children) != 1:
+            raise self.error(sarg, "a superscript must be one expression")
+        return self.expr(subitems[0].children[0])
+
+    def _postfix_value(self, atom, sub, sup, item):
+        if sub is not None:
+            raise self.error(sub, "a subscript is only understood on a name, \\sum, \\prod or an evaluation bar")
+        value = self._atom_value(atom)
+        if sup is not None:
+            value = value ** self._script_value(sup)
+        return value
+
+    def _atom_value(self, atom):
+        kind = atom.data
+        if kind == "number":
+            return sp.Rational(str(atom.children[0]))
+        if kind == "frac":
+            deriv = self._derivative_frac(atom)
+            if deriv is not None:
+                return Diff(deriv[0], deriv[1])
+            num = self._farg(atom.children[1])
+            den = self._farg(atom.children[2])
+            return num / den
+        if kind == "sqrt":
+            if len(atom.children) == 3:
+                index = self.expr(atom.children[1])
+                return self.expr(atom.children[2]) ** (1 / index)
+            return sp.sqrt(self.expr(atom.children[1]))
+        if kind == "paren":
+            if len(atom.children) != 1:
+                raise self.error(atom, "a parenthesised list is only understood as the arguments of a function")
+            return self.expr(atom.children[0])
+        if kind in ("bracket", "brace"):
+            return self.expr(atom.children[0])
+        if kind == "infty":
+            return sp.oo
+        if kind == "leftbar":
+            value = self.expr(atom.children[1])
+            return self._evalbar(value, atom.children[3], atom)
+        if kind == "text":
+            raise self.error(atom, "\\text{..} is only understood inside a name's subscript "
+                             "(e.g. \\mathcal{L}_{\\text{KL}})")
+        if kind == "partial":
+            raise self.error(atom, "\\partial is only understood in \\frac{\\partial ..}{\\partial ..}")
+        if kind == "bigop":
+            raise self.error(atom, f"{atom.children[0]} has no summand")
+        if kind == "func":
+            raise self.error(atom, f"{atom.children[0]} needs an argument")
+        raise self.error(atom, f"internal: unexpected {kind}")
+
+    def _farg(self, farg):
+        if farg.data == "farg":
+            return self.expr(farg.children[0])
+        if farg.data == "farg_char":
+            ch = str(farg.children[0])
+            if ch.isdigit():
+                return sp.Integer(int(ch))
+            return self._resolve_value(NameRef(ch, None, None, self._offset(farg)))
+        return self._resolve_value(NameRef(str(farg.children[0]), None, None, self._offset(farg)))
+
+    # ------------------------------------------------------------------ functions
+    def _builtin_application(self, atom, sub, sup, items, i):
+        name = str(atom.children[0])
+        if sub is not None or sup is not None:
+            raise self.error(atom, f"{name} with a script is not understood (write ({name}(x))^2)")
+        fn = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log}[name]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if nxt is None or (isinstance(nxt, Tree) and nxt.data in ("cdot", "slash")):
+            raise self.error(atom, f"{name} needs an argument")
+        if self._group_kind(nxt) == "paren":
+            args, group = self._group_args(nxt)
+            if len(args) != 1:
+                raise self.error(group, f"{name} takes one argument")
+            value = fn(args[0])
+            _, _, nsup = self._split_postfix(nxt)
+            if nsup is not None:
+                value = value ** self._script_value(nsup)
+            return value, 2
+        # \log x: the single factor after it (a function applied to its argument counts as
+        # one: \log \sigma(z)); a further juxtaposed factor is ambiguous
+        width = 1
+        natom, nsub, _ = self._split_postfix(nxt) if isinstance(nxt, Tree) and nxt.data == "postfix" else (None, None, None)
+        if natom is not None and self._is_name_atom(natom) and i + 2 < len(items) \
+                and self._group_kind(items[i + 2]) is not None \
+                and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
+            width = 2
+        after = items[i + 1 + width] if i + 1 + width < len(items) else None
+        if after is not None and not (isinstance(after, Tree) and after.data in ("cdot", "slash")):
+            raise self.error(after, f"ambiguous: does {name} apply to one factor or to the product? "
+                             f"write {name}(..) with parentheses")
+        arg = self._product(items[i + 1:i + 1 + width])
+        return fn(arg), 1 + width
+
+    def _resolve_callable(self, ref):
+        """('function', FunctionDecl) / ('expect', families) when ``ref`` names a callable."""
+        if ref.key == r"\mathbb{E}" and r"\mathbb{E}" not in self.decls.names:
+            return "expect", self._expect_variables(ref)
+        if ref.text is None and ref.key in self.decls.functions:
+            return "function", self.decls.functions[ref.key]
+        if ref.key in self.decls.functions:
+            raise self.error(ref.sub_offset, f"the function {ref.key} takes no subscript")
+        return None
+
+    def _apply_callable(self, kind, obj, ref, group_item, atom):
+        args, group = self._group_args(group_item)
+        if kind == "expect":
+            if len(args) != 1:
+                raise self.error(group, "an expectation takes one argument")
+            return Expect(args[0], obj)
+        if len(args) != len(obj.params):
+            raise self.error(group, f"{ref.key} takes {len(obj.params)} argument(s), got {len(args)}")
+        return obj.apply(args)
+
+    def _expect_variables(self, ref):
+        randoms = self.decls.randoms()
+        if not randoms:
+            raise self.error(ref.offset, "an expectation needs random variables: declare them with "
+                             "'%! random x \\sim \\mathcal{N}(0, 1)'")
+        if ref.text is None:
+            return tuple(d.obj for d in randoms)
+        out = []
+        for piece in _split_top(ref.text, ","):
+            target = self._random_by_text(piece)
+            if target is None:
+                raise self.error(ref.sub_offset, f"the expectation's subscript {piece!r} is not a declared "
+                                 "random variable (%! random)")
+            out.append(target)
+        return tuple(out)
+
+    def _random_by_text(self, text):
+        for d in self.decls.randoms():
+            written = d.latex
+            if text == written or text == d.base:
+                return d.obj
+            if d.indexed:
+                # \varepsilon_k names one member when k is an index letter or a bound letter
+                m = re.fullmatch(re.escape(d.base) + r"_\{?([a-zA-Z0-9])\}?", text)
+                if m and len(d.slots) == 1:
+                    letter = m.group(1)
+                    idx = self._index_object(letter, d.slots[0], d, 0)
+                    return d.obj[idx]
+        return None
+
+    # ------------------------------------------------------------------ big operators
+    def _bigop(self, atom, sub, sup, rest):
+        name = str(atom.children[0])
+        if sub is None:
+            raise self.error(atom, f"{name} needs its index, e.g. {name}_{{k=1}}^{{K}}")
+        letter, lower, idx_decl = self._bigop_index(sub, atom, name)
+        if sup is not None:
+            upper = self._script_value(sup)
+        elif idx_decl is not None and lower is None:
+            upper = idx_decl.size
+        else:
+            raise self.error(atom, f"{name}_{{{letter}=..}} needs an upper limit ^{{..}}")
+        if lower is None:
+            if idx_decl is None:
+                raise self.error(sub, f"{letter} is not a declared index: write {name}_{{{letter}=1}}^{{..}}")
+            lower = sp.Integer(1)
+        bound = sp.Symbol(letter, integer=True)
+        self.bound.append((letter, bound, idx_decl))
+        try:
+            body = self._product(rest)
+        finally:
+            self.bound.pop()
+        cls = sp.Sum if name == r"\sum" else sp.Product
+        return cls(body, (bound, lower, upper))
+
+    def _bigop_index(self, sub, atom, name):
+        if sub.data == "sarg_char" and not str(sub.children[0]).isdigit():
+            letter = str(sub.children[0])
+            return letter, None, self.decls.indices.get(letter)
+        if sub.data == "sarg_group":
+            sublist = sub.children[0]
+            subitems = [c for c in sublist.children if not isinstance(c, Token)]
+            if sublist.data == "substack" and len(subitems) == 1 or sublist.data == "sublist" and len(subitems) == 1:
+                item = subitems[0]
+                if len(item.children) == 1:
+                    letter = self._simple_letter(item)
+                    if letter is not None:
+                        return letter, None, self.decls.indices.get(letter)
+                elif len(item.children) == 3 and str(item.children[1]) == "=":
+                    post = self._single_postfix(item.children[0])
+                    if post is not None and len(post.children) == 1 and post.children[0].data == "word" \
+                            and len(str(post.children[0].children[0])) == 1:
+                        letter = str(post.children[0].children[0])
+                        lower = self.expr(item.children[2])
+                        return letter, lower, self.decls.indices.get(letter)
+        raise self.error(sub, f"{name} expects an index such as {name}_{{k=1}}^{{K}} or {name}_{{k}}")
+
+    # ------------------------------------------------------------------ derivatives
+    def _derivative_frac(self, atom):
+        """For ``\\frac{\\partial F}{\\partial x}`` etc.: (body or None for the operator form,
+        [(variable, order)]); None when the fraction is not a derivative."""
+        num, den = atom.children[1], atom.children[2]
+        if num.data != "farg" or den.data != "farg":
+            return None
+        num_items = self._term_items(num.children[0])
+        if not num_items:
+            return None
+        head = num_items[0]
+        d_kind, order, rest_word = self._differential(head)
+        if d_kind is None:
+            return None
+        den_items = self._term_items(den.children[0])
+        if not den_items:
+            return None
+        variables = self._denominator_variables(den_items, den)
+        if variables is None:
+            return None
+        total = sum(m for _, m in variables)
+        if order is not None and order != total:
+            raise self.error(num, f"the numerator's order {order} does not match the denominator's {total}")
+        if order is None and total != 1:
+            raise self.error(num, f"write the order in the numerator: \\partial^{{{total}}}")
+        body_items = num_items[1:]
+        if rest_word is not None:
+            body_value = self._resolve_value(NameRef(rest_word, None, None, self._offset(head)))
+            body = body_value * (self._product(body_items) if body_items else 1)
+        elif body_items:
+            body = self._product(body_items)
+        else:
+            body = None
+        return body, variables
+
+    def _term_items(self, expr_tree):
+        if not (isinstance(expr_tree, Tree) and expr_tree.data == "sum" and len(expr_tree.children) == 1):
+            return None
+        return list(expr_tree.children[0].children)
+
+    def _differential(self, item):
+        """('partial'|'d', order or None, rest of a 'dy' word or None), or (None, ..)."""
+        if not (isinstance(item, Tree) and item.data == "postfix"):
+            return None, None, None
+        atom = item.children[0]
+        scripts = item.children[1:]
+        order = None
+        if scripts:
+            if len(scripts) != 1 or scripts[0].data != "sup":
+                return None, None, None
+            value = self._script_value(scripts[0].children[0])
+            if not (value.is_Integer and value > 0):
+                return None, None, None
+            order = int(value)
+        if atom.data == "partial":
+            return "partial", order, None
+        if atom.data == "word":
+            word = str(atom.children[0])
+            if word == "d":
+                return "d", order, None
+            if word.startswith("d") and len(word) == 2 and not scripts:
+                return "d", None, word[1:]
+        if atom.data == "accent" and base_key(atom) == r"\mathrm{d}":
+            return "d", order, None
+        return None, None, None
+
+    def _denominator_variables(self, items, den):
+        variables = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if not (isinstance(item, Tree) and item.data == "postfix"):
+                return None
+            atom = item.children[0]
+            if atom.data == "word" and str(atom.children[0]).startswith("d") and len(str(atom.children[0])) == 2:
+                # dx, dx^2
+                ref = NameRef(str(atom.children[0])[1:], None, None, self._offset(atom) + 1)
+                scripts = item.children[1:]
+                order = 1
+                sub = None
+                for s in scripts:
+                    if s.data == "sup":
+                        order = self._order(s.children[0], s)
+                    else:
+                        sub = s.children[0]
+                if sub is not None:
+                    items_, text = self._subscript_items(sub)
+                    ref = NameRef(ref.key, items_, text, ref.offset, self._offset(sub))
+                variables.append((self._derivative_variable(ref), order))
+                i += 1
+                continue
+            kind, order0, rest = self._differential(item)
+            if kind is None or order0 is not None:
+                return None
+            if i + 1 >= len(items):
+                raise self.error(item, "the differential has no variable")
+            var_item = items[i + 1]
+            var_atom, sub, sup = self._split_postfix(var_item)
+            if not self._is_name_atom(var_atom):
+                raise self.error(var_item, "differentiate with respect to a declared variable or a defined quantity")
+            order = self._order(sup, var_item) if sup is not None else 1
+            variables.append((self._derivative_variable(self._name_ref(var_atom, sub)), order))
+            i += 2
+        return variables or None
+
+    def _order(self, sarg, node):
+        value = self._script_value(sarg)
+        if not (value.is_Integer and value > 0):
+            raise self.error(node, "a derivative's order must be a positive integer")
+        return int(value)
+
+    def _derivative_variable(self, ref):
+        value = self._resolve_value(ref)
+        if not isinstance(value, (sp.Symbol, sp.Indexed)) or (
+                isinstance(value, sp.Symbol) and self._is_index_or_size(value)):
+            raise self.error(ref.offset, f"cannot differentiate with respect to {ref.written()}: "
+                             "not a declared variable or defined quantity")
+        return value
+
+    def _is_index_or_size(self, symbol):
+        return symbol in self.decls.size_symbols() or self.decls.index_of_symbol(symbol) is not None \
+            or any(symbol == b for _, b, _ in self.bound)
+
+    # ------------------------------------------------------------------ evaluation bars
+    def _evalbar(self, value, sarg, node):
+        pairs = []
+        if sarg.data != "sarg_group":
+            raise self.error(sarg, "an evaluation bar needs assignments: \\Big|_{x=a, y=b}")
+        sublist = sarg.children[0]
+        for item in sublist.children:
+            if isinstance(item, Token):
+                continue
+            if len(item.children) != 3 or str(item.children[1]) != "=":
+                raise self.error(item, "each entry of an evaluation bar is 'name = value'")
+            post = self._single_postfix(item.children[0])
+            if post is None:
+                raise self.error(item, "the left side of an evaluation-bar entry must be a name")
+            atom, sub, sup = self._split_postfix(post)
+            if sup is not None or not self._is_name_atom(atom):
+                raise self.error(item, "the left side of an evaluation-bar entry must be a name")
+            target = self._resolve_value(self._name_ref(atom, sub))
+            if not isinstance(target, (sp.Symbol, sp.Indexed)):
+                raise self.error(item, "the left side of an evaluation-bar entry must be a variable")
+            pairs.append((target, self.expr(item.children[2])))
+        if not pairs:
+            raise self.error(sarg, "an empty evaluation bar")
+        return EvalAt(value, pairs)
+
+    # ------------------------------------------------------------------ name resolution
+    def _resolve_value(self, ref):
+        """The SymPy object a name stands for (refusing what is not declared)."""
+        alias = self.decls.aliases.get((ref.key, ref.text))
+        if alias is not None:
+            key, text = alias
+            items = _items_of_text(text)
+            ref = NameRef(key, items, text, ref.offset, ref.sub_offset)
+        if ref.text is None:
+            return self._resolve_plain(ref)
+        decls = self.decls.names.get(ref.key, [])
+        for d in decls:
+            if not d.slots and d.label_text == ref.text:
+                return d.obj
+        slotted = [d for d in decls if d.slots]
+        if not slotted:
+            if ref.key in self.local or ref.key in self.decls.functions:
+                raise self.error(ref.sub_offset, f"{ref.key} takes no subscript")
+            if decls:
+                forms = ", ".join(d.latex for d in decls)
+                raise self.error(ref.offset, f"{ref.written()} is not declared (declared: {forms})")
+            raise self.error(ref.offset, f"undeclared name {ref.written()}; declare it with a directive "
+                             "such as '%! real " + ref.written() + "'")
+        if ref.items is None:
+            raise self.error(ref.sub_offset, f"the subscript of {ref.written()} is not a list of index letters "
+                             f"(declared: {', '.join(d.latex for d in slotted)})")
+        problems = []
+        for d in slotted:
+            items = _fit_items(ref.items, len(d.slots))
+            if items is None:
+                problems.append(f"{d.latex} has {len(d.slots)} subscript(s)")
+                continue
+            try:
+                idx = [self._index_object(item, slot, d, pos) for pos, (item, slot) in enumerate(zip(items, d.slots))]
+            except _SlotMismatch as exc:
+                problems.append(str(exc))
+                continue
+            return d.obj[tuple(idx)]
+        raise self.error(ref.sub_offset, f"{ref.written()} does not fit its declaration: " + "; ".join(problems))
+
+    def _index_object(self, item, slot, decl, pos):
+        role, letter = slot
+        if item.isdigit():
+            if role == "label":
+                raise _SlotMismatch(f"subscript {pos + 1} of {decl.latex} is the label {letter}, not an index")
+            return sp.Integer(int(item))
+        if role == "label":
+            if item != letter:
+                hint = ""
+                if item in self.decls.indices:
+                    hint = (f" ({item} is an index; if the author means {decl.latex}, say so with "
+                            f"'%! alias ...')")
+                raise _SlotMismatch(f"subscript {pos + 1} of {decl.latex} is the label {letter}, got {item}{hint}")
+            return sp.Symbol(letter)
+        want = self.decls.indices[letter]
+        for bl, bsym, bdecl in reversed(self.bound):
+            if bl == item:
+                if bdecl is not None and bdecl.size != want.size:
+                    raise _SlotMismatch(f"{item} runs over 1..{bdecl.size}, but subscript {pos + 1} of "
+                                        f"{decl.latex} is an index over 1..{want.size}")
+                return bsym
+        got = self.decls.indices.get(item)
+        if got is None:
+            raise _SlotMismatch(f"{item} is not a declared index (subscript {pos + 1} of {decl.latex} "
+                                f"runs over 1..{want.size})")
+        if got.size != want.size:
+            raise _SlotMismatch(f"{item} runs over 1..{got.size}, but subscript {pos + 1} of {decl.latex} "
+                                f"runs over 1..{want.size}")
+        return got.symbol
+
+    def _resolve_plain(self, ref):
+        key = ref.key
+        if key in self.local:
+            return self.local[key]
+        for bl, bsym, _ in reversed(self.bound):
+            if bl == key:
+                return bsym
+        decls = [d for d in self.decls.names.get(key, []) if not d.slots and d.label_text is None]
+        if decls:
+            return decls[0].obj
+        if key in self.decls.indices:
+            return self.decls.indices[key].symbol
+        for d in self.decls.indices.values():
+            if isinstance(d.size, sp.Symbol) and d.size.name == key:
+                return d.size
+        if key == "e":
+            return sp.E
+        if key == r"\pi":
+            return sp.pi
+        if key in self.decls.functions:
+            raise self.error(ref.offset, f"the function {key} needs an argument in parentheses")
+        slotted = self.decls.names.get(key, [])
+        if slotted:
+            forms = ", ".join(d.latex for d in slotted)
+            raise self.error(ref.offset, f"{key} is declared with subscripts ({forms}); write one of them")
+        if re.fullmatch(r"[a-zA-Z]{2,}", key):
+            raise self.error(ref.offset, f"undeclared name '{key}': declare it, or write a product with "
+                             "spaces or \\cdot (" + " ".join(key) + ")")
+        raise self.error(ref.offset, f"undeclared name {key}; declare it with a directive such as "
+                         f"'%! real {key}'")
+
+
+class _SlotMismatch(Exception):
+    pass
+
+
+#: single letters conventionally used as function names: `p(x)` with p a variable is refused
+FUNCTION_LETTERS = set("fghpqFGHLPQ")
+
+
+def _function_like(key):
+    r"""Whether ``key(`` could be read as an application: Greek letters (``\sigma``,
+    ``\hat{\phi}``), the letters of :data:`FUNCTION_LETTERS`, and multi-letter or calligraphic
+    names. Other single Latin letters (``u(1 - x)``, ``\hat{a}(x + 1)``) multiply."""
+    inner = key
+    m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
+    while m:
+        inner = m.group(1)
+        m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
+    if re.fullmatch(r"[a-zA-Z]", inner):
+        return inner in FUNCTION_LETTERS
+    return True
+
+
+def _is_number(value):
+    return isinstance(value, sp.Expr) and value.is_number
+
+
+def _fit_items(items, arity):
+    """Split digit runs into single digits when that gives ``arity`` items."""
+    if len(items) == arity:
+        return items
+    split = []
+    for it in items:
+        split.extend(it if it.isdigit() else [it])
+    return split if len(split) == arity else None
+
+
+def _items_of_text(text):
+    if text is None:
+        return None
+    parts = [p for p in re.split(r",", text)]
+    items = []
+    for p in parts:
+        if re.fullmatch(r"[a-zA-Z]+", p):
+            items.extend(p)
+        elif re.fullmatch(r"\d+", p):
+            items.append(p)
+        elif re.fullmatch(r"[a-zA-Z0-9]+", p):
+            items.extend(re.findall(r"[a-zA-Z]|\d+", p))
+        else:
+            return None
+    return items
+
+
+def _split_top(text, sep):
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return [p.strip() for p in out if p.strip()]

@@ -1,0 +1,272 @@
+"""The LaTeX reader: notation -> SymPy, refusals at FILE:LINE:COL, displays -> steps, directives."""
+
+import textwrap
+
+import pytest
+import sympy as sp
+
+from ml2p_symbolic.engine.latex_input import Diff, EvalAt, Expect, parse_formula, read_document
+from ml2p_symbolic.errors import LatexInputError, ML2PError
+
+DECLS = textwrap.dedent(r"""
+    %! index i = 1..n, k = 1..K
+    %! real x, y, p, a_{ik}, \theta_{jk}, b_i, \hat{\theta}, \hat{a}_{ik}
+    %! positive s
+    %! function \sigma(t) := \frac{1}{1 + e^{-t}}
+    %! random \varepsilon_k \sim \mathcal{N}(0, 1)
+    %! define z_i := \sum_{k=1}^{K} a_{ik}\theta_{jk} - b_i
+""")
+
+i, k = sp.symbols("i k", integer=True, positive=True)
+x, y = sp.symbols("x y", real=True)
+a = sp.IndexedBase("a", real=True)
+theta = sp.IndexedBase("theta", real=True)
+kb = sp.Symbol("k", integer=True)
+K = sp.Symbol("K", integer=True, positive=True)
+
+
+def parse(formula):
+    return parse_formula(formula, DECLS)
+
+
+# --------------------------------------------------------------------------- notation
+@pytest.mark.parametrize("formula, expected", [
+    (r"\frac{1}{2} x", x / 2),
+    (r"\dfrac{x}{y} + \tfrac12", x / y + sp.Rational(1, 2)),
+    (r"(x + y)/(x - y)", (x + y) / (x - y)),
+    (r"x \cdot y \times 2", 2 * x * y),
+    (r"x(y + 1) + \hat{a}_{ik}(x)", x * (y + 1) + x * sp.IndexedBase("ahat", real=True)[i, k]),
+    (r"2x y", 2 * x * y),
+    (r"\exp(x) + e^{-x} + \exp\left(y\right)", sp.exp(x) + sp.exp(-x) + sp.exp(y)),
+    (r"\log x + \ln(y)", sp.log(x) + sp.log(y)),
+    (r"\sqrt{x} + \sqrt[3]{y}", sp.sqrt(x) + y ** sp.Rational(1, 3)),
+    (r"\sigma(x)", 1 / (1 + sp.exp(-x))),
+    (r"\Big( x + y \Big) \big[ x \big]", (x + y) * x),
+    (r"e \pi", sp.E * sp.pi),
+    (r"0.25 x", x / 4),
+    (r"x \, y \; \quad \qquad \! 1", x * y),
+])
+def test_notation_translates(formula, expected):
+    assert parse(formula) == expected
+
+
+def test_hat_is_one_symbol_and_subscripts_are_indices():
+    assert parse(r"\hat{\theta}") == sp.Symbol("thetahat", real=True)
+    assert parse(r"\hat\theta") == parse(r"\widehat{\theta}")
+    assert parse(r"a_{ik}") == a[i, k]
+    assert parse(r"a_{i,k}") == parse(r"{a}_{ik}") == a[i, k]
+    assert parse(r"a_{i1}") == a[i, 1]
+    assert parse(r"\theta_{jk}") == theta[sp.Symbol("j"), k]
+
+
+def test_sum_binds_its_index():
+    value = parse(r"\sum_{k=1}^K a_{ik}\theta_{jk}")
+    assert value == sp.Sum(a[i, kb] * theta[sp.Symbol("j"), kb], (kb, 1, K))
+    # the range of a declared index may be left out; the body ends at + or -
+    assert parse(r"\sum_{k} a_{ik} + x") == sp.Sum(a[i, kb], (kb, 1, K)) + x
+    assert parse(r"\prod_{k=1}^{3} x") == sp.Product(x, (kb, 1, 3))
+
+
+def test_derivatives_expectations_and_bars():
+    d = parse(r"\frac{\partial z_i}{\partial a_{ik}}")
+    assert isinstance(d, Diff) and d.variables == ((a[i, k], 1),)
+    assert parse(r"\frac{\partial}{\partial x} x^2") == Diff(x**2, [(x, 1)])
+    assert parse(r"\frac{d}{dx} x^2") == parse(r"\frac{d x^2}{d x}") == Diff(x**2, [(x, 1)])
+    assert parse(r"\frac{\partial^2 x^3}{\partial x^2}") == Diff(x**3, [(x, 2)])
+    e = parse(r"\mathbb{E}_{\varepsilon}\left[\sigma(x + s \varepsilon_k)\right]")
+    assert isinstance(e, Expect) and e.variables == (sp.IndexedBase("varepsilon", real=True),)
+    assert parse(r"\mathbb{E}_{\varepsilon}[x]") == parse(r"\mathbb{E}_\varepsilon \left[ x \right]")
+    bar = parse(r"x^2 \Big|_{x=y, y=1}")
+    assert isinstance(bar, EvalAt) and bar.pairs == ((x, y), (y, 1))
+    assert parse(r"\left. x^2 \right|_{x=1}") == parse(r"x^2 \bigg|_{x=1}") == EvalAt(x**2, [(x, 1)])
+    assert parse(r"\left. x \right|_{\substack{x=1 \\ y=2}}") == EvalAt(x, [(x, 1), (y, 2)])
+
+
+def test_relation_chains():
+    exprs, rels = parse(r"x = y \le 2 < 3 \geq 1 > 0")
+    assert rels == ("=", "<=", "<", ">=", ">")
+    assert exprs[0] == x and exprs[-1] == 0
+
+
+def test_chain_rule_through_a_defined_quantity_parses_as_written():
+    d = parse(r"\frac{\partial \hat{\theta}}{\partial z_i} \frac{\partial z_i}{\partial a_{ik}}")
+    assert d.atoms(Diff)
+
+
+# --------------------------------------------------------------------------- refusals
+@pytest.mark.parametrize("formula, col, message", [
+    (r"x + \tau", 5, "undeclared name \\tau"),
+    (r"xy", 1, "undeclared name 'xy'"),
+    (r"p(y + 1)", 2, "ambiguous 'p('"),
+    (r"\hat{\theta}(x)", 13, "ambiguous"),
+    (r"y + \foo", 5, "unknown command \\foo"),
+    (r"\int x", 1, "unsupported command \\int"),
+    (r"|x|", 1, "bare '|'"),
+    (r"2x/3", 3, "ambiguous '/'"),
+    (r"\log x y", 8, "ambiguous"),
+    (r"\theta_{ik}", 8, "label j, got i"),
+    (r"a_{kk}", 3, "runs over 1..K"),
+    (r"x_{1}", 1, "not declared"),
+    (r"\text{max} x", 1, "\\text{..} is only understood"),
+    (r"x + ", 4, "ends too early"),
+    (r"\frac{x}", 9, "ends too early"),
+    (r"x = = y", 5, "unexpected '='"),
+    (r"\sum a_{ik}", 1, "needs its index"),
+    (r"\sigma", 1, "needs its argument in parentheses"),
+    (r"\mathbb{E}_{q}[x]", 12, "not a declared random variable"),
+])
+def test_refusals_name_the_position(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        parse(formula)
+    err = info.value
+    assert (err.file, err.line, err.col) == ("<formula>", 1, col), str(err)
+    assert message in str(err)
+    assert str(err).startswith(f"<formula>:1:{col}: error: ")
+    assert isinstance(err, ML2PError) and isinstance(err, ValueError)
+
+
+def test_refusal_position_is_the_true_file_position(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text(textwrap.dedent(r"""
+        \documentclass{article}
+        %! real x, y
+        \begin{document}
+        \begin{align}
+          x + y &= y + x \\
+                &= y + \sigma(x)
+        \end{align}
+        \end{document}
+    """).lstrip())
+    with pytest.raises(LatexInputError) as info:
+        read_document(doc)
+    assert str(info.value).startswith(f"{doc}:6:16: error: undeclared name \\sigma")
+
+
+@pytest.mark.parametrize("directive, col, message", [
+    ("%! index i = 0..n", 10, "expected 'letter = 1..N'"),
+    ("%! real 2", 9, "single name"),
+    ("%! frobnicate x", 4, "unknown directive"),
+    ("%! function f := x", 13, "expected a function name"),
+    ("%! random x \\sim \\mathcal{U}(0, 1)", 17, "only normal laws"),
+    ("%! python eq1 = os:system", 17, "must live in the ml2p_symbolic package"),
+    ("%! index k = 1..K\n%! real a_k\n%! define q := a_k", None, "uses the free index k"),
+])
+def test_directive_refusals(tmp_path, directive, col, message):
+    doc = tmp_path / "d.tex"
+    doc.write_text(directive + "\n\\[ 1 = 1 \\]\n")
+    with pytest.raises(LatexInputError) as info:
+        read_document(doc)
+    if col is not None:
+        assert str(info.value).startswith(f"{doc}:1:{col}: error: "), str(info.value)
+    assert message in str(info.value)
+
+
+def test_python_and_skip_directives_must_name_a_display(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text("%! skip eq3: not mine\n\\begin{equation} 1 = 1 \\tag{2} \\end{equation}\n")
+    with pytest.raises(LatexInputError, match="no display of .* has this id"):
+        read_document(doc)
+
+
+# --------------------------------------------------------------------------- the reader
+DOC = r"""\documentclass{article}
+%! index i = 1..n, k = 1..K
+%! real x, y, a_{ik}
+\begin{document}
+Some text with inline $x = 2$ math, not a step.
+\begin{align}
+  x + y &= y + x \label{comm} \\
+        &= \frac{1}{2}(2x + 2y) \nonumber
+\end{align}
+\[ \sum_{k=1}^{K} a_{ik} = \sum_{k} a_{ik}. \]
+$$ x^2 \le x^2 + y^2 $$ (7)
+\begin{equation}
+  e^{x} \ge 1 + x \tag{T}
+\end{equation}
+\begin{align*}
+  a_{ik} &= a_{ik} \label{r1}\\
+  y &= y \label{r2} \\[2pt]
+  x &= x
+\end{align*}
+% \begin{equation} \undefined = 1 \end{equation}  (a comment: ignored)
+\end{document}
+"""
+
+
+def test_displays_become_steps_with_ids_and_lines(tmp_path):
+    path = tmp_path / "doc.tex"
+    path.write_text(DOC)
+    doc = read_document(path)
+    got = [(s.id, s.line, s.relation) for s in doc.steps]
+    assert got == [("comm.1", 7, "="), ("comm.2", 8, "="), ("L10", 10, "="), ("eq7", 11, "<="),
+                   ("eqT", 13, ">="), ("r1", 16, "="), ("r2", 17, "="), ("L18", 18, "=")]
+    assert doc.steps[1].text == r"y + x = \frac{1}{2}(2x + 2y)"
+    assert doc.steps[2].text == r"\sum_{k=1}^{K} a_{ik} = \sum_{k} a_{ik}"
+    assert all(s.file == str(path) for s in doc.steps)
+
+
+def test_markdown_displays_and_trailing_numbers(tmp_path):
+    md = tmp_path / "notes.md"
+    md.write_text(textwrap.dedent(r"""
+        # Notes
+        %! real x, y
+        $$\begin{aligned} x &= x \\ y &= y + 0 \\ &= y \end{aligned} \quad (3)$$
+
+        ```
+        $$ not = math $$
+        ```
+        $$ x + y = y + x \tag{4} $$
+    """).lstrip())
+    doc = read_document(md)
+    assert [(s.id, s.line) for s in doc.steps] == [("eq3.1", 3), ("eq3.2", 3), ("eq3.3", 3), ("eq4", 8)]
+
+
+def test_a_row_starting_with_a_left_side_starts_a_new_chain(tmp_path):
+    path = tmp_path / "c.tex"
+    path.write_text("%! real x, y\n\\begin{align*} x &= x + 0 \\\\ &= x \\\\ y &= y \\end{align*}\n")
+    steps = read_document(path).steps
+    assert [(str(s.lhs), str(s.rhs)) for s in steps] == [("x", "x"), ("x", "x"), ("y", "y")]
+
+
+def test_preamble_directives_apply_to_the_document(tmp_path):
+    pre = tmp_path / "pre.tex"
+    pre.write_text("%! real x\n%! define q := x^2\n")
+    doc_path = tmp_path / "d.md"
+    doc_path.write_text("$$ q = x x $$\n")
+    doc = read_document(doc_path, preamble=pre)
+    assert doc.definitions() == [{"name": "q", "kind": "define", "definition": "q := x^2",
+                                  "file": str(pre), "line": 2}]
+    with pytest.raises(LatexInputError, match="undeclared name q"):
+        read_document(doc_path)
+
+
+def test_alias_reads_one_spelling_as_another(tmp_path):
+    path = tmp_path / "al.tex"
+    path.write_text("%! index i = 1..n, k = 1..K\n%! real \\theta_{jk}\n"
+                    "%! alias \\theta_{ik} = \\theta_{jk}\n\\[ \\theta_{ik} = \\theta_{jk} \\]\n")
+    step = read_document(path).steps[0]
+    assert step.lhs == step.rhs
+
+
+from hypothesis import given  # noqa: E402
+from strategies import LATEX_DECLARATIONS, latex_token_soups  # noqa: E402
+
+from ml2p_symbolic.engine.latex_input.formula import declarations_from_text  # noqa: E402
+
+SOUP_DECLS = declarations_from_text(LATEX_DECLARATIONS)
+
+
+@given(latex_token_soups())
+def test_any_token_soup_parses_or_is_refused_with_a_position(formula):
+    try:
+        value = parse_formula(formula, decls=SOUP_DECLS)
+    except LatexInputError as err:
+        assert str(err).startswith("<formula>:1:") and 1 <= err.col <= len(formula) + 1
+        return
+    values = value[0] if isinstance(value, tuple) else (value,)
+    assert not any(v.has(sp.zoo, sp.nan) for v in values if isinstance(v, sp.Basic))
+
+
+def test_division_by_zero_is_refused():
+    with pytest.raises(LatexInputError, match="undefined"):
+        parse(r"\frac{x}{0}")
