@@ -13,17 +13,40 @@ The layout: :mod:`ml2p_symbolic.engine` (the checking engine, which knows no ML2
 layer (:mod:`.model`, :mod:`.derive`, :mod:`.numeric`, :mod:`.population`,
 :mod:`.identifiability`, :mod:`.corrections`), and derivations as content
 (:mod:`ml2p_symbolic.derivations.seed`).
+
+The names are loaded on first use (``import ml2p_symbolic`` itself imports nothing heavy, so
+the command line starts quickly); the first use also registers the notebook display of the
+records (:mod:`ml2p_symbolic.engine.render.notebook`).
 """
 
+import importlib
+
 from . import _moved
-from .derivations.seed import CLAIM_IDS, check
-from .engine import Claim, Report, Result, Verdict, check_identity
-from .engine.render import notebook as _notebook  # noqa: F401  (registers notebook display)
 from .errors import ML2PError
-from .model import ml2p_symbols
 
 __all__ = ["check", "check_identity", "ml2p_symbols", "Claim", "Verdict", "Result", "Report",
            "CLAIM_IDS", "ML2PError"]
 __version__ = "0.2.0"
+
+#: where each public name lives
+_HOMES = {
+    "check": ".derivations.seed", "CLAIM_IDS": ".derivations.seed",
+    "check_identity": ".engine.identity", "ml2p_symbols": ".model",
+    **{name: ".engine.records" for name in ("Claim", "Verdict", "Result", "Report")},
+}
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    importlib.import_module(".engine.render.notebook", __name__)  # registers notebook display
+    value = getattr(importlib.import_module(_HOMES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 _moved.install()

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from .errors import ML2PError
+from .errors import LatexInputError, ML2PError
 
 __all__ = ["main", "run_proof"]
 
@@ -131,12 +131,12 @@ def _add_traits_option(p):
 
 
 def _run_check(args):
-    from .derivations.seed import check
-    from .engine.report import report_exit_status, report_table, report_to_dict
-
     docs = _document_args(args)
     if docs:
         return _watch_documents(docs, args) if args.watch else _check_documents(docs, args)
+    from .derivations.seed import check
+    from .engine.report import report_exit_status, report_table, report_to_dict
+
     progress = None if (args.quiet or args.json) else _progress_line
     report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
@@ -628,6 +628,9 @@ def main(argv=None):
         return 2
     try:
         return globals()[f"_run_{args.command.replace('-', '_')}"](args)
+    except LatexInputError as exc:  # FILE:LINE:COL: error: ..., the form editors jump to
+        print(exc, file=sys.stderr)
+        return 2
     except (ML2PError, _UsageError) as exc:
         print(f"ml2p-proof {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -120,3 +120,39 @@ def test_no_import_circle():
 def test_the_circle_finder_finds_a_circle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_every_import_of_the_package_names_an_existing_module():
+    """A relative import that points at a module that does not exist (a path left behind by a
+    move, or resolved only through the 0.1 aliases of ``_moved``) is caught statically, even
+    inside a function that no test happens to call: in ``from X import a, b`` the module X must
+    be a file of the package, and in ``from pkg import name`` either pkg or pkg.name must be."""
+    files = {_module_name(p) for p in PKG.rglob("*.py")}
+    missing = []
+    for path in PKG.rglob("*.py"):
+        name = _module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                stem = ".".join(base + ([node.module] if node.module else []))
+                ok = stem in files or (node.module is None and all(f"{stem}.{a.name}" in files for a in node.names))
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ml2p_symbolic"):
+                stem = node.module
+                ok = stem in files or all(f"{stem}.{a.name}" in files for a in node.names)
+            else:
+                continue
+            if not ok:
+                missing.append(f"{path.relative_to(PKG)}:{node.lineno}: {stem}")
+    assert not missing, missing
+
+
+def test_the_import_resolver_sees_a_dangling_import():
+    bad = PKG / "engine" / "document" / "_probe_dangling.py"
+    try:
+        bad.write_text("def f():\n    from ..errors import ArgumentError\n")
+        with pytest.raises(AssertionError, match="_probe_dangling"):
+            test_every_import_of_the_package_names_an_existing_module()
+    finally:
+        bad.unlink()

@@ -79,7 +79,7 @@ def check_document(path, *, preamble=None, timeout=DEFAULT_TIMEOUT, cache_dir=No
     """
     doc = document if document is not None else read_document(path, preamble=preamble)
     if timeout is None or timeout <= 0:
-        from ..errors import ArgumentError
+        from ...errors import ArgumentError
 
         raise ArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
     cache = VerdictCache((cache_dir if cache_dir is not None else default_cache_dir()) if use_cache else None)

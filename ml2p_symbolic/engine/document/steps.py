@@ -131,7 +131,7 @@ class Concretizer:
         if sym is None:
             parts = [str(v) for v in idx]
             sep = "" if all(len(p) == 1 for p in parts) else ","
-            from .latex_input.declarations import ASSUMPTION_KINDS
+            from ..latex_input.declarations import ASSUMPTION_KINDS
 
             assumptions = {"real": True} if decl.kind in ("random", "define") else ASSUMPTION_KINDS[decl.kind]
             if decl.kind == "define":
