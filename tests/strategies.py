@@ -209,3 +209,35 @@ def simple_structure_q_matrices(draw, max_traits=3, min_per_trait=3, max_per_tra
     Q = np.vstack([np.tile(np.eye(K, dtype=int)[k], (c, 1)) for k, c in enumerate(counts)])
     order = draw(st.permutations(list(range(Q.shape[0]))))
     return Q[list(order)]
+
+
+@st.composite
+def correlation_matrices(draw, K, max_abs=0.8):
+    """A K x K correlation matrix (numpy), from a Cholesky factor with unit-norm rows whose
+    diagonal entries are at least sqrt(1 - max_abs**2) (so |rho| <= max_abs for K = 2, and
+    the matrix stays well conditioned)."""
+    import numpy as np
+
+    C = np.zeros((K, K))
+    for k in range(K):
+        row = np.array(draw(st.lists(reals(-1.0, 1.0), min_size=k, max_size=k)) + [0.0])
+        norm = np.linalg.norm(row[:k])
+        most = max_abs if k else 0.0
+        if norm > most:
+            row[:k] *= most / norm
+        row[k] = np.sqrt(1.0 - row[:k] @ row[:k])
+        C[k, :k + 1] = row
+    S = C @ C.T
+    S[np.diag_indices(K)] = 1.0
+    return S
+
+
+@st.composite
+def covariance_matrices(draw, K, max_abs=0.8, variances=(0.5, 2.0)):
+    """A K x K covariance matrix: a :func:`correlation_matrices` draw scaled by standard
+    deviations whose squares lie in ``variances``."""
+    import numpy as np
+
+    R = draw(correlation_matrices(K, max_abs))
+    sd = np.sqrt(np.array(draw(st.lists(reals(*variances), min_size=K, max_size=K))))
+    return R * np.outer(sd, sd)
