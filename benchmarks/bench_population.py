@@ -64,16 +64,20 @@ def bench_identify():
         "200x3 random (p=0.5)": (rng.random((200, 3)) < 0.5).astype(int) | np.eye(200, 3, dtype=int),
         "500x3 random (p=0.5)": (rng.random((500, 3)) < 0.5).astype(int) | np.eye(500, 3, dtype=int),
     }
+    S3 = np.array([[1.0, 0.4, 0.2], [0.4, 1.2, -0.3], [0.2, -0.3, 0.9]])
     for name, Q in cases.items():
-        cost = estimate_cost(Q)
-        t = time.perf_counter()
-        r = analyze(Q)
-        t = time.perf_counter() - t
-        target = 15 if Q.shape[0] > 100 else 10
-        print(f"analyze {name:24s}: {t:6.2f} s  (target < {target} s; estimated {2 * cost['seconds']:.1f} s, "
-              f"{cost['bytes'] / 1e6:.0f} MB)   free_dimensions "
-              f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
-              f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
+        for prior, kw in (("standard", {}), ("known", {"Sigma": S3}), ("correlation", {})):
+            if prior != "standard" and name not in ("30x3 no zeros", "500x3 random (p=0.5)"):
+                continue
+            cost = estimate_cost(Q, prior=prior)
+            t = time.perf_counter()
+            r = analyze(Q, prior=prior, **kw)
+            t = time.perf_counter() - t
+            target = 15 if Q.shape[0] > 100 else 10
+            print(f"analyze {name:24s} {prior:11s}: {t:6.2f} s  (target < {target} s; estimated "
+                  f"{2 * cost['seconds']:.1f} s, {cost['bytes'] / 1e6:.0f} MB)   free_dimensions "
+                  f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
+                  f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
 
 
 def bias_table(ns):

@@ -297,6 +297,19 @@ def _exact(x):
     return sp.Rational(float(x))
 
 
+def _representatives(Q, c):
+    """The items of Q with at most ``c`` of each distinct row (``c`` = the number of Lie algebra
+    coordinates). Exact for the generic rank: the rows of the items with one Q-row are the
+    values r(a_i) of one linear map at independent generic a_i, whose span is reached by any
+    ``c`` of them (it has dimension at most ``c``)."""
+    keep, seen = [], {}
+    for i, row in enumerate(map(tuple, Q)):
+        if seen.get(row, 0) < c:
+            seen[row] = seen.get(row, 0) + 1
+            keep.append(i)
+    return Q[keep]
+
+
 def symmetry_dimension(Q, *, prior="standard", Sigma=None):
     r"""Dimension of the pattern-preserving transformations that meet the prior's constraint (SymPy).
 
@@ -311,7 +324,9 @@ def symmetry_dimension(Q, *, prior="standard", Sigma=None):
     :math:`(AX)_{ik}` with :math:`Q_{ik} = 0`. One symbol :math:`a_{ik}` per free slope; a given
     ``Sigma`` as the exact rationals of its floats; for ``"correlation"`` without ``Sigma``
     one symbol :math:`\rho_{kl}` per correlation (generic). Ranks over the fraction field
-    (SymPy ``DomainMatrix``).
+    (SymPy ``DomainMatrix``). Only ``c`` items of each distinct Q-row enter (``c`` the number
+    of coordinates): more add rows in the span of those (generic ranks), so a 500-item Q costs
+    what its at most :math:`c(2^K - 1)` representatives cost.
 
     Examples
     --------
@@ -332,6 +347,8 @@ def symmetry_dimension(Q, *, prior="standard", Sigma=None):
     prior, Sigma = _check_prior(prior, Sigma, K)
     if K < 2:
         return 0
+    Q = _representatives(Q, K * (K - 1) // (2 if prior != "correlation" else 1))
+    n = Q.shape[0]
     a = sp.Matrix(n, K, lambda i, k: sp.Symbol(f"a{i + 1}_{k + 1}", real=True) if Q[i, k] else 0)
     if prior == "correlation":
         if Sigma is None:
