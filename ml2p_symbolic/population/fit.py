@@ -246,7 +246,11 @@ def fit_decoder(A, b, *, encoder="exact", Sigma=None, nodes=64, start=None, tol=
     differentiation, :math:`\nabla^2 = \sum_u p(u)[f_{xx} - f_{xq}f_{qq}^{-1}f_{qx}]`.
     Negative or tiny curvature (the rotation directions when :math:`K \ge 2`) is replaced by
     its absolute value floored at :math:`10^{-8}` times the largest; steps are backtracked
-    until the loss decreases. Stops when the gradient norm is below ``tol``.
+    until the loss decreases. Stops when the gradient norm is below ``tol``: at a minimiser
+    from near the truth, but from far starts possibly at another stationary point -- a true
+    local minimum, a saddle on a subspace a symmetry keeps (equal columns), or, with few
+    ``nodes`` and steep slopes, a point the rule cannot resolve (docs/population.md, "Other
+    stationary points"; ``benchmarks/bench_local_minima.py``).
 
     ``Sigma``: the traits' covariance in the truth and in the model's prior
     (:func:`expected_neg_elbo`); ``None`` is :math:`I`.
