@@ -2,6 +2,7 @@
 
     python benchmarks/bench_population.py            # timings and the bias tables (n = 4..16)
     python benchmarks/bench_population.py --quick    # timings and the bias tables up to n = 10
+    python benchmarks/bench_population.py --sigma    # only the bias table against the correlation rho
 
 Targets (issue 5): expected_neg_elbo(encoder="exact") for n = 16, K = 1, nodes = 64 under
 1 s; analyze() of a 30 x 3 Q-matrix under 10 s; (issue 9) of a 500 x 3 one under 15 s (it took
@@ -23,8 +24,10 @@ from ml2p_symbolic.identifiability import analyze, estimate_cost  # noqa: E402
 from ml2p_symbolic.population import (  # noqa: E402
     expected_neg_elbo,
     fit_decoder,
+    gauss_hermite_normal,
     minimiser_bias,
     response_entropy,
+    response_patterns,
 )
 
 
@@ -61,16 +64,20 @@ def bench_identify():
         "200x3 random (p=0.5)": (rng.random((200, 3)) < 0.5).astype(int) | np.eye(200, 3, dtype=int),
         "500x3 random (p=0.5)": (rng.random((500, 3)) < 0.5).astype(int) | np.eye(500, 3, dtype=int),
     }
+    S3 = np.array([[1.0, 0.4, 0.2], [0.4, 1.2, -0.3], [0.2, -0.3, 0.9]])
     for name, Q in cases.items():
-        cost = estimate_cost(Q)
-        t = time.perf_counter()
-        r = analyze(Q)
-        t = time.perf_counter() - t
-        target = 15 if Q.shape[0] > 100 else 10
-        print(f"analyze {name:24s}: {t:6.2f} s  (target < {target} s; estimated {2 * cost['seconds']:.1f} s, "
-              f"{cost['bytes'] / 1e6:.0f} MB)   free_dimensions "
-              f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
-              f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
+        for prior, kw in (("standard", {}), ("known", {"Sigma": S3}), ("correlation", {})):
+            if prior != "standard" and name not in ("30x3 no zeros", "500x3 random (p=0.5)"):
+                continue
+            cost = estimate_cost(Q, prior=prior)
+            t = time.perf_counter()
+            r = analyze(Q, prior=prior, **kw)
+            t = time.perf_counter() - t
+            target = 15 if Q.shape[0] > 100 else 10
+            print(f"analyze {name:24s} {prior:11s}: {t:6.2f} s  (target < {target} s; estimated "
+                  f"{2 * cost['seconds']:.1f} s, {cost['bytes'] / 1e6:.0f} MB)   free_dimensions "
+                  f"{r.free_dimensions} (numeric {r.numeric_free_dimensions}, symbolic "
+                  f"{r.symbolic_free_dimensions}), identified {r.identified}, gap {r.singular_gap:.2g}")
 
 
 def bias_table(ns):
@@ -168,10 +175,81 @@ def q_bias_table(pers, nodes=24, starts=5, starts_max_items=10):
           f"|b^-b|_2 = {r.distance_b:.2g}, gap = {r.gap:.2g} (the truth is the minimiser)")
 
 
+def correlated_banks(seed=2):
+    """Item banks for K = 2 with correlated traits, a ~ U(0.7, 1.5), b ~ U(-1, 1) (seed 2):
+    simple structure 3 + 3 and 4 + 4 (nested), six and eight items with cross-loadings, and
+    four and six items with every slope free (no Q). Returns [(name, Q or None, A, b)]."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.7, 1.5, (8, 2))
+    b = rng.uniform(-1.0, 1.0, 8)
+    banks = []
+    for per in (3, 4):
+        Q = np.kron(np.eye(2), np.ones((per, 1)))
+        rows = list(range(per)) + list(range(4, 4 + per))
+        banks.append((f"simple {per}+{per}", Q, Q * a[rows], b[rows]))
+    cross = np.array([[1, 0], [1, 0], [1, 1], [0, 1], [0, 1], [1, 1], [1, 0], [0, 1]], dtype=float)
+    for n in (6, 8):
+        banks.append((f"cross-loadings n={n}", cross[:n], cross[:n] * a[:n], b[:n]))
+    for n in (4, 6):
+        banks.append((f"all free n={n}", None, a[:n], b[:n]))
+    return banks
+
+
+def posterior_correlation(A, b, Sigma, nodes=24):
+    """sum_u p(u) corr(theta_1, theta_2 | u) at the truth (K = 2): the exact posterior's
+    correlation, which the diagonal-Gaussian encoder cannot represent."""
+    theta, w = gauss_hermite_normal(nodes, 2, Sigma=Sigma)
+    z = theta @ A.T - b
+    U = response_patterns(A.shape[0])
+    W = np.exp(U @ z.T - np.logaddexp(0, z).sum(axis=1)[None, :]) * w
+    p = W.sum(axis=1)
+    W /= p[:, None]
+    m = W @ theta
+    C = np.einsum("uq,qk,ql->ukl", W, theta, theta) - m[:, :, None] * m[:, None, :]
+    return float(p @ (C[:, 0, 1] / np.sqrt(C[:, 0, 0] * C[:, 1, 1])))
+
+
+def sigma_table(rhos=(0.0, 0.3, 0.5, 0.8), nodes=24):
+    """The decoder bias of the exact-posterior and the diagonal-Gaussian minimisers against rho,
+    theta ~ N(0, [[1, rho], [rho, 1]]) in the truth and in the model's prior (issue 11)."""
+    print()
+    print(f"K = 2, theta ~ N(0, [[1, rho], [rho, 1]]) in the truth and in the VAE's prior, nodes = {nodes}")
+    print("exact: fit from the truth + 0.2 (slopes where Q is 1) and b - 0.2; distances after the maps that")
+    print("  keep the prior (no Q: M Sigma M^T = Sigma, whitened Procrustes; with Q: sign flips/swaps)")
+    print("gauss: the diagonal-Gaussian minimiser, fit from the truth; 'rot' = |A^-A|_F after the best map")
+    print("  that keeps N(0, Sigma) (no Q), i.e. the bias beyond the symmetries of the exact loss")
+    print("post.corr = sum_u p(u) corr(theta_1, theta_2 | u) at the truth; mean da = mean of A_hat - A where Q is 1")
+    header = (f"{'bank':<20} {'rho':>4} {'post.corr':>9} | {'ex |dA|':>8} {'ex |db|':>8} | {'|A^-A|_F':>9} {'rot':>7} "
+              f"{'mean da':>8} "
+              f"{'|b^-b|_2':>9} {'max|da|':>8} {'max|db|':>8} {'L(truth)-H':>10} {'gap':>9} {'|grad|':>7} {'time':>6}")
+    print(header)
+    print("-" * len(header))
+    for name, Q, A, b in correlated_banks():
+        for rho in rhos:
+            S = np.array([[1.0, rho], [rho, 1.0]])
+            mask = np.ones_like(A) if Q is None else Q
+            t = time.perf_counter()
+            ex = fit_decoder(A, b, encoder="exact", Sigma=S, nodes=nodes, Q=Q, start=(A + 0.2 * mask, b - 0.2))
+            r = minimiser_bias(A, b, encoder="gaussian", Sigma=S, nodes=nodes, Q=Q)
+            t = time.perf_counter() - t
+            rot = "-" if Q is not None else format(r.distance_A_orthogonal, ".3g")
+            mean_da = float((r.fit.A_hat - A)[mask == 1].mean())
+            print(f"{name:<20} {rho:>4.1f} {posterior_correlation(A, b, S, nodes):>9.3f} | "
+                  f"{np.linalg.norm(ex.A_hat - A):>8.1g} {np.linalg.norm(ex.b_hat - b):>8.1g} | "
+                  f"{r.distance_A:>9.4f} {rot:>7} {mean_da:>8.3f} {r.distance_b:>9.4f} {r.max_abs_A:>8.4f} {r.max_abs_b:>8.4f} "
+                  f"{r.loss_at_truth - r.entropy:>10.3g} {r.gap:>9.3g} {r.fit.grad_norm:>7.0e} {t:>5.1f}s",
+                  flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="bias table only up to n = 10")
+    parser.add_argument("--sigma", action="store_true",
+                        help="only the bias table against the correlation of the traits (issue 11)")
     args = parser.parse_args()
+    if args.sigma:
+        sigma_table()
+        return
     bench_exact_loss()
     bench_identify()
     bias_table([4, 6, 8, 10] if args.quick else [4, 6, 8, 10, 12, 14, 16])

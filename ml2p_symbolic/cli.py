@@ -294,9 +294,12 @@ def _add_identify(sub):
         description="Read a Q-matrix (CSV: one row of 0/1 per item, one column per trait, 1 to 3 "
         "traits; an optional header row of trait names, first column of item names and '#' "
         "comments, read exactly as 'fit --q' reads it) and decide whether the free slopes and the "
-        "intercepts are identified from the response distribution with theta ~ N(0, I): the "
-        "dimension of the set of equivalent parameters (Jacobian rank, checked against the "
-        "SymPy count of pattern-preserving rotations) and the symmetries. At most 3 traits: "
+        "intercepts are identified from the response distribution with theta ~ N(0, I), or with "
+        "--prior known theta ~ N(0, Sigma) for the Sigma of --sigma, or with --prior correlation "
+        "theta ~ N(0, R) for a correlation matrix R whose correlations are estimated too (R of "
+        "--sigma, or a generic one): the dimension of the set of equivalent parameters (Jacobian "
+        "rank, checked against the SymPy count of the pattern-preserving transformations the "
+        "prior allows) and the symmetries. At most 3 traits: "
         "beyond, the tensor quadrature over the traits is not accurate enough to find the "
         "rank. Large Q-matrices (500 items: about 5 s) print their progress on stderr. Exit "
         "status 0, or 2 for an unreadable or malformed file or a Q-matrix too large for memory.",
@@ -304,32 +307,58 @@ def _add_identify(sub):
     p.add_argument("q_file", metavar="Q.csv", help="the Q-matrix file (1 to 3 trait columns)")
     p.add_argument("--no-positive", action="store_true",
                    help="do not constrain the slopes to be non-negative (sign flips become symmetries)")
+    p.add_argument("--prior", choices=("standard", "known", "correlation"), default="standard",
+                   help="the traits' prior: standard N(0, I) (default); known N(0, Sigma), Sigma "
+                   "from --sigma; correlation N(0, R), the correlations of R estimated with the "
+                   "other parameters (R from --sigma, or a generic one)")
+    p.add_argument("--sigma", metavar="FILE.csv",
+                   help="the K x K covariance matrix (--prior known) or correlation matrix (--prior "
+                   "correlation): CSV of decimal numbers, optional header row and first column of "
+                   "trait names")
     p.add_argument("--json", action="store_true",
                    help="print free_dimensions, identified and symmetries as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
 
+_PRIOR_TEXT = {
+    "standard": "theta ~ N(0, I)",
+    "known": "theta ~ N(0, Sigma), Sigma known (--sigma)",
+    "correlation": "theta ~ N(0, R), R a correlation matrix estimated with the other parameters",
+}
+
+
 def _run_identify(args):
     from .identifiability import FULL_PATTERN_MAX_ITEMS, analyze, read_q_matrix
 
+    from .engine.richtext import plain
+    from .numeric.data import read_sigma
+
     Q = read_q_matrix(args.q_file)
+    if args.prior == "known" and args.sigma is None:
+        raise _UsageError("--prior known needs --sigma FILE.csv, the traits' covariance matrix")
+    if args.prior == "standard" and args.sigma is not None:
+        raise _UsageError("--sigma needs --prior known or --prior correlation (the standard prior is N(0, I))")
+    Sigma = None if args.sigma is None else read_sigma(args.sigma, Q.shape[1],
+                                                       correlation=args.prior == "correlation")
     show = not (args.quiet or args.json) and Q.shape[0] > FULL_PATTERN_MAX_ITEMS
     progress = (lambda message: print(f"identify: {message}", file=sys.stderr, flush=True)) if show else None
-    result = analyze(Q, positive=not args.no_positive, progress=progress)
+    result = analyze(Q, positive=not args.no_positive, prior=args.prior, Sigma=Sigma, progress=progress)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     print(f"identified:       {'yes' if result.identified else 'no'}")
+    family = "rotations" if result.prior == "standard" else "transformations the prior allows"
+    print(f"prior:            {_PRIOR_TEXT[result.prior]}")
     print(f"free dimensions:  {result.free_dimensions} (Jacobian nullity at "
           f"{len(result.numeric_free_dimensions)} random points: "
-          f"{', '.join(map(str, result.numeric_free_dimensions))}; rotations (SymPy): "
+          f"{', '.join(map(str, result.numeric_free_dimensions))}; {family} (SymPy): "
           f"{result.symbolic_free_dimensions}; {'agree' if result.agree else 'DISAGREE'})")
     print(f"parameters:       {result.n_parameters}; items per trait: "
           f"{', '.join(map(str, result.items_per_trait))}")
     print(f"criterion:        {result.criterion} (singular-value gap {result.singular_gap:.3g})")
     print("symmetries:" + ("" if result.symmetries else "       none"))
     for s in result.symmetries:
-        print(f"  - {s}")
+        print(f"  - {plain(s)}")
     return 0
 
 

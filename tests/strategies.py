@@ -268,3 +268,35 @@ _LATEX_TOKENS = ["x", "y", "s", "a_{ik}", "b_i", r"\theta_{jk}", r"\hat{\theta}"
 def latex_token_soups(max_tokens=12):
     """A string of LaTeX tokens in any order (mostly not a formula): for fuzzing the reader."""
     return st.lists(st.sampled_from(_LATEX_TOKENS), min_size=1, max_size=max_tokens).map(" ".join)
+
+
+@st.composite
+def correlation_matrices(draw, K, max_abs=0.8):
+    """A K x K correlation matrix (numpy), from a Cholesky factor with unit-norm rows whose
+    diagonal entries are at least sqrt(1 - max_abs**2) (so |rho| <= max_abs for K = 2, and
+    the matrix stays well conditioned)."""
+    import numpy as np
+
+    C = np.zeros((K, K))
+    for k in range(K):
+        row = np.array(draw(st.lists(reals(-1.0, 1.0), min_size=k, max_size=k)) + [0.0])
+        norm = np.linalg.norm(row[:k])
+        most = max_abs if k else 0.0
+        if norm > most:
+            row[:k] *= most / norm
+        row[k] = np.sqrt(1.0 - row[:k] @ row[:k])
+        C[k, :k + 1] = row
+    S = C @ C.T
+    S[np.diag_indices(K)] = 1.0
+    return S
+
+
+@st.composite
+def covariance_matrices(draw, K, max_abs=0.8, variances=(0.5, 2.0)):
+    """A K x K covariance matrix: a :func:`correlation_matrices` draw scaled by standard
+    deviations whose squares lie in ``variances``."""
+    import numpy as np
+
+    R = draw(correlation_matrices(K, max_abs))
+    sd = np.sqrt(np.array(draw(st.lists(reals(*variances), min_size=K, max_size=K))))
+    return R * np.outer(sd, sd)

@@ -120,3 +120,48 @@ def test_a_q_too_large_for_memory_is_refused_with_the_figure(tmp_path, capsys, m
     path = _write(tmp_path, [[1, 0, 0]] * 100 + [[0, 1, 0]] * 100 + [[0, 0, 1]] * 100)
     assert main(["identify", path]) == 2
     assert "300 items and 3 traits needs about" in _one_error_line(capsys)
+
+
+# --------------------------------------------------------------------------- issue 11: priors
+def test_prior_correlation_json_matches_the_library(tmp_path, capsys):
+    Q = [[1, 0]] + [[1, 1]] * 4
+    assert main(["identify", _write(tmp_path, Q), "--prior", "correlation", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == analyze(Q, prior="correlation").to_dict()
+    assert out["free_dimensions"] == 1 and out["identified"] is False
+
+
+def test_prior_known_reads_sigma_with_names(tmp_path, capsys):
+    Q = _write(tmp_path, [[1, 0]] * 3 + [[0, 1]] * 3)
+    sigma = tmp_path / "sigma.csv"
+    sigma.write_text("# the traits' covariance\n,t1,t2\nt1,1,0.5\nt2,0.5,2\n")
+    assert main(["identify", Q, "--prior", "known", "--sigma", str(sigma), "--no-positive"]) == 0
+    out = capsys.readouterr().out
+    assert "identified:       no" in out and "Sigma known" in out
+    assert "sign flip of traits 1 and 2 together" in out and "$" not in out  # rich text shown plain
+
+
+@pytest.mark.parametrize("args, content, words", [
+    (["--prior", "known"], None, "--prior known needs --sigma"),
+    (["--sigma", "S"], "1,0\n0,1\n", "--sigma needs --prior known or --prior correlation"),
+    (["--prior", "known", "--sigma", "S"], "1,0.5\n0.5,x\n", "sigma.csv:2:2: 'x' is not a number"),
+    (["--prior", "known", "--sigma", "S"], "1,0.5\n0.5\n", "sigma.csv:2: ragged row"),
+    (["--prior", "known", "--sigma", "S"], "1,0,0\n0,1,0\n0,0,1\n", "has 3 rows and 3 columns, but the Q-matrix has 2 traits"),
+    (["--prior", "known", "--sigma", "S"], "1,2\n2,1\n", "positive definite"),
+    (["--prior", "correlation", "--sigma", "S"], "2,0.5\n0.5,1\n", "unit diagonal"),
+    (["--prior", "known", "--sigma", "S"], "1,0.5\n0.4,1\n", "symmetric"),
+])
+def test_bad_prior_or_sigma_exit_2_with_one_line(tmp_path, capsys, args, content, words):
+    sigma = tmp_path / "sigma.csv"
+    if content is not None:
+        sigma.write_text(content)
+    args = [str(sigma) if a == "S" else a for a in args]
+    assert main(["identify", _write(tmp_path, [[1, 0]] * 3 + [[0, 1]] * 3)] + args) == 2
+    assert words in _one_error_line(capsys)
+
+
+def test_help_documents_the_priors(capsys):
+    with pytest.raises(SystemExit):
+        main(["identify", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--prior {standard,known,correlation}" in text and "--sigma FILE.csv" in text

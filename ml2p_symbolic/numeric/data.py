@@ -60,7 +60,7 @@ from ..errors import DataFileError, DomainError, QMatrixError, ShapeError
 from ..output import atomic_write_many
 from .validate import as_generator
 
-__all__ = ["read_responses", "read_q", "write_estimates", "load_or_simulate", "check_out_dir"]
+__all__ = ["read_responses", "read_q", "read_sigma", "write_estimates", "load_or_simulate", "check_out_dir"]
 
 _VALUE = re.compile(r"[01](?:\.0*)?")  # 0, 1, 0.0, 1.0, 1.00 ...
 
@@ -260,6 +260,60 @@ def read_q(path, n_items=None):
             "every item must measure at least one trait"
         )
     return Q
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def read_sigma(path, K, *, correlation=False):
+    r"""Read the traits' covariance (or correlation) matrix from a CSV file: a ``(K, K)`` array.
+
+    ``K`` rows of ``K`` comma-separated decimal numbers (``1``, ``0.35``, ``-2.5e-1``),
+    optionally with a header row of trait names and a first column of names (recognised when
+    their cells are not numbers), ``#`` comment lines and blank lines; UTF-8 with or without a
+    byte-order mark. The matrix must be symmetric and positive definite, and with
+    ``correlation=True`` have a unit diagonal
+    (:func:`ml2p_symbolic.numeric.validate.check_covariance`). Raises
+    :class:`~ml2p_symbolic.errors.DataFileError` (``FILE:LINE:COL`` for a cell that is not a
+    number, ``FILE:LINE`` for a ragged row) and, with the file name,
+    :class:`~ml2p_symbolic.errors.ShapeError` for another size than ``K x K`` and
+    :class:`~ml2p_symbolic.errors.DomainError` for a matrix that is not a valid covariance.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "sigma.csv"
+    >>> _ = f.write_text(",t1,t2\nt1,1,0.4\nt2,0.4,1\n")
+    >>> read_sigma(f, 2, correlation=True).tolist()
+    [[1.0, 0.4], [0.4, 1.0]]
+    """
+    from .validate import check_covariance
+
+    what = "covariance"
+    rows = [(line, cells) for line, cells in _rows(path, what, DataFileError) if cells is not None]
+    first = rows[0][1]
+    if len(rows) > 1 and any(first) and not any(_NUMBER.fullmatch(c) for c in first):
+        rows = rows[1:]  # a header of trait names: no number in it
+    width = len(rows[0][1])
+    for line, cells in rows:
+        if len(cells) != width:
+            raise DataFileError(f"{path}:{line}: ragged row: {len(cells)} cells, but the first row has "
+                                f"{width}; every row of the {what} file must have the same number of cells")
+    offset = int(width > 1 and not any(_NUMBER.fullmatch(cells[0]) for _, cells in rows))
+    out = np.empty((len(rows), width - offset))
+    for r, (line, cells) in enumerate(rows):
+        for c, cell in enumerate(cells[offset:]):
+            if not _NUMBER.fullmatch(cell):
+                raise DataFileError(f"{path}:{line}:{c + 1 + offset}: {cell!r} is not a number; expected "
+                                    f"a decimal number such as 0.35 in every cell of the {what} matrix")
+            out[r, c] = float(cell)
+    if out.shape != (K, K):
+        raise ShapeError(f"{path}: the {what} matrix has {out.shape[0]} rows and {out.shape[1]} columns, but "
+                         f"the Q-matrix has {K} trait{'s' if K != 1 else ''}; expected {K} x {K}")
+    try:
+        return check_covariance(out, K, name="the matrix", correlation=correlation)[0]
+    except DomainError as exc:
+        raise DomainError(f"{path}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- writing

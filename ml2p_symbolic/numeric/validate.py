@@ -37,6 +37,7 @@ __all__ = [
     "check_loss_inputs",
     "as_generator",
     "check_log_var",
+    "check_covariance",
     "LOG_VAR_MAX",
     "plain",
     "check_responses",
@@ -102,6 +103,59 @@ def check_shape(arr, name, shape, expected):
         raise ShapeError(
             f"{name} must have shape {expected} = {tuple(shape)}; got {arr.shape}"
         )
+
+
+def check_covariance(Sigma, K, name="Sigma", *, correlation=False):
+    r"""``Sigma`` as a symmetric positive definite ``(K, K)`` float64 array, and its Cholesky factor.
+
+    Returns ``(Sigma, C)`` with :math:`\Sigma = C C^\top`, ``C`` lower triangular with a
+    positive diagonal; ``Sigma`` is returned symmetrised, :math:`(\Sigma + \Sigma^\top)/2`.
+    With ``correlation=True`` the diagonal must also be 1 (to 1e-12): a correlation matrix.
+
+    Raises :class:`ShapeError` for another shape than ``(K, K)`` and :class:`DomainError`
+    for a non-numeric, NaN or infinite entry, an asymmetric matrix (beyond 1e-12 times its
+    largest entry), a matrix that is not positive definite (its smallest eigenvalue is
+    given), or, for a correlation matrix, a diagonal entry other than 1.
+
+    >>> S, C = check_covariance([[1.0, 0.5], [0.5, 1.0]], 2)
+    >>> C.round(4).tolist(), bool(np.allclose(C @ C.T, S, rtol=0, atol=1e-15))
+    ([[1.0, 0.0], [0.5, 0.866]], True)
+    >>> check_covariance([[1.0, 2.0], [2.0, 1.0]], 2)
+    Traceback (most recent call last):
+    ...
+    ml2p_symbolic.errors.DomainError: Sigma must be positive definite (a covariance matrix); its smallest eigenvalue is -1.0
+    """
+    try:
+        S = np.array(Sigma, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"{name} must be a real ({K}, {K}) matrix; {exc}") from None
+    if S.shape != (K, K):
+        raise ShapeError(f"{name} must have shape (K, K) = ({K}, {K}), one row and column per trait; "
+                         f"got {S.shape}")
+    check_finite(S, name)
+    tol = 1e-12 * max(1.0, float(np.abs(S).max()))
+    asym = np.abs(S - S.T)
+    if asym.max() > tol:
+        i, k = np.unravel_index(int(np.argmax(asym)), S.shape)
+        raise DomainError(f"{name} must be symmetric; {name}[{i}, {k}] = {plain(S[i, k])} but "
+                          f"{name}[{k}, {i}] = {plain(S[k, i])}")
+    S = 0.5 * (S + S.T)
+    if correlation:
+        off = np.abs(np.diag(S) - 1.0)
+        if off.max() > 1e-12:
+            k = int(np.argmax(off))
+            raise DomainError(f"{name} must be a correlation matrix (unit diagonal); "
+                              f"{name}[{k}, {k}] = {plain(S[k, k])}")
+        S[np.diag_indices(K)] = 1.0
+    try:
+        C = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        C = None
+    if C is None or not np.all(np.diag(C) > 0):
+        what = "a correlation matrix" if correlation else "a covariance matrix"
+        raise DomainError(f"{name} must be positive definite ({what}); its smallest eigenvalue is "
+                          f"{plain(float(np.linalg.eigvalsh(S)[0]))}")
+    return S, C
 
 
 def check_probabilities(arr, name):

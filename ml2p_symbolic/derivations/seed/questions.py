@@ -9,7 +9,6 @@ are rich text (:mod:`ml2p_symbolic.engine.richtext`).
 from __future__ import annotations
 
 
-import re
 
 import numpy as np
 import sympy as sp
@@ -19,7 +18,7 @@ from ...engine.evidence import DPS, fmt, latex_number, value_at
 from ...engine.expectation import expectation_numeric
 from ...engine.identity import check_identity
 from ...engine.records import Verdict
-from ...engine.richtext import code, literal
+from ...engine.richtext import code
 from ...model import reconstruction_loss, sigmoid, z
 from .common import (dL_dzhat_in_params, expected_item_rec, truth_point)
 from .confirm import confirms, grad, loss, num, numeric_point, truth_arrays
@@ -89,29 +88,9 @@ def _population_uniqueness_evidence():
 
 
 def _symmetries(r):
-    """The symmetries of an :class:`~ml2p_symbolic.identifiability.Identifiability` result as
-    rich text, from its counts and its discrete symmetries."""
-    out = []
-    if r.symbolic_free_dimensions:
-        out.append(f"{r.symbolic_free_dimensions}-dimensional family of rotations "
-                   r"$\theta \to R\theta$, $A \to AR^\top$ that keep $AR^\top$ zero where $Q$ is zero")
-    if r.free_dimensions > r.symbolic_free_dimensions:
-        out.append(f"{r.free_dimensions - r.symbolic_free_dimensions} further direction(s) along which the "
-                   "response distribution does not change")
-    return out + [_symmetry(d) for d in r.discrete]
-
-
-def _symmetry(text):
-    r"""One of :func:`~ml2p_symbolic.identifiability.discrete_symmetries`' descriptions as rich
-    text: its maps ``theta_1 -> -theta_1`` as math (``sympy.latex`` of the symbols it names)."""
-    def maps(m):
-        pairs = [p.split(" -> ") for p in m.group(1).split(", ")]
-        if not all(len(p) == 2 for p in pairs):
-            return literal(m.group(0))
-        tex = lambda name: ("-" if name.startswith("-") else "") + sp.latex(sp.Symbol(name.lstrip("-")))  # noqa: E731
-        return "(" + ", ".join(rf"${tex(a)} \to {tex(b)}$" for a, b in pairs) + ")"
-    parts = re.split(r"(\([^()]*->[^()]*\))", text)
-    return "".join(maps(re.fullmatch(r"\((.*)\)", p)) if p.startswith("(") else literal(p) for p in parts)
+    """The symmetries of an :class:`~ml2p_symbolic.identifiability.Identifiability` result: rich
+    text already (prose with ``$...$`` math)."""
+    return list(r.symmetries)
 
 
 def _population_full_loss_evidence():
