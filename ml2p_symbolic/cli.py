@@ -202,8 +202,7 @@ def _render_document(path, args):
     from .engine.document.check import check_document
     from .engine.render.annotate import annotate_document
     from .engine.latex_input import read_document
-    from .engine.render.pdf import INSTALL_HINT, compile_pdf, find_pdflatex
-    from .output import atomic_write
+    from .engine.render.pdf import INSTALL_HINT, find_pdflatex
 
     if not path.lower().endswith(".tex"):
         raise _UsageError(f"render needs a LaTeX document (.tex), got {path}")
@@ -219,14 +218,22 @@ def _render_document(path, args):
                             progress=progress, document=doc)
     if progress:
         print(file=sys.stderr)
-    tex = annotate_document(doc, report)
+    return _write_rendered(annotate_document(doc, report), tex_path, pdf_path,
+                           source_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def _write_rendered(tex, tex_path, pdf_path, source_dir=None):
+    """Write the LaTeX source (atomically) and/or its PDF; stdout when neither is asked for."""
+    from .engine.render.pdf import compile_pdf
+    from .output import atomic_write
+
     if tex_path:
         atomic_write(tex_path, tex)
         print(f"wrote {tex_path}", file=sys.stderr)
     elif not pdf_path:
         sys.stdout.write(tex)
     if pdf_path:
-        compile_pdf(tex, pdf_path, source_dir=os.path.dirname(os.path.abspath(path)))
+        compile_pdf(tex, pdf_path, source_dir=source_dir)
         print(f"wrote {pdf_path}", file=sys.stderr)
     return 0
 
@@ -254,8 +261,7 @@ def _render_targets(args, default_pdf="derivation.pdf"):
 def _run_render(args):
     from .derivations.seed import check
     from .derivations.seed.document import render_document
-    from .engine.render.pdf import INSTALL_HINT, compile_pdf, find_pdflatex
-    from .output import atomic_write
+    from .engine.render.pdf import INSTALL_HINT, find_pdflatex
 
     import os
 
@@ -274,16 +280,7 @@ def _run_render(args):
     report = check(args.ids or None, K=args.traits, progress=progress)
     if progress:
         print(file=sys.stderr)
-    tex = render_document(report)
-    if tex_path:
-        atomic_write(tex_path, tex)
-        print(f"wrote {tex_path}", file=sys.stderr)
-    elif not pdf_path:
-        sys.stdout.write(tex)
-    if pdf_path:
-        compile_pdf(tex, pdf_path)
-        print(f"wrote {pdf_path}", file=sys.stderr)
-    return 0
+    return _write_rendered(render_document(report), tex_path, pdf_path)
 
 
 # --------------------------------------------------------------------------- identify

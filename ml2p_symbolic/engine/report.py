@@ -23,7 +23,7 @@ import sympy as sp
 
 from .richtext import plain
 
-__all__ = ["report_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
+__all__ = ["report_to_dict", "result_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
            "readable", "plain"]
 
 
@@ -52,7 +52,7 @@ def result_to_dict(result):
     return {
         "id": c.id,
         "title": c.title,
-        "statement": sp.latex(c.statement),
+        "statement": None if c.statement is None else sp.latex(c.statement),
         "verdict": v.verdict,
         "method": v.method,
         "condition": _latex(v.condition),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..report import counterexample_to_dict
+from ..report import result_to_dict
 
 __all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label", "condition_text",
            "claim_to_dict"]
@@ -96,31 +96,15 @@ def _counts(report):
     return counts
 
 
-def _latex(obj):
-    return None if obj is None else sp.latex(obj)
-
-
 def claim_to_dict(result):
-    """One result as a JSON-ready dict (see the module docstring)."""
+    """One result as a JSON-ready dict: :func:`~ml2p_symbolic.engine.report.result_to_dict`
+    plus the step's ``kind``, ``file``, ``line``, ``source_text`` and verdict ``label``."""
     c, v = result.claim, result.verdict
-    return {
-        "id": c.id,
-        "title": c.title,
-        "kind": c.kind,
-        "statement": sp.latex(c.statement) if c.statement is not None else c.seed_text,
-        "source_text": c.seed_text,
-        "file": c.source,
-        "line": c.line,
-        "verdict": v.verdict,
-        "label": verdict_label(v),
-        "method": v.method,
-        "condition": _latex(v.condition),
-        "counterexample": counterexample_to_dict(v.counterexample),
-        "values": list(v.values) if v.values is not None else None,
-        "corrected": _latex(v.corrected),
-        "detail": v.detail,
-        "evidence": list(v.evidence),
-    }
+    out = result_to_dict(result)
+    if c.statement is None:
+        out["statement"] = c.seed_text
+    out.update(kind=c.kind, source_text=c.seed_text, file=c.source, line=c.line, label=verdict_label(v))
+    return out
 
 
 def document_to_dict(report, *, document=None, preamble=None, definitions=()):
