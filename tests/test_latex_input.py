@@ -418,3 +418,19 @@ def test_a_vector_view_of_a_declared_family_shares_its_members():
     assert eps.family.kind == "random" and eps.family.matrix is eps and eps.obj.shape == (Km, 1)
     assert decls.matrices[r"\Sigma"].structure == "symmetric positive definite"
     assert decls.matrices["A"].family.kind == "real" and decls.matrices["A"].obj.shape == (nm, Km)
+
+
+from strategies import MATRIX_LATEX_DECLARATIONS, matrix_token_soups  # noqa: E402
+
+MATRIX_SOUP_DECLS = declarations_from_text(MATRIX_LATEX_DECLARATIONS)
+
+
+@given(matrix_token_soups())
+def test_any_matrix_token_soup_parses_or_is_refused_with_a_position(formula):
+    try:
+        value = parse_formula(formula, decls=MATRIX_SOUP_DECLS)
+    except LatexInputError as err:
+        assert str(err).startswith("<formula>:1:") and 1 <= err.col <= len(formula) + 1
+        return
+    values = value[0] if isinstance(value, tuple) else (value,)
+    assert all(isinstance(v, sp.Basic) for v in values)

@@ -37,7 +37,7 @@ from ...errors import ML2PError
 from ..latex_input.matrix_nodes import Diag, Entry, Gradient, MatrixEvalAt, Scalar, is_matrix
 from ..latex_input.nodes import Diff
 
-__all__ = ["Structure", "structure", "evaluate", "is_matrix_node", "describe_structure"]
+__all__ = ["Structure", "structure", "evaluate", "is_matrix_node", "describe_structure", "short_description"]
 
 
 class Structure:
@@ -64,6 +64,18 @@ def describe_structure(mdecl, n):
     if mdecl.structure == "positive diagonal":
         return f"{name}: a diagonal {n} x {n} matrix of positive symbols {sym}_kk"
     return f"{name}: a matrix of real symbols"
+
+
+def short_description(mdecl):
+    """How ``mdecl`` is represented, in a few words (for a verdict's detail)."""
+    name = mdecl.latex
+    return {
+        "symmetric positive definite": f"{name} = L diag(d) L^T, L unit lower triangular, d > 0 (every symmetric "
+                                       "positive definite matrix)",
+        "symmetric": f"{name} a symmetric matrix of real symbols",
+        "diagonal": f"{name} a diagonal matrix of real symbols",
+        "positive diagonal": f"{name} a diagonal matrix of positive symbols",
+    }.get(mdecl.structure, f"{name} a matrix of real symbols")
 
 
 def structure(mdecl, n):
@@ -135,9 +147,7 @@ class _Evaluator:
             m = self.value(e.matrix)
             i, j = (self.conc.index_value(x, self.env) for x in (e.i, e.j))
             if not (1 <= i <= m.shape[0] and 1 <= j <= m.shape[1]):
-                from .steps import _OutOfRange
-
-                raise _OutOfRange(f"entry ({i}, {j}) of a {m.shape[0]} x {m.shape[1]} matrix")
+                self.conc.out_of_range(f"entry ({i}, {j}) of a {m.shape[0]} x {m.shape[1]} matrix")
             return m[int(i) - 1, int(j) - 1]
         if isinstance(e, Scalar):
             return self.value(e.matrix)[0, 0]

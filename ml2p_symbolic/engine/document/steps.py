@@ -126,8 +126,10 @@ class Concretizer:
         self.env = instance.env()
         self._symbols = {}
         self._structures = {}
-        #: how each declared matrix of the step was represented (for the evidence)
+        #: how each declared matrix of the step was represented (for the evidence), and the
+        #: same without the size (for the verdict's detail)
         self.structures_used = []
+        self.matrix_notes = []
 
     def matrix_structure(self, mdecl, n):
         """The explicit :class:`~.matrices.Structure` of a structured matrix at size ``n``."""
@@ -138,6 +140,9 @@ class Concretizer:
             self._structures[key] = st
             if st.description not in self.structures_used:
                 self.structures_used.append(st.description)
+            note = matrices.short_description(mdecl)
+            if note not in self.matrix_notes:
+                self.matrix_notes.append(note)
         return st
 
     # names of concrete symbols: ahat[1, 2] -> ahat_12, theta[j, 1] -> theta_j1
@@ -219,6 +224,10 @@ class Concretizer:
             raise ML2PError(f"{e.base} is not declared")
         idx = tuple(self.index_value(i, env, decl, pos) for pos, i in enumerate(e.indices))
         return self._member(decl, idx, env, keep, rv)
+
+    def out_of_range(self, message):
+        """Skip this instance: a literal index lies outside its range here."""
+        raise _OutOfRange(message)
 
     def member(self, decl, idx, env, keep, rv):
         """The concrete value of the member ``idx`` of the family ``decl``."""
@@ -1102,7 +1111,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
             if dec.verdict == "refuted":
                 refuting = (inst, dec, conc, lhs_c, rhs_c)
                 break
-        scope = _scope_text(sizes, insts, symmetric, decls)
+        notes = []
+        for _, _, conc, _, _ in results:
+            notes.extend(n for n in conc.matrix_notes if n not in notes)
+        scope = _scope_text(sizes, insts, symmetric, decls, notes)
         if refuting is not None:
             return _conditional_or_refuted(lhs, rhs, relation, decls, insts, results, refuting,
                                            deadline, evidence, scope)
@@ -1118,9 +1130,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
                        evidence=tuple(evidence))
 
 
-def _scope_text(sizes, insts, symmetric, decls):
+def _scope_text(sizes, insts, symmetric, decls, notes=()):
+    matrices_text = ("; with " + "; ".join(notes)) if notes else ""
     if not sizes and not any(inst.values for inst in insts):
-        return "(no indices)"
+        return "(at the declared sizes" + matrices_text + ")" if notes else "(no indices)"
     tried = {}
     for inst in insts:
         for s, v in inst.sizes:
@@ -1133,7 +1146,7 @@ def _scope_text(sizes, insts, symmetric, decls):
                  "distinct values (the statement is invariant under permutations of index values)"
                  if symmetric else f"; free indices {', '.join(frees)} at every value")
     text += " (not proved for symbolic sizes)" if size_text else ""
-    return text
+    return text + matrices_text
 
 
 def _symbolic_attempt(lhs, rhs, relation, decls, budget):

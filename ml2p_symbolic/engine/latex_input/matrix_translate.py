@@ -48,6 +48,16 @@ def _square(value):
     return rows == cols
 
 
+def fit_items(items, arity):
+    """Split digit runs into single digits when that gives ``arity`` items (``a_{12}``)."""
+    if len(items) == arity:
+        return items
+    split = []
+    for it in items:
+        split.extend(it if it.isdigit() else [it])
+    return split if len(split) == arity else None
+
+
 class MatrixTranslation:
     """Mixin: the matrix rules of the translator (see the module docstring)."""
 
@@ -124,15 +134,13 @@ class MatrixTranslation:
     def transpose_key(self, sarg):
         """``'T'``, ``'\\top'``, ... when the superscript ``sarg`` is a transpose marker
         (``^T``, ``^{T}``, ``^\\top``, ``^{\\top}``, ``^\\intercal``, ``^\\mathsf{T}``), else None."""
-        from .translate import base_key
-
         kind = sarg.data
         if kind == "sarg_top":
             return str(sarg.children[0])
         if kind == "sarg_char":
             return "T" if str(sarg.children[0]) == "T" else None
         if kind == "sarg_accent":
-            key = base_key(sarg)
+            key = self._subscript_items(sarg)[1]
             return key if key in _TRANSPOSE_KEYS else None
         if kind == "sarg_group":
             sublist = sarg.children[0]
@@ -146,7 +154,7 @@ class MatrixTranslation:
             if atom.data == "top":
                 return str(atom.children[0])
             if atom.data in ("word", "accent"):
-                key = base_key(atom)
+                key = self._name_ref(atom, None).key
                 return key if key in _TRANSPOSE_KEYS else None
         return None
 
@@ -187,12 +195,7 @@ class MatrixTranslation:
     # ------------------------------------------------------------------ entries
     def bare_matrix(self, atom):
         """The MatrixSymbol a name atom stands for without scripts (or None)."""
-        from .translate import base_key
-
-        if atom.data == "brace":
-            inner = self._single_postfix(atom.children[0])
-            atom = inner.children[0]
-        key = base_key(atom)
+        key = self._name_ref(atom, None).key
         if key in self.local:
             return None
         mdecl = self.decls.matrices.get(key)
@@ -241,9 +244,7 @@ class MatrixTranslation:
         items, text = self._subscript_items(sub)
         rows, cols = (sp.sympify(n) for n in matrix.shape)
         arity = 1 if (rows == 1 or cols == 1) and not (rows == 1 and cols == 1) else 2
-        from .translate import _fit_items
-
-        fitted = _fit_items(items, arity) if items is not None else None
+        fitted = fit_items(items, arity) if items is not None else None
         if fitted is None:
             raise self.error(sub, f"an entry of a {shape_text(matrix)} matrix takes {arity} index "
                              f"letter(s) or digit(s), got _{{{text}}}")

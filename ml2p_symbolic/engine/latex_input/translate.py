@@ -27,7 +27,7 @@ import sympy as sp
 from lark import Token, Tree
 
 from .matrix_nodes import is_matrix
-from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation
+from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation, fit_items
 from .nodes import Diff, EvalAt, Expect
 
 __all__ = ["Translator", "NameRef", "base_key", "sympy_name"]
@@ -904,7 +904,7 @@ class Translator(MatrixTranslation):
                              f"(declared: {', '.join(d.latex for d in slotted)})")
         problems = []
         for d in slotted:
-            items = _fit_items(ref.items, len(d.slots))
+            items = fit_items(ref.items, len(d.slots))
             if items is None:
                 problems.append(f"{d.latex} has {len(d.slots)} subscript(s)")
                 continue
@@ -1008,16 +1008,6 @@ def _function_like(key):
 
 def _is_number(value):
     return isinstance(value, sp.Expr) and value.is_number
-
-
-def _fit_items(items, arity):
-    """Split digit runs into single digits when that gives ``arity`` items."""
-    if len(items) == arity:
-        return items
-    split = []
-    for it in items:
-        split.extend(it if it.isdigit() else [it])
-    return split if len(split) == arity else None
 
 
 def _items_of_text(text):
