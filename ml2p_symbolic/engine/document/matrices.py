@@ -53,7 +53,7 @@ class Structure:
 
 def describe_structure(mdecl, n):
     """One sentence on how ``mdecl`` is represented at size ``n`` (for a verdict's evidence)."""
-    name, sym = mdecl.latex, mdecl.obj.name
+    name = sym = mdecl.obj.name
     if mdecl.structure == "symmetric positive definite":
         return (f"{name} = L diag(d) L^T at size {n}, L unit lower triangular with real entries L_ij = {sym}_Lij, "
                 f"d_k = {sym}_dk > 0 (every symmetric positive definite matrix, each exactly once)")
@@ -68,7 +68,7 @@ def describe_structure(mdecl, n):
 
 def short_description(mdecl):
     """How ``mdecl`` is represented, in a few words (for a verdict's detail)."""
-    name = mdecl.latex
+    name = mdecl.obj.name
     return {
         "symmetric positive definite": f"{name} = L diag(d) L^T, L unit lower triangular, d > 0 (every symmetric "
                                        "positive definite matrix)",

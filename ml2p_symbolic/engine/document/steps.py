@@ -961,7 +961,8 @@ def _candidates(step_exprs, decls, inst, free_syms):
     for d in decls.variables():
         if d.kind == "random" or d.obj in seen:
             continue
-        if d.kind in ("positive", "negative"):
+        if d.kind in ("positive", "negative") or (d.kind == "matrix" and d.matrix.structure in (
+                "symmetric positive definite", "positive diagonal")):  # 0 is outside their domain
             continue
         members = _members_present(d, free_syms)
         if not members:
