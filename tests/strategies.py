@@ -300,3 +300,23 @@ def covariance_matrices(draw, K, max_abs=0.8, variances=(0.5, 2.0)):
     R = draw(correlation_matrices(K, max_abs))
     sd = np.sqrt(np.array(draw(st.lists(reals(*variances), min_size=K, max_size=K))))
     return R * np.outer(sd, sd)
+
+
+MATRIX_LATEX_DECLARATIONS = "\n".join([
+    r"%! index k = 1..K, l = 1..K, i = 1..n",
+    r"%! positive \hat{\sigma}_k",
+    r"%! vector \hat{\theta} (K), \mu (K)",
+    r"%! matrix \Sigma (K x K), symmetric positive definite",
+    r"%! matrix A (n x K)",
+    r"%! real x",
+])
+
+_MATRIX_TOKENS = [r"\Sigma", r"\hat{\theta}", r"\mu", "A", "x", r"\hat{\sigma}_k", "^{-1}", r"^\top", "^T", "^{T}",
+                  "^2", "_{kk}", "_{kl}", "_k", "_{12}", r"\det", r"\operatorname{tr}", r"\mathrm{diag}", r"\log",
+                  "(", ")", "+", "-", "=", r"\le", "0", "1", r"\frac{1}{2}", r"\frac{\partial}{\partial \hat{\theta}}",
+                  r"\sum_{k=1}^{K}", r"\Big|_{\hat{\theta} = \mu}", r"\top", r"\cdot", ",", "{", "}"]
+
+
+def matrix_token_soups(max_tokens=10):
+    """A string of matrix-notation tokens in any order: for fuzzing the matrix rules."""
+    return st.lists(st.sampled_from(_MATRIX_TOKENS), min_size=1, max_size=max_tokens).map(" ".join)

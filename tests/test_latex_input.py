@@ -270,3 +270,167 @@ def test_any_token_soup_parses_or_is_refused_with_a_position(formula):
 def test_division_by_zero_is_refused():
     with pytest.raises(LatexInputError, match="undefined"):
         parse(r"\frac{x}{0}")
+
+
+# --------------------------------------------------------------------------- vectors and matrices
+from ml2p_symbolic.engine.latex_input.matrix_nodes import Det, Diag, Entry, Gradient, MatrixEvalAt, Scalar  # noqa: E402
+
+MATRIX_DECLS = textwrap.dedent(r"""
+    %! index k = 1..K, l = 1..K, i = 1..n, m = 1..2
+    %! positive \hat{\sigma}_k
+    %! random \varepsilon_k \sim \mathcal{N}(0, 1)
+    %! vector \hat{\theta} (K), \mu (K), \varepsilon (K)
+    %! matrix \Sigma (K x K), symmetric positive definite
+    %! matrix A (n x K)
+    %! matrix R (2 x 2), symmetric
+    %! real T_k
+    %! define D := \mathrm{diag}(\hat{\sigma}_k^2)
+""")
+Km = sp.Symbol("K", integer=True, positive=True)
+nm = sp.Symbol("n", integer=True, positive=True)
+km = sp.Symbol("k", integer=True, positive=True)
+lm = sp.Symbol("l", integer=True, positive=True)
+SIGMA = sp.MatrixSymbol("Sigma", Km, Km)
+THETAHAT = sp.MatrixSymbol("thetahat", Km, 1)
+MU = sp.MatrixSymbol("mu", Km, 1)
+AMAT = sp.MatrixSymbol("A", nm, Km)
+
+
+def mparse(formula):
+    return parse_formula(formula, MATRIX_DECLS)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    (r"\Sigma^{-1}(\hat\theta - \mu)", SIGMA.I * (THETAHAT - MU)),
+    (r"\hat\theta^\top", THETAHAT.T),
+    (r"\hat\theta^{\top} + \mu^T + \mu^{T} + \mu^\intercal + \mu^\mathsf{T}", THETAHAT.T + 4 * MU.T),
+    (r"(\hat\theta - \mu)^\top \Sigma^{-1} (\hat\theta - \mu)", Scalar((THETAHAT - MU).T * SIGMA.I * (THETAHAT - MU))),
+    (r"\det\Sigma + \det(\Sigma^{-1})", Det(SIGMA) + Det(SIGMA.I)),
+    (r"\log\det\Sigma", sp.log(Det(SIGMA))),
+    (r"\operatorname{tr}(\Sigma^{-1} D)", sp.Trace(SIGMA.I * sp.MatrixSymbol("D", Km, Km))),
+    (r"(\Sigma^{-1})_{kl}", Entry(SIGMA.I, km, lm)),
+    (r"\Sigma^{-1}_{kk}", Entry(SIGMA.I, km, km)),
+    (r"\log(\Sigma^{-1})_{kk}", sp.log(Entry(SIGMA.I, km, km))),
+    (r"\Sigma_{kl} + \hat\theta_k + (\hat\theta)_k",
+     sp.IndexedBase("Sigma", real=True)[km, lm] + 2 * sp.IndexedBase("thetahat", real=True)[km]),
+    (r"A \hat\theta", AMAT * THETAHAT),
+    (r"\varepsilon^\top\varepsilon", Scalar(sp.MatrixSymbol("varepsilon", Km, 1).T * sp.MatrixSymbol("varepsilon", Km, 1))),
+    (r"2 \Sigma \cdot \hat\theta", 2 * SIGMA * THETAHAT),
+    (r"\frac{\Sigma}{2}", SIGMA / 2),
+])
+def test_matrix_notation_translates(formula, expected):
+    assert mparse(formula) == expected
+
+
+def test_diag_binds_its_index_and_the_gradient_is_a_column():
+    d = mparse(r"\mathrm{diag}(\hat{\sigma}_k^2)")
+    assert isinstance(d, Diag) and d.shape == (Km, Km)
+    assert km not in d.free_symbols and Km in d.free_symbols  # the diagonal position is bound, like a sum's index
+    assert mparse(r"\mathrm{diag}(\hat\theta)").shape == (Km, Km)
+    assert mparse(r"\mathrm{diag}(1, 2)") == sp.ImmutableMatrix([[1, 0], [0, 2]])
+    g = mparse(r"\frac{\partial}{\partial \hat\theta} \det\Sigma")
+    assert isinstance(g, Gradient) and g.shape == (Km, 1)
+    bar = mparse(r"\frac{\partial \det\Sigma}{\partial \hat\theta}\Big|_{\hat\theta = \mu}")
+    assert isinstance(bar, MatrixEvalAt) and bar.pairs == ((THETAHAT, MU),)
+
+
+def test_matrix_relations_compare_equal_shapes_and_zero_is_the_zero_matrix():
+    (lhs, rhs), rels = mparse(r"\Sigma^{-1}(\hat\theta - \mu) = 0")
+    assert rhs == sp.ZeroMatrix(Km, 1) and rels == ("=",)
+    (lhs, rhs), _ = mparse(r"\hat\theta^\top \mu = \sum_{k=1}^{K} \hat\theta_k \mu_k")
+    assert isinstance(lhs, Scalar)
+
+
+def test_matrix_notation_round_trips_through_sympy_latex():
+    for formula in [r"(\hat\theta - \mu)^\top \Sigma^{-1} (\hat\theta - \mu) + \log\det\Sigma",
+                    r"\operatorname{tr}(\Sigma^{-1} D) - \sum_{k=1}^{K} \log(\Sigma^{-1})_{kk}",
+                    r"\mathrm{diag}(\hat{\sigma}_k^2)", r"\frac{\partial}{\partial \hat\theta} \det\Sigma"]:
+        first = mparse(formula)
+        assert mparse(sp.latex(first, mul_symbol="dot")) == first, formula
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\Sigma + \hat\theta", 10, "cannot add a K x K matrix and a K x 1 matrix"),
+    (r"\hat\theta \Sigma", 12, "cannot multiply a K x 1 by a K x K matrix"),
+    (r"A A", 3, "cannot multiply a n x K by a n x K matrix"),
+    (r"\Sigma + 1", 10, "cannot add a K x K matrix and a scalar"),
+    (r"\log\Sigma", 5, "must be a scalar"),
+    (r"\exp(\hat\theta)", 5, "must be a scalar"),
+    (r"\frac{1}{\Sigma}", 1, "a denominator must be a scalar"),
+    (r"\Sigma_{kk}^{-1}", 1, "ambiguous"),
+    (r"\hat\theta^2", 12, "only a square matrix has powers"),
+    (r"\Sigma^{1/2}", 8, "only ^{-1}, ^\\top or a positive integer power"),
+    (r"\det \hat\theta", 6, "\\det needs a square matrix"),
+    (r"\det x", 6, "undeclared name x"),
+    (r"\operatorname{tr}(A)", 18, "the trace needs a square matrix"),
+    (r"(\Sigma)_{km}", 10, "m runs over 1..2, but this dimension is K"),
+    (r"(\Sigma)_{k}", 10, "takes 2 index letter(s)"),
+    (r"R_{13}", 3, "does not fit"),
+    (r"\mathrm{diag}(\hat\sigma_k \hat\theta_l)", 14, "exactly one free index"),
+    (r"\hat\theta \le \mu", 12, "matrices are related only by '='"),
+    (r"\Sigma = 1", 10, "only '= 0' means the zero matrix"),
+    (r"\top", 1, "\\top is only understood as a transpose"),
+    (r"\hat\sigma_k^\top", 14, "a transpose ^\\top applies to a vector or matrix"),
+    (r"T_k^T", 5, "T is declared with subscripts"),
+    (r"\frac{\partial \det\Sigma}{\partial \Sigma}", 37, "only a declared vector"),
+    (r"\frac{\partial \det\Sigma}{\partial \Sigma_{kl}}", 37, "is not a free variable"),
+    (r"\frac{\partial \det\Sigma}{\partial \varepsilon}", 37, "only a declared vector"),
+    (r"\det\Sigma \Big|_{\Sigma_{kk} = 1}", 19, "cannot be set by an evaluation bar"),
+    (r"\det\Sigma \Big|_{\hat\theta = 1}", 19, "set to a value of another shape"),
+    (r"\log(\hat\sigma_k)_{k}", 19, "only understood on a matrix argument"),
+    (r"\sum_k \Sigma", 1, "the body of \\sum must be a scalar"),
+    (r"\mathbb{E}[\varepsilon]", 11, "an expectation's argument must be a scalar"),
+])
+def test_matrix_refusals_name_the_position(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        mparse(formula)
+    err = info.value
+    assert (err.line, err.col) == (1, col), str(err)
+    assert message in str(err), str(err)
+
+
+@pytest.mark.parametrize("directive, message", [
+    ("%! index k = 1..K\n%! vector v (n)", "n is not the size of a declared index"),
+    ("%! index k = 1..K\n%! vector v (3)", "no declared index runs over 1..3"),
+    ("%! index k = 1..K\n%! vector v_k (K)", "declare the vector or matrix by its bare name"),
+    ("%! index k = 1..K\n%! vector v", "expected 'name (size)'"),
+    ("%! index k = 1..K\n%! vector v (K x K)", "a vector has one size"),
+    ("%! index k = 1..K\n%! matrix M (K x K), orthogonal", "unknown matrix structure 'orthogonal'"),
+    ("%! index k = 1..K, i = 1..n\n%! matrix M (n x K), symmetric", "is square"),
+    ("%! index k = 1..K\n%! real M\n%! matrix M (K x K)", "already declared"),
+    ("%! index k = 1..K\n%! real v_{kk}\n%! vector v (K)", "a vector view needs a family with one index"),
+    ("%! index k = 1..K\n%! matrix M (K x K)\n%! define N_k := M", "named without a subscript"),
+    ("%! index k = 1..K\n%! vector v (K)\n%! function f(t) := v", "a function's value must be a scalar"),
+    ("%! index k = 1..K\n%! vector v (K)\n%! assume v = 0", "a relation between scalars"),
+])
+def test_vector_and_matrix_directive_refusals(tmp_path, directive, message):
+    doc = tmp_path / "d.tex"
+    doc.write_text(directive + "\n\\[ 1 = 1 \\]\n")
+    with pytest.raises(LatexInputError) as info:
+        read_document(doc)
+    assert message in str(info.value), str(info.value)
+    assert str(info.value).startswith(f"{doc}:")
+
+
+def test_a_vector_view_of_a_declared_family_shares_its_members():
+    decls = declarations_from_text(MATRIX_DECLS)
+    eps = decls.matrices[r"\varepsilon"]
+    assert eps.family.kind == "random" and eps.family.matrix is eps and eps.obj.shape == (Km, 1)
+    assert decls.matrices[r"\Sigma"].structure == "symmetric positive definite"
+    assert decls.matrices["A"].family.kind == "real" and decls.matrices["A"].obj.shape == (nm, Km)
+
+
+from strategies import MATRIX_LATEX_DECLARATIONS, matrix_token_soups  # noqa: E402
+
+MATRIX_SOUP_DECLS = declarations_from_text(MATRIX_LATEX_DECLARATIONS)
+
+
+@given(matrix_token_soups())
+def test_any_matrix_token_soup_parses_or_is_refused_with_a_position(formula):
+    try:
+        value = parse_formula(formula, decls=MATRIX_SOUP_DECLS)
+    except LatexInputError as err:
+        assert str(err).startswith("<formula>:1:") and 1 <= err.col <= len(formula) + 1
+        return
+    values = value[0] if isinstance(value, tuple) else (value,)
+    assert all(isinstance(v, sp.Basic) for v in values)

@@ -45,7 +45,9 @@ import sympy as sp
 from ..records import Verdict
 from ...errors import ML2PError
 from ..identity import check_identity
+from ..latex_input.matrix_nodes import Gradient, MatrixEvalAt, is_matrix
 from ..latex_input.nodes import Diff, EvalAt, Expect, StandardNormal
+from . import matrices
 
 __all__ = ["check_relation", "Instance", "concretize", "reduce_expectations", "DEFAULT_SIZES"]
 
@@ -123,6 +125,25 @@ class Concretizer:
         self.instance = instance
         self.env = instance.env()
         self._symbols = {}
+        self._structures = {}
+        #: how each declared matrix of the step was represented (for the evidence), and the
+        #: same without the size (for the verdict's detail)
+        self.structures_used = []
+        self.matrix_notes = []
+
+    def matrix_structure(self, mdecl, n):
+        """The explicit :class:`~.matrices.Structure` of a structured matrix at size ``n``."""
+        key = (mdecl.obj, n)
+        st = self._structures.get(key)
+        if st is None:
+            st = matrices.structure(mdecl, n)
+            self._structures[key] = st
+            if st.description not in self.structures_used:
+                self.structures_used.append(st.description)
+            note = matrices.short_description(mdecl)
+            if note not in self.matrix_notes:
+                self.matrix_notes.append(note)
+        return st
 
     # names of concrete symbols: ahat[1, 2] -> ahat_12, theta[j, 1] -> theta_j1
     def concrete_symbol(self, decl, idx):
@@ -173,6 +194,8 @@ class Concretizer:
             if decl is None:
                 return e
             return self._member(decl, (), env, keep, rv)
+        if matrices.is_matrix_node(e):
+            return matrices.evaluate(self, e, env, keep, rv)
         if isinstance(e, (sp.Sum, sp.Product)):
             body = e.function
             total = []
@@ -202,7 +225,21 @@ class Concretizer:
         idx = tuple(self.index_value(i, env, decl, pos) for pos, i in enumerate(e.indices))
         return self._member(decl, idx, env, keep, rv)
 
+    def out_of_range(self, message):
+        """Skip this instance: a literal index lies outside its range here."""
+        raise _OutOfRange(message)
+
+    def member(self, decl, idx, env, keep, rv):
+        """The concrete value of the member ``idx`` of the family ``decl``."""
+        return self._member(decl, idx, env, keep, rv)
+
     def _member(self, decl, idx, env, keep, rv):
+        if decl.kind == "matrix":
+            n = int(self._c(decl.matrix.rows, env, keep, rv))
+            i, j = (int(v) for v in idx)
+            if not (1 <= i <= n and 1 <= j <= n):
+                raise _OutOfRange(f"{decl.latex} with index ({i}, {j}) outside 1..{n}")
+            return self.matrix_structure(decl.matrix, n).matrix[i - 1, j - 1]
         if decl.kind == "define":
             if (decl.obj, idx) in keep:
                 return self._placeholder(decl, idx)
@@ -253,11 +290,22 @@ class Concretizer:
             result = result.xreplace({h: self.definition(d, idx, keep, rv) for h, (d, idx) in defined})
         return result
 
+    def evaluation_bar(self, e, env, keep, rv):
+        """The value of an :class:`EvalAt` or :class:`MatrixEvalAt` node."""
+        return self._evalat(e, env, keep, rv)
+
     def _evalat(self, e, env, keep, rv):
         targets = {}
         defined_keep = set()
         pending = []
         for target, value in e.pairs:
+            if is_matrix(target):  # a declared vector: every component
+                family = self.decls.matrix_of_object(target).family
+                column = self._c(value, env, keep, rv)
+                for k in range(column.shape[0]):
+                    handle, _ = self._handle(family.obj[sp.Integer(k + 1)], env)
+                    targets[handle] = column[k, 0]
+                continue
             for member_env in self._family_envs(target, env):
                 handle, info = self._handle(target, member_env)
                 if info is not None:
@@ -334,6 +382,8 @@ def reduce_expectations(expr, steps=None):
     (moments, symmetry; linearity over sums), innermost first. ``steps`` collects the rules."""
     from ..expectation import gaussian_expectation
 
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: reduce_expectations(e, steps))
     if not expr.has(Expect):
         return expr
 
@@ -555,6 +605,9 @@ def size_symbols_of(exprs, decls):
         for s in ex.atoms(sp.Sum, sp.Product):
             for var, lo, hi in s.limits:
                 sizes |= (lo.free_symbols | hi.free_symbols) & declared_sizes
+        for m in ex.atoms(sp.MatrixExpr):
+            for n in m.shape:
+                sizes |= sp.sympify(n).free_symbols & declared_sizes
     return sorted(sizes, key=str)
 
 
@@ -644,14 +697,47 @@ def prove_zero(d, budget):
             continue
         if isinstance(out, sp.Expr) and out.is_Number and out == 0:
             return name
+        if isinstance(out, sp.ZeroMatrix) or (isinstance(out, sp.MatrixBase) and out.is_zero_matrix):
+            return name
     return None
 
 
+_EXPAND_PRODUCTS = dict(mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
+
+
+def _fraction_form(x):
+    """``x`` as one fraction whose numerator and denominator are expanded products, squares
+    kept whole (``(a - b)^2`` stays a square, so its sign stays readable)."""
+    num, den = sp.fraction(sp.together(x))
+    return sp.expand(num, **_EXPAND_PRODUCTS) / sp.expand(den, **_EXPAND_PRODUCTS)
+
+
+def _logs_combined(d):
+    r"""For :math:`d = \sum_i c_i \log a_i` with every :math:`a_i > 0`: an expression with the
+    sign of :math:`d`, namely :math:`P - 1` with :math:`P = \prod_i a_i^{c_i/|c_1|}` (as
+    :math:`d = |c_1|\log P` and :math:`\log` is increasing), in :func:`_fraction_form`.
+    ``d`` itself otherwise."""
+    parts = []
+    for term in sp.Add.make_args(d):
+        c, rest = term.as_coeff_Mul()
+        if not (isinstance(rest, sp.log) and rest.args[0].is_positive is True and c != 0):
+            return d
+        parts.append((c, rest.args[0]))
+    c0 = abs(parts[0][0])
+    return _fraction_form(sp.Mul(*[a ** (c / c0) for c, a in parts]) - 1)
+
+
 def prove_sign(d, strict, budget):
-    """A proof that ``d >= 0`` (``d > 0`` when ``strict``) from SymPy's assumptions, or None."""
+    """A proof that ``d >= 0`` (``d > 0`` when ``strict``) from SymPy's assumptions, or None.
+
+    Tried in turn: ``d`` as it is, ``factor``, ``cancel(together)``, one fraction with
+    expanded products (squares kept whole), for a sum of logarithms of positive numbers the
+    sign of (their product) - 1, and ``simplify``."""
     deadline = time.monotonic() + budget
-    for name, step in (("assumptions", lambda x: x), ("factor", sp.factor), ("simplify", sp.simplify),
-                       ("cancel(together)", lambda x: sp.cancel(sp.together(x)))):
+    for name, step in (("assumptions", lambda x: x), ("factor", sp.factor),
+                       ("cancel(together)", lambda x: sp.cancel(sp.together(x))),
+                       ("one fraction, squares kept", _fraction_form),
+                       ("logarithms combined", _logs_combined), ("simplify", sp.simplify)):
         remaining = deadline - time.monotonic()
         if remaining <= 0.02:
             return None
@@ -688,6 +774,8 @@ def decide(lhs, rhs, relation, assumptions, budget):
     symbolic rules could not evaluate: exact rewriting (the expectations as opaque terms), then
     :func:`refute_expectations` (one-dimensional quadratures)."""
     budget = max(budget, 0.5)
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        return _decide_entries(lhs, rhs, relation, assumptions, budget)
     if lhs.has(Expect) or rhs.has(Expect):
         if relation == "=":
             how = prove_zero(lhs - rhs, budget / 3)
@@ -725,6 +813,37 @@ def decide(lhs, rhs, relation, assumptions, budget):
     if v.verdict == "verified":
         return Decision("verified", f"min(difference, 0) = 0 ({v.method})")
     return Decision("open", "undecided", detail="no sign proof and no counterexample")
+
+
+def _decide_entries(lhs, rhs, relation, assumptions, budget):
+    """``lhs = rhs`` between explicit matrices: every entry proved, or the first refuted one."""
+    if not (isinstance(lhs, sp.MatrixBase) and isinstance(rhs, sp.MatrixBase)) or lhs.shape != rhs.shape:
+        return Decision("open", "error", detail="the two sides have different shapes in this instance")
+    n = lhs.shape[0] * lhs.shape[1]
+    methods, opened = [], []
+    for r in range(lhs.shape[0]):
+        for c in range(lhs.shape[1]):
+            dec = decide(lhs[r, c], rhs[r, c], relation, assumptions, max(0.5, budget / n))
+            where = f"entry ({r + 1}, {c + 1})"
+            if dec.verdict == "refuted":
+                dec.detail = f"{where}: {dec.detail}"
+                dec.evidence = [f"{where}: refuted"] + list(dec.evidence)
+                return dec
+            if dec.verdict == "verified":
+                methods.append(dec.method)
+            else:
+                opened.append(where)
+    if opened:
+        return Decision("open", "undecided", detail=f"{', '.join(opened)} neither proved nor refuted")
+    return Decision("verified", ", ".join(sorted(set(methods))),
+                    detail=f"every entry of the {lhs.shape[0]} x {lhs.shape[1]} matrices proved")
+
+
+def _pairs(lhs, rhs):
+    """(lhs, rhs) entry pairs of two explicit matrices, or the one pair of two scalars."""
+    if isinstance(lhs, sp.MatrixBase) and isinstance(rhs, sp.MatrixBase) and lhs.shape == rhs.shape:
+        return list(zip(list(lhs), list(rhs)))
+    return [(lhs, rhs)]
 
 
 #: digits of the two evaluations that confirm a counterexample with expectations
@@ -842,7 +961,8 @@ def _candidates(step_exprs, decls, inst, free_syms):
     for d in decls.variables():
         if d.kind == "random" or d.obj in seen:
             continue
-        if d.kind in ("positive", "negative"):
+        if d.kind in ("positive", "negative") or (d.kind == "matrix" and d.matrix.structure in (
+                "symmetric positive definite", "positive diagonal")):  # 0 is outside their domain
             continue
         members = _members_present(d, free_syms)
         if not members:
@@ -979,6 +1099,9 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
             except _OutOfRange:
                 continue
             per_budget = min(remaining / 2, max(8.0, budget / 4))
+            for description in conc.structures_used:
+                if f"matrices: {description}" not in evidence:
+                    evidence.append(f"matrices: {description}")
             dec = decide(lhs_c, rhs_c, relation, assumptions, per_budget)
             if rules:
                 dec.evidence.append("expectation rules: " + "; ".join(dict.fromkeys(rules)))
@@ -989,7 +1112,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
             if dec.verdict == "refuted":
                 refuting = (inst, dec, conc, lhs_c, rhs_c)
                 break
-        scope = _scope_text(sizes, insts, symmetric, decls)
+        notes = []
+        for _, _, conc, _, _ in results:
+            notes.extend(n for n in conc.matrix_notes if n not in notes)
+        scope = _scope_text(sizes, insts, symmetric, decls, notes)
         if refuting is not None:
             return _conditional_or_refuted(lhs, rhs, relation, decls, insts, results, refuting,
                                            deadline, evidence, scope)
@@ -1005,9 +1131,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
                        evidence=tuple(evidence))
 
 
-def _scope_text(sizes, insts, symmetric, decls):
+def _scope_text(sizes, insts, symmetric, decls, notes=()):
+    matrices_text = ("; with " + "; ".join(notes)) if notes else ""
     if not sizes and not any(inst.values for inst in insts):
-        return "(no indices)"
+        return "(at the declared sizes" + matrices_text + ")" if notes else "(no indices)"
     tried = {}
     for inst in insts:
         for s, v in inst.sizes:
@@ -1020,7 +1147,7 @@ def _scope_text(sizes, insts, symmetric, decls):
                  "distinct values (the statement is invariant under permutations of index values)"
                  if symmetric else f"; free indices {', '.join(frees)} at every value")
     text += " (not proved for symbolic sizes)" if size_text else ""
-    return text
+    return text + matrices_text
 
 
 def _symbolic_attempt(lhs, rhs, relation, decls, budget):
@@ -1029,16 +1156,21 @@ def _symbolic_attempt(lhs, rhs, relation, decls, budget):
     if relation != "=":
         return None
     both = [lhs, rhs]
-    if not any(e.has(sp.Sum, sp.Product) for e in both):
+    if not any(e.has(sp.Sum, sp.Product, sp.MatrixSymbol) for e in both):
         return None
-    if any(e.has(Diff, EvalAt, Expect) for e in both):
+    if any(e.has(Diff, EvalAt, Expect, Gradient, MatrixEvalAt) for e in both):
         return None
     if any(used_definitions(e, decls) for e in both):
         return None
-    how = prove_zero(lhs - rhs, budget)
+    try:
+        difference = lhs - rhs
+    except Exception:  # SymPy cannot subtract these symbolically (shapes as written)
+        return None
+    how = prove_zero(difference, budget)
     if how is None:
         return None
-    return Verdict("verified", how, detail="proved for every size (symbolic sums, exact rewriting)",
+    what = "symbolic matrix algebra" if any(e.has(sp.MatrixSymbol) for e in both) else "symbolic sums"
+    return Verdict("verified", how, detail=f"proved for every size ({what}, exact rewriting)",
                    evidence=(f"symbolic sizes: lhs - rhs -> 0 by {how}",))
 
 
@@ -1139,7 +1271,7 @@ def _prove_under(cand, lhs, rhs, relation, decls, insts, deadline, cache):
         imposed = _apply_candidate(cand, conc, lhs_c, rhs_c, decls)
         if imposed is None:
             return False, "cannot be imposed"
-        if _numerically_different(imposed[0], imposed[1], relation):
+        if any(_numerically_different(a, b, relation) for a, b in _pairs(*imposed)):
             return False, f"fails numerically at {inst.describe()}"
         imposed_all.append((inst, imposed))
     for inst, imposed in imposed_all:
@@ -1149,11 +1281,12 @@ def _prove_under(cand, lhs, rhs, relation, decls, insts, deadline, cache):
         if l2.has(Expect) or r2.has(Expect):
             return False, f"an expectation left unevaluated at {inst.describe()}"
         budget = min(_cap(6.0), max(0.5, deadline - time.monotonic() - 0.2))
-        if relation == "=":
-            ok = prove_zero(l2 - r2, budget) is not None
-        else:
-            d = (r2 - l2) if relation in ("<=", "<") else (l2 - r2)
-            ok = prove_sign(d, relation in ("<", ">"), budget) is not None
-        if not ok:
-            return False, f"not proved at {inst.describe()}"
+        for a, b in _pairs(l2, r2):
+            if relation == "=":
+                ok = prove_zero(a - b, budget) is not None
+            else:
+                d = (b - a) if relation in ("<=", "<") else (a - b)
+                ok = prove_sign(d, relation in ("<", ">"), budget) is not None
+            if not ok:
+                return False, f"not proved at {inst.describe()}"
     return True, f"proved on {len(allowed)} instance(s)"

@@ -15,8 +15,8 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["Position", "IndexDecl", "NameDecl", "FunctionDecl", "Declarations",
-           "ASSUMPTION_KINDS"]
+__all__ = ["Position", "IndexDecl", "NameDecl", "FunctionDecl", "MatrixDecl", "Declarations",
+           "ASSUMPTION_KINDS", "MATRIX_STRUCTURES"]
 
 #: variable kinds and the SymPy assumptions they give
 ASSUMPTION_KINDS = {
@@ -26,6 +26,16 @@ ASSUMPTION_KINDS = {
     "negative": {"negative": True},
     "complex": {},
     "integer": {"integer": True},
+}
+
+
+#: matrix structures ``%! matrix`` understands, and whether they need a square shape
+MATRIX_STRUCTURES = {
+    "general": False,
+    "symmetric": True,
+    "symmetric positive definite": True,
+    "diagonal": True,
+    "positive diagonal": True,
 }
 
 
@@ -72,6 +82,7 @@ class NameDecl:
     mean: Any = None
     variance: Any = None
     text: str = ""
+    matrix: Any = None      # the MatrixDecl whose entries this family is (``%! matrix``)
 
     @property
     def indexed(self):
@@ -97,6 +108,29 @@ class FunctionDecl:
 
 
 @dataclass
+class MatrixDecl:
+    r"""``%! vector \hat{\theta} (K)`` or ``%! matrix \Sigma (K x K), symmetric positive definite``.
+
+    ``obj`` is the :class:`sympy.MatrixSymbol` the bare name stands for (shape ``rows x
+    cols``, sizes as declared: size symbols or integers); ``family`` the :class:`NameDecl`
+    of its entries (``\hat{\theta}_k``, ``\Sigma_{kl}``); ``structure`` one of
+    :data:`MATRIX_STRUCTURES` (a vector is ``"general"``)."""
+
+    base: str
+    obj: Any
+    rows: Any
+    cols: Any
+    structure: str
+    family: Any
+    latex: str
+    where: Position
+
+    @property
+    def is_vector(self):
+        return self.cols == 1
+
+
+@dataclass
 class Declarations:
     """Everything the directives of a document (and its preamble) declare."""
 
@@ -109,6 +143,7 @@ class Declarations:
     python_checks: dict = field(default_factory=dict)    # display id -> (module:function, Position)
     skips: dict = field(default_factory=dict)            # display id -> (reason, Position)
     labels: set = field(default_factory=set)             # letters used as labels in declarations
+    matrices: dict = field(default_factory=dict)         # base -> MatrixDecl (``%! vector``, ``%! matrix``)
     order: list = field(default_factory=list)            # NameDecl / FunctionDecl in declaration order
     directive_text: list = field(default_factory=list)   # every directive, for the cache key
 
@@ -120,6 +155,13 @@ class Declarations:
         for d in self.indices.values():
             if d.symbol == symbol:
                 return d
+        return None
+
+    def matrix_of_object(self, obj):
+        """The :class:`MatrixDecl` whose ``obj`` (a MatrixSymbol) is ``obj``, or None."""
+        for m in self.matrices.values():
+            if m.obj == obj:
+                return m
         return None
 
     def decl_of_object(self, obj):

@@ -7,6 +7,10 @@ r"""The ``%!`` directives: declarations written as LaTeX comment lines.
 ``%! function``         ``\sigma(x) := \frac{1}{1 + e^{-x}}``
 ``%! define``           ``z_i := \sum_{k=1}^{K} a_{ik}\theta_{jk} - b_i``
 ``%! random``           ``\varepsilon_k \sim \mathcal{N}(0, 1)`` (mean, variance)
+``%! vector``           ``\hat{\theta} (K), \mu (K)`` (real vectors; a declared family
+                        ``\hat{\sigma}_k`` gives the vector of its members)
+``%! matrix``           ``\Sigma (K x K), symmetric positive definite`` (also ``symmetric``,
+                        ``diagonal``, ``positive diagonal``; none: a general real matrix)
 ``%! assume``           ``x > 0, y \le 1`` (restricts the domain of every step)
 ``%! sizes``            ``n = 1..2, K = 1..3`` (the concrete sizes indexed steps are checked at)
 ``%! alias``            ``\hat{\theta}_{ik} = \hat{\theta}_{jk}`` (read one spelling as another)
@@ -14,8 +18,9 @@ r"""The ``%!`` directives: declarations written as LaTeX comment lines.
 ``%! skip``             ``eq2: reason`` (displays not checked, reported as skipped)
 ======================  ==============================================================
 
-Directives are applied in three passes (indices and sizes, then variables, then the rest in
-the order written), so a ``%! real`` line may precede the ``%! index`` line it uses.
+Directives are applied in passes (indices and sizes, then variables, then vectors and
+matrices, then the rest in the order written), so a ``%! real`` line may precede the
+``%! index`` line it uses.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ import re
 
 import sympy as sp
 
-from .declarations import ASSUMPTION_KINDS, FunctionDecl, IndexDecl, NameDecl, Position
+from .declarations import ASSUMPTION_KINDS, MATRIX_STRUCTURES, FunctionDecl, IndexDecl, MatrixDecl, NameDecl, Position
+from .matrix_nodes import is_matrix
 from .source import parse_piece
 from .translate import Translator, base_key, scalar_name, sympy_name
 
 __all__ = ["DIRECTIVES", "Directive", "apply_directives", "find_directives"]
 
-DIRECTIVES = ("index", "sizes", *ASSUMPTION_KINDS, "random", "function", "define", "assume",
-              "alias", "python", "skip")
+DIRECTIVES = ("index", "sizes", *ASSUMPTION_KINDS, "random", "vector", "matrix", "function", "define",
+              "assume", "alias", "python", "skip")
 
 _DIRECTIVE_RE = re.compile(r"^[ \t]*%!(?P<body>.*)$", re.M)
 _HTML_DIRECTIVE_RE = re.compile(r"<!--\s*%!(?P<body>.*?)-->")
@@ -95,6 +101,11 @@ def apply_directives(decls, directives):
         elif d.keyword == "random":
             for text, at in _split_operands(d):
                 _declare_random_name(decls, d, text, at)
+    for d in directives:
+        if d.keyword == "vector":
+            _vector(decls, d)
+        elif d.keyword == "matrix":
+            _matrix(decls, d)
     for d in directives:
         if d.keyword == "alias":
             _alias(decls, d)
@@ -270,7 +281,8 @@ def _random_law(decls, d):
             tr, chain = _parse(decls, d, arg, law_at + inner_start + off)
             if len(chain.children) != 1:
                 raise tr.error(chain, "a parameter of \\mathcal{N} must be an expression")
-            values.append(tr.expr(chain.children[0]))
+            values.append(tr.scalar(tr.checked(lambda: tr.expr(chain.children[0]), chain), chain,
+                                    "a parameter of \\mathcal{N}"))
         tr0, chain0 = _parse(decls, d, left, at)
         atom, sub = _name_tree(tr0, chain0, "a random variable")
         key, slots, label, _ = _slots_of(decls, tr0, atom, sub)
@@ -292,6 +304,118 @@ def _split_top_with_offsets(text):
             start = pos + 1
     out.append((text[start:], start))
     return [(t, o) for t, o in out if t.strip()]
+
+
+# --------------------------------------------------------------------------- vector, matrix
+_SHAPED_RE = re.compile(r"^(?P<name>.*?)\(\s*(?P<shape>[^()]*?)\s*\)\s*$", re.S)
+_SIZE_RE = re.compile(r"^(?:[a-zA-Z]|\d+)$")
+
+
+def _shaped_operand(decls, d, text, at, what):
+    """(translator, key, latex, sizes) of ``NAME (SIZE)`` or ``NAME (R x C)``."""
+    m = _SHAPED_RE.match(text)
+    if not m:
+        raise d.error(f"expected '{what}', e.g. " + ("'\\hat{\\theta} (K)'" if what.startswith("name (")
+                                                     else "'\\Sigma (K x K)'"), at + len(text) - len(text.lstrip()))
+    tr, chain = _parse(decls, d, m.group("name"), at)
+    atom, sub = _name_tree(tr, chain, f"the name in '%! {d.keyword}'")
+    if sub is not None:
+        raise tr.error(chain, f"declare the vector or matrix by its bare name; its entries get subscripts "
+                       f"(write {base_key(atom)} (K), then use {base_key(atom)}_k)")
+    key = base_key(atom if atom.data != "brace" else tr._single_postfix(atom.children[0]).children[0])
+    shape_at = at + m.start("shape")
+    parts = re.split(r"\s*(?:\\times(?![a-zA-Z])|x)\s*", m.group("shape"))
+    sizes = []
+    for part in parts:
+        part = part.strip()
+        if not _SIZE_RE.match(part):
+            raise d.error(f"a size is a declared size letter or a positive integer, got {part!r}", shape_at)
+        if part.isdigit():
+            value = sp.Integer(int(part))
+            if value < 1:
+                raise d.error("a size must be positive", shape_at)
+        else:
+            known = {s.name: s for s in decls.size_symbols()}
+            if part not in known:
+                raise d.error(f"{part} is not the size of a declared index (declare e.g. '%! index k = 1..{part}')",
+                              shape_at)
+            value = known[part]
+        sizes.append(value)
+    return tr, chain, key, sizes
+
+
+def _entry_letter(decls, d, size, at):
+    """The first declared index letter running over 1..size (the slot of the entries)."""
+    for letter, idx in decls.indices.items():
+        if idx.size == size:
+            return letter
+    raise d.error(f"no declared index runs over 1..{size}: declare one for the entries "
+                  f"(e.g. '%! index m = 1..{size}')", at)
+
+
+def _vector(decls, d):
+    for text, at in _split_operands(d):
+        tr, chain, key, sizes = _shaped_operand(decls, d, text, at, "name (size)")
+        if len(sizes) != 1:
+            raise tr.error(chain, "a vector has one size: '%! vector v (K)' (use '%! matrix' for a matrix)")
+        size = sizes[0]
+        if key in decls.matrices:
+            raise tr.error(chain, f"{key} is already declared as a vector or matrix")
+        existing = decls.names.get(key, [])
+        family = None
+        for other in existing:
+            if len(other.slots) == 1 and other.slots[0][0] == "index" and other.kind != "define" \
+                    and decls.indices[other.slots[0][1]].size == size:
+                family = other
+            else:
+                raise tr.error(chain, f"{key} is already declared as {other.latex} (line {other.where.line}); "
+                               "a vector view needs a family with one index over its size")
+        if family is None:
+            letter = _entry_letter(decls, d, size, at)
+            obj = sp.IndexedBase(sympy_name(key), real=True)
+            family = NameDecl(key, (("index", letter),), None, "real", obj, "%s_%s" % (key, letter),
+                              d.position(), text=text.strip())
+            _register(decls, family, tr, tr._offset(chain))
+        mobj = sp.MatrixSymbol(sympy_name(key), size, 1)
+        mdecl = MatrixDecl(key, mobj, size, sp.Integer(1), "general", family, key, d.position())
+        family.matrix = mdecl
+        decls.matrices[key] = mdecl
+
+
+def _matrix(decls, d):
+    operands = _split_operands(d)
+    structure = "general"
+    last_text, last_at = operands[-1]
+    if "(" not in last_text:
+        words = " ".join(last_text.split())
+        if words in ("positive definite", "spd"):
+            words = "symmetric positive definite"
+        if words not in MATRIX_STRUCTURES or words == "general":
+            raise d.error(f"unknown matrix structure {words!r} (known: "
+                          + ", ".join(k for k in MATRIX_STRUCTURES if k != "general") + ")", last_at)
+        structure = words
+        operands = operands[:-1]
+        if not operands:
+            raise d.error("'%! matrix' needs a name and its shape: '\\Sigma (K x K)'")
+    for text, at in operands:
+        tr, chain, key, sizes = _shaped_operand(decls, d, text, at, "name (rows x cols)")
+        if len(sizes) != 2:
+            raise tr.error(chain, "a matrix has two sizes: '%! matrix A (n x K)'")
+        rows, cols = sizes
+        if MATRIX_STRUCTURES[structure] and rows != cols:
+            raise tr.error(chain, f"a {structure} matrix is square; got {rows} x {cols}")
+        if key in decls.matrices or key in decls.names or key in decls.functions:
+            raise tr.error(chain, f"{key} is already declared")
+        slots = (("index", _entry_letter(decls, d, rows, at)), ("index", _entry_letter(decls, d, cols, at)))
+        kind = "real" if structure == "general" else "matrix"
+        obj = sp.IndexedBase(sympy_name(key), real=True)
+        family = NameDecl(key, slots, None, kind, obj, "%s_{%s%s}" % (key, slots[0][1], slots[1][1]),
+                          d.position(), text=text.strip())
+        _register(decls, family, tr, tr._offset(chain))
+        mobj = sp.MatrixSymbol(sympy_name(key), rows, cols)
+        mdecl = MatrixDecl(key, mobj, rows, cols, structure, family, key, d.position())
+        family.matrix = mdecl
+        decls.matrices[key] = mdecl
 
 
 # --------------------------------------------------------------------------- function, define
@@ -331,7 +455,8 @@ def _function(decls, d):
     tr_body, body_chain = _parse(decls, d, body, body_at, local=dict(params))
     if len(body_chain.children) != 1:
         raise tr_body.error(body_chain, "a function's definition is one expression")
-    value = tr_body.expr(body_chain.children[0])
+    value = tr_body.scalar(tr_body.checked(lambda: tr_body.expr(body_chain.children[0]), body_chain),
+                           body_chain, "a function's value")
     latex = f"{key}({', '.join(k for k, _ in params)})"
     fn = FunctionDecl(key, tuple(s for _, s in params), value, latex, d.position(), text=d.text.strip())
     decls.functions[key] = fn
@@ -343,11 +468,18 @@ def _define(decls, d):
     tr, chain = _parse(decls, d, head, head_at)
     atom, sub = _name_tree(tr, chain, "the defined name")
     key, slots, label, latex = _slots_of(decls, tr, atom, sub)
-    obj = _make_object(key, slots, label, {})
     tr_body, body_chain = _parse(decls, d, body, body_at)
     if len(body_chain.children) != 1:
         raise tr_body.error(body_chain, "a definition is one expression")
-    value = tr_body.expr(body_chain.children[0])
+    value = tr_body.checked(lambda: tr_body.expr(body_chain.children[0]), body_chain)
+    if is_matrix(value):
+        if slots or label is not None:
+            raise tr.error(chain, f"a matrix-valued definition is named without a subscript: {key} := ...")
+        if key in decls.matrices:
+            raise tr.error(chain, f"{key} is already declared as a vector or matrix")
+        obj = sp.MatrixSymbol(sympy_name(key), *value.shape)
+    else:
+        obj = _make_object(key, slots, label, {})
     own = {decls.indices[letter].symbol for role, letter in slots if role == "index"}
     stray = sorted(str(s) for s in value.free_symbols
                    if any(s == i.symbol for i in decls.indices.values()) and s not in own)
@@ -364,6 +496,8 @@ def _assume(decls, d):
         exprs, rels, _ = tr.chain(chain)
         if len(rels) != 1:
             raise tr.error(chain, "each assumption is one relation, e.g. x > 0")
+        if any(is_matrix(e) for e in exprs):
+            raise tr.error(chain, "an assumption is a relation between scalars")
         from .translate import relation_class
 
         decls.assumptions.append(relation_class(rels[0][0])(exprs[0], exprs[1]))

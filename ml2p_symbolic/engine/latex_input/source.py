@@ -23,8 +23,8 @@ GRAMMAR_PATH = Path(__file__).with_name("math.lark")
 UNSUPPORTED = {
     "int", "iint", "oint", "cdots", "dots", "ldots", "vdots", "approx", "neq", "ne", "to",
     "in", "notin", "sim", "mid", "max", "min", "sup", "inf", "lim", "sin", "cos", "tan",
-    "arctan", "det", "binom", "choose", "pm", "mp", "propto", "equiv", "cong", "simeq",
-    "top", "prime", "nabla", "operatorname*", "mathbbm", "Pr", "KL", "argmin", "argmax",
+    "arctan", "binom", "choose", "pm", "mp", "propto", "equiv", "cong", "simeq",
+    "prime", "nabla", "operatorname*", "mathbbm", "Pr", "KL", "argmin", "argmax",
     "odot", "otimes", "circ", "vert", "lVert", "rVert", "Vert", "langle", "rangle",
 }
 

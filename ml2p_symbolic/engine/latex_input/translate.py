@@ -26,6 +26,8 @@ import re
 import sympy as sp
 from lark import Token, Tree
 
+from .matrix_nodes import is_matrix
+from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation, fit_items
 from .nodes import Diff, EvalAt, Expect
 
 __all__ = ["Translator", "NameRef", "base_key", "sympy_name"]
@@ -136,8 +138,9 @@ class NameRef:
 
 
 # --------------------------------------------------------------------------- translator
-class Translator:
-    """Translate Lark trees of one piece of a source file into SymPy.
+class Translator(MatrixTranslation):
+    """Translate Lark trees of one piece of a source file into SymPy (the matrix rules are
+    those of :class:`~.matrix_translate.MatrixTranslation`).
 
     Parameters
     ==========
@@ -182,17 +185,20 @@ class Translator:
     def chain(self, tree):
         """A ``chain`` tree -> (expressions, [(relation, start, end offsets in the file)],
         forall letters)."""
-        exprs, rels, forall = [], [], []
+        exprs, rels, forall, nodes = [], [], [], []
         for child in tree.children:
             if isinstance(child, Token) and child.type == "REL":
                 rels.append((_RELATIONS[str(child)], self.base + child.start_pos, self.base + child.end_pos))
             elif isinstance(child, Tree) and child.data == "forall":
                 forall = self._forall(child)
             else:
-                value = self.expr(child)
+                value = self.checked(lambda: self.expr(child), child)
                 if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan):
                     raise self.error(child, "this expression is undefined (a division by zero)")
                 exprs.append(value)
+                nodes.append(child)
+        if any(is_matrix(e) for e in exprs):
+            exprs = self.normalize_chain(exprs, rels, nodes)
         return exprs, rels, forall
 
     def _forall(self, tree):
@@ -247,16 +253,16 @@ class Translator:
 
     def _sum(self, tree):
         children = list(tree.children)
-        total = sp.Integer(0)
+        total = None
         sign = 1
         for child in children:
             if isinstance(child, Token) and child.type == "SIGN":
                 sign = -1 if str(child) == "-" else 1
                 continue
             value = self._term(child)
-            total = total + (value if sign == 1 else -value)
+            total = self.add(total, value if sign == 1 else -value, child)
             sign = 1
-        return total
+        return sp.Integer(0) if total is None else total
 
     def _term(self, tree):
         items = list(tree.children)
@@ -268,11 +274,11 @@ class Translator:
                                  "numerator and the denominator in parentheses")
             num = self._product(items[:1])
             den = self._product(items[2:])
-            return num / den
+            return self.divide(num, den, items[1])
         return self._product(items)
 
     def _product(self, items):
-        factors = []
+        factors, nodes = [], []
         i = 0
         previous_was_cdot = True
         while i < len(items):
@@ -284,6 +290,7 @@ class Translator:
                 i += 1
                 continue
             previous_was_cdot = False
+            nodes.append(item)
             atom, sub, sup = self._split_postfix(item)
             kind = atom.data if isinstance(atom, Tree) else None
             # big operators and derivative operators take the rest of the term
@@ -302,7 +309,7 @@ class Translator:
                     if not rest:
                         raise self.error(atom, "the derivative operator has nothing to act on")
                     body = self._product(rest)
-                    factors.append(Diff(body, deriv[1]))
+                    factors.append(self.make_diff(body, deriv[1], atom))
                     break
             if kind == "func":
                 value, consumed = self._builtin_application(atom, sub, sup, items, i)
@@ -321,26 +328,39 @@ class Translator:
                                          + (" or brackets" if kind_ == "expect" else ""))
                     if sup is not None:
                         raise self.error(item, f"write a power of {ref.written()}(..) after the parenthesis")
-                    value = self._apply_callable(kind_, obj, ref, nxt, atom)
-                    _, _, nsup = self._split_postfix(nxt)
-                    if nsup is not None:
-                        value = value ** self._script_value(nsup)
+                    if kind_ == "diag":
+                        value = self.postfix_matrix(self._apply_callable(kind_, obj, ref, nxt, atom), nxt)
+                    else:
+                        value = self._apply_callable(kind_, obj, ref, nxt, atom)
+                        for sup in self._subscripted_arguments(None, nxt, ref.written())[1]:
+                            value = self.power(value, sup.children[0], sup)
                     factors.append(value)
                     i += 2
                     continue
+                if self.bare_matrix(atom) is not None:
+                    factors.append(self.name_with_scripts(atom, item, ref, sub, sup))
+                    i += 1
+                    continue
                 value = self._resolve_value(ref)
                 if nxt_group == "paren" and ref.text is None and not _is_number(value) \
-                        and _function_like(ref.key):
+                        and _function_like(ref.key) and not is_matrix(value):
                     raise self.error(nxt, f"ambiguous '{ref.written()}(': {ref.written()} is not a declared "
                                      "function; declare it with '%! function' or write a product with \\cdot")
                 if sup is not None:
-                    value = value ** self._script_value(sup)
+                    value = self.power(value, sup, item)
                 factors.append(value)
                 i += 1
                 continue
             factors.append(self._postfix_value(atom, sub, sup, item))
             i += 1
-        return sp.Mul(*factors) if factors else sp.Integer(1)
+        return self.multiply(factors, nodes[:len(factors)])
+
+    def make_diff(self, body, variables, node):
+        """A :class:`Diff` of a scalar body, or the :class:`Gradient` for a vector variable."""
+        grad = self.gradient(body, variables, node)
+        if grad is not None:
+            return grad
+        return Diff(self.scalar(body, node, "the function differentiated"), variables)
 
     # ------------------------------------------------------------------ postfix atoms
     def _split_postfix(self, item):
@@ -459,12 +479,11 @@ class Translator:
         return self.expr(subitems[0].children[0])
 
     def _postfix_value(self, atom, sub, sup, item):
-        if sub is not None:
-            raise self.error(sub, "a subscript is only understood on a name, \\sum, \\prod or an evaluation bar")
         value = self._atom_value(atom)
-        if sup is not None:
-            value = value ** self._script_value(sup)
-        return value
+        if sub is not None and not is_matrix(value):
+            raise self.error(sub, "a subscript is only understood on a name, a matrix, \\sum, \\prod or an "
+                             "evaluation bar")
+        return self.postfix_matrix(value, item)
 
     def _atom_value(self, atom):
         kind = atom.data
@@ -473,15 +492,15 @@ class Translator:
         if kind == "frac":
             deriv = self._derivative_frac(atom)
             if deriv is not None:
-                return Diff(deriv[0], deriv[1])
+                return self.make_diff(deriv[0], deriv[1], atom)
             num = self._farg(atom.children[1])
             den = self._farg(atom.children[2])
-            return num / den
+            return self.divide(num, den, atom)
         if kind == "sqrt":
             if len(atom.children) == 3:
-                index = self.expr(atom.children[1])
-                return self.expr(atom.children[2]) ** (1 / index)
-            return sp.sqrt(self.expr(atom.children[1]))
+                index = self.scalar(self.expr(atom.children[1]), atom, "a root's index")
+                return self.scalar(self.expr(atom.children[2]), atom, "a root's argument") ** (1 / index)
+            return sp.sqrt(self.scalar(self.expr(atom.children[1]), atom, "a root's argument"))
         if kind == "paren":
             if len(atom.children) != 1:
                 raise self.error(atom, "a parenthesised list is only understood as the arguments of a function")
@@ -490,6 +509,8 @@ class Translator:
             return self.expr(atom.children[0])
         if kind == "infty":
             return sp.oo
+        if kind == "top":
+            raise self.error(atom, "\\top is only understood as a transpose: a superscript of a vector or matrix")
         if kind == "leftbar":
             value = self.expr(atom.children[1])
             return self._evalbar(value, atom.children[3], atom)
@@ -519,7 +540,13 @@ class Translator:
         name = str(atom.children[0])
         if sub is not None or sup is not None:
             raise self.error(atom, f"{name} with a script is not understood (write ({name}(x))^2)")
-        fn = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log}[name]
+        scalar_fn = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log}.get(name)
+        if scalar_fn is not None:
+            def fn(arg, node):
+                return scalar_fn(self.scalar(arg, node, f"the argument of {name}"))
+        else:
+            def fn(arg, node):
+                return self.det_of(arg, node)
         nxt = items[i + 1] if i + 1 < len(items) else None
         if nxt is None or (isinstance(nxt, Tree) and nxt.data in ("cdot", "slash")):
             raise self.error(atom, f"{name} needs an argument")
@@ -527,25 +554,55 @@ class Translator:
             args, group = self._group_args(nxt)
             if len(args) != 1:
                 raise self.error(group, f"{name} takes one argument")
-            value = fn(args[0])
-            _, _, nsup = self._split_postfix(nxt)
-            if nsup is not None:
-                value = value ** self._script_value(nsup)
+            args, sups = self._subscripted_arguments(args, nxt, name)
+            value = fn(args[0], group)
+            for sup in sups:
+                value = self.power(value, sup.children[0], sup)
             return value, 2
         # \log x: the single factor after it (a function applied to its argument counts as
         # one: \log \sigma(z)); a further juxtaposed factor is ambiguous
-        width = 1
-        natom, nsub, _ = self._split_postfix(nxt) if isinstance(nxt, Tree) and nxt.data == "postfix" else (None, None, None)
-        if natom is not None and self._is_name_atom(natom) and i + 2 < len(items) \
-                and self._group_kind(items[i + 2]) is not None \
-                and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
-            width = 2
+        width = self._application_width(items, i + 1)
         after = items[i + 1 + width] if i + 1 + width < len(items) else None
         if after is not None and not (isinstance(after, Tree) and after.data in ("cdot", "slash")):
             raise self.error(after, f"ambiguous: does {name} apply to one factor or to the product? "
                              f"write {name}(..) with parentheses")
         arg = self._product(items[i + 1:i + 1 + width])
-        return fn(arg), 1 + width
+        return fn(arg, nxt), 1 + width
+
+    def _subscripted_arguments(self, args, group_item, name):
+        """A subscript after a function's parenthesis belongs to the argument, ``\\log(\\Sigma^{-1})_{kk}``
+        being the logarithm of an entry; superscripts after it are powers of the value. Returns
+        (arguments with the subscript applied, superscript scripts)."""
+        scripts = group_item.children[1:]
+        subs = [sc for sc in scripts if sc.data == "sub"]
+        sups = [sc for sc in scripts if sc.data == "sup"]
+        if not subs:
+            return args, sups
+        if scripts[0].data == "sup" or len(subs) > 1:
+            raise self.error(group_item, f"write the subscript right after the parenthesis of {name}(..)")
+        if args is None:
+            raise self.error(subs[0], f"a subscript after {name}(..) is only understood on a matrix argument")
+        if len(args) != 1 or not is_matrix(args[0]):
+            raise self.error(subs[0], f"a subscript after {name}(..) is only understood on a matrix argument "
+                             "(the entry of it)")
+        return [self.entry(args[0], subs[0].children[0], subs[0])], sups
+
+    def _application_width(self, items, j):
+        """How many items the single factor starting at ``items[j]`` spans: a function applied to
+        its argument counts as one (``\\log \\sigma(z)``, ``\\log\\det\\Sigma``)."""
+        nxt = items[j] if j < len(items) else None
+        if not (isinstance(nxt, Tree) and nxt.data == "postfix"):
+            return 1
+        natom, nsub, nsup = self._split_postfix(nxt)
+        if isinstance(natom, Tree) and natom.data == "func" and nsub is None and nsup is None \
+                and j + 1 < len(items):
+            if self._group_kind(items[j + 1]) == "paren":
+                return 2
+            return 1 + self._application_width(items, j + 1)
+        if self._is_name_atom(natom) and j + 1 < len(items) and self._group_kind(items[j + 1]) is not None \
+                and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
+            return 2
+        return 1
 
     def _resolve_callable(self, ref):
         """('function', FunctionDecl) / ('expect', families) when ``ref`` names a callable."""
@@ -553,19 +610,26 @@ class Translator:
             return "expect", self._expect_variables(ref)
         if ref.text is None and ref.key in self.decls.functions:
             return "function", self.decls.functions[ref.key]
+        if ref.text is None and ref.key in MATRIX_FUNCTIONS and ref.key not in self.decls.names \
+                and ref.key not in self.local and ref.key not in self.decls.matrices:
+            return MATRIX_FUNCTIONS[ref.key], None
         if ref.key in self.decls.functions:
             raise self.error(ref.sub_offset, f"the function {ref.key} takes no subscript")
         return None
 
     def _apply_callable(self, kind, obj, ref, group_item, atom):
         args, group = self._group_args(group_item)
+        if kind == "trace":
+            return self.trace_of(args, group)
+        if kind == "diag":
+            return self.diag_of(args, group)
         if kind == "expect":
             if len(args) != 1:
                 raise self.error(group, "an expectation takes one argument")
-            return Expect(args[0], obj)
+            return Expect(self.scalar(args[0], group, "an expectation's argument"), obj)
         if len(args) != len(obj.params):
             raise self.error(group, f"{ref.key} takes {len(obj.params)} argument(s), got {len(args)}")
-        return obj.apply(args)
+        return obj.apply([self.scalar(a, group, f"an argument of {ref.key}") for a in args])
 
     def _expect_variables(self, ref):
         randoms = self.decls.randoms()
@@ -616,7 +680,7 @@ class Translator:
         bound = sp.Symbol(letter, integer=True)
         self.bound.append((letter, bound, idx_decl))
         try:
-            body = self._product(rest)
+            body = self.scalar(self._product(rest), atom, f"the body of {name}")
         finally:
             self.bound.pop()
         cls = sp.Sum if name == r"\sum" else sp.Product
@@ -757,6 +821,17 @@ class Translator:
 
     def _derivative_variable(self, ref):
         value = self._resolve_value(ref)
+        if is_matrix(value):
+            mdecl = self.decls.matrix_of_object(value)
+            if mdecl is None or not mdecl.is_vector or mdecl.family is None or mdecl.family.kind == "random":
+                raise self.error(ref.offset, f"cannot differentiate with respect to {ref.written()}: only a "
+                                 "declared vector (the gradient) or a scalar variable")
+            return value
+        if isinstance(value, sp.Indexed):
+            d = self.decls.decl_of_object(value.base)
+            if d is not None and d.kind == "matrix":
+                raise self.error(ref.offset, f"cannot differentiate with respect to {ref.written()}: an entry of a "
+                                 f"{d.matrix.structure} matrix is not a free variable")
         if not isinstance(value, (sp.Symbol, sp.Indexed)) or (
                 isinstance(value, sp.Symbol) and self._is_index_or_size(value)):
             raise self.error(ref.offset, f"cannot differentiate with respect to {ref.written()}: "
@@ -785,12 +860,21 @@ class Translator:
             if sup is not None or not self._is_name_atom(atom):
                 raise self.error(item, "the left side of an evaluation-bar entry must be a name")
             target = self._resolve_value(self._name_ref(atom, sub))
-            if not isinstance(target, (sp.Symbol, sp.Indexed)):
+            entry_value = self.checked(lambda: self.expr(item.children[2]), item)
+            if is_matrix(target):
+                self.vector_target(target, entry_value, item)
+            elif not isinstance(target, (sp.Symbol, sp.Indexed)):
                 raise self.error(item, "the left side of an evaluation-bar entry must be a variable")
-            pairs.append((target, self.expr(item.children[2])))
+            else:
+                d = self.decls.decl_of_object(target.base if isinstance(target, sp.Indexed) else target)
+                if d is not None and d.kind == "matrix":
+                    raise self.error(item, f"an entry of a {d.matrix.structure} matrix cannot be set by an "
+                                     "evaluation bar")
+                entry_value = self.scalar(entry_value, item, "the value of a scalar")
+            pairs.append((target, entry_value))
         if not pairs:
             raise self.error(sarg, "an empty evaluation bar")
-        return EvalAt(value, pairs)
+        return self.barred(value, pairs) or EvalAt(value, pairs)
 
     # ------------------------------------------------------------------ name resolution
     def _resolve_value(self, ref):
@@ -820,7 +904,7 @@ class Translator:
                              f"(declared: {', '.join(d.latex for d in slotted)})")
         problems = []
         for d in slotted:
-            items = _fit_items(ref.items, len(d.slots))
+            items = fit_items(ref.items, len(d.slots))
             if items is None:
                 problems.append(f"{d.latex} has {len(d.slots)} subscript(s)")
                 continue
@@ -837,6 +921,10 @@ class Translator:
         if item.isdigit():
             if role == "label":
                 raise _SlotMismatch(f"subscript {pos + 1} of {decl.latex} is the label {letter}, not an index")
+            size = self.decls.indices[letter].size
+            if int(item) < 1 or (size.is_Integer and int(item) > size):
+                raise _SlotMismatch(f"index {item} is outside 1..{size}, the range of subscript {pos + 1} "
+                                    f"of {decl.latex}")
             return sp.Integer(int(item))
         if role == "label":
             if item != letter:
@@ -883,6 +971,8 @@ class Translator:
             return sp.pi
         if key in self.decls.functions:
             raise self.error(ref.offset, f"the function {key} needs an argument in parentheses")
+        if key in self.decls.matrices:
+            return self.decls.matrices[key].obj
         slotted = self.decls.names.get(key, [])
         if slotted:
             forms = ", ".join(d.latex for d in slotted)
@@ -918,16 +1008,6 @@ def _function_like(key):
 
 def _is_number(value):
     return isinstance(value, sp.Expr) and value.is_number
-
-
-def _fit_items(items, arity):
-    """Split digit runs into single digits when that gives ``arity`` items."""
-    if len(items) == arity:
-        return items
-    split = []
-    for it in items:
-        split.extend(it if it.isdigit() else [it])
-    return split if len(split) == arity else None
 
 
 def _items_of_text(text):
