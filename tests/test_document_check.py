@@ -165,3 +165,22 @@ def test_engine_imports_nothing_of_ml2p():
                 if any(p in forbidden for p in parts):
                     offenders.append(f"{path.relative_to(ENGINE)}: {name}")
     assert not offenders
+
+
+def test_a_cached_verdict_is_not_reused_by_a_changed_checker(tmp_path, monkeypatch):
+    """The cache key holds the checker's fingerprint (its source and SymPy's version): after an
+    upgrade or an edit of the engine, the step is checked again instead of read back."""
+    from ml2p_symbolic.engine.document import cache
+
+    doc = tmp_path / "d.tex"
+    doc.write_text("%! real x\n\\[ (x + 1)^2 = x^2 + 2x + 1 \\]\n")
+    check_document(doc, cache_dir=tmp_path / "c")
+
+    def no_checking(*args, **kwargs):
+        raise AssertionError("a cached step was checked again")
+
+    monkeypatch.setattr(document_check, "_run_pool", no_checking)
+    check_document(doc, cache_dir=tmp_path / "c")  # the same checker: read back
+    monkeypatch.setattr(cache, "_FINGERPRINT", ["a different checker"])
+    with pytest.raises(AssertionError, match="checked again"):
+        check_document(doc, cache_dir=tmp_path / "c")

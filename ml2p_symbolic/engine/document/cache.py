@@ -1,7 +1,9 @@
 """A JSON cache of step verdicts, keyed by the step's text and the document's declarations.
 
 One file, ``steps.json``, in the cache directory: ``{key: verdict}``, where ``key`` is the
-SHA-256 of the engine version, every directive of the document and its preamble, the step
+SHA-256 of the engine's fingerprint (:func:`engine_fingerprint`: the source of every module of
+the package and the SymPy and mpmath versions, so an upgrade or an edit of the checker never
+reuses a verdict it might no longer give), every directive of the document and its preamble, the step
 (its kind, relation, LaTeX text, Python check) and the time limit. A verdict is stored with its SymPy parts
 as ``srepr`` strings and rebuilt with ``sympify``. The file is written to a temporary file
 and renamed. Verdicts that ran out of time are not stored.
@@ -22,10 +24,29 @@ import sympy as sp
 
 from ..records import Verdict
 
-__all__ = ["VerdictCache", "default_cache_dir", "step_key", "ENGINE_VERSION"]
+__all__ = ["VerdictCache", "default_cache_dir", "step_key", "engine_fingerprint", "ENGINE_VERSION"]
 
-#: bump when a change of the engine may change a verdict
+#: the cache format (bump when the JSON of a stored verdict changes)
 ENGINE_VERSION = "document-check-1"
+
+
+_FINGERPRINT = []
+
+
+def engine_fingerprint():
+    """SHA-256 of the package's own source files (``*.py`` and the grammar) and the versions
+    of SymPy and mpmath: what a cached verdict depends on besides the document. Computed once
+    per process (about 100 small files)."""
+    if not _FINGERPRINT:
+        import mpmath
+
+        package = Path(__file__).resolve().parents[2]
+        h = hashlib.sha256(f"{ENGINE_VERSION} sympy {sp.__version__} mpmath {mpmath.__version__}".encode())
+        for path in sorted(list(package.rglob("*.py")) + list(package.rglob("*.lark"))):
+            h.update(str(path.relative_to(package)).encode())
+            h.update(path.read_bytes())
+        _FINGERPRINT.append(h.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def default_cache_dir():
@@ -39,7 +60,7 @@ def default_cache_dir():
 def step_key(step, directive_text, timeout=None):
     """The cache key of ``step`` under the declarations ``directive_text`` (list of str) and
     the time limit ``timeout`` (a verdict reached within a shorter limit may be weaker)."""
-    payload = json.dumps([ENGINE_VERSION, sorted(directive_text), step.kind, step.relation, step.text,
+    payload = json.dumps([engine_fingerprint(), sorted(directive_text), step.kind, step.relation, step.text,
                           step.check, step.reason, list(step.forall), step.id if step.kind == "python" else "",
                           None if timeout is None else float(timeout)])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
