@@ -428,3 +428,23 @@ def test_a_slow_rewriting_step_gives_way_to_the_next():
     verdict, evidence = (p.strip() for p in proc.stdout.split("|"))
     assert verdict == "refuted"
     assert "hang: stopped after 1.0 s" in evidence
+
+
+def test_a_swallowed_alarm_fires_again():
+    """An _OutOfTime raised where Python cannot propagate it (a garbage-collector callback
+    reports it as unraisable) must not end the limit: the alarm fires again."""
+    proc = _run_isolated(
+        "import time\n"
+        "import ml2p_symbolic.engine.identity as idm\n"
+        "t = time.monotonic()\n"
+        "try:\n"
+        "    with idm._time_limit(0.2):\n"
+        "        try:\n"
+        "            while time.monotonic() - t < 1.0: pass\n"
+        "        except BaseException:\n"
+        "            pass  # the first alarm is swallowed here\n"
+        "        while True: time.sleep(0.01)\n"
+        "except idm._OutOfTime:\n"
+        "    print('stopped')\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "stopped"

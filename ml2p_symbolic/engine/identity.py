@@ -623,6 +623,10 @@ def _time_limit(seconds: float):
 
     def _on_alarm(signum, frame):
         if state["armed"]:
+            # fire again shortly: if this exception is swallowed (raised inside a garbage-
+            # collector callback or a finaliser, where Python only reports it), the limit
+            # still stops the body
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
             raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, _on_alarm)
