@@ -209,3 +209,15 @@ def simple_structure_q_matrices(draw, max_traits=3, min_per_trait=3, max_per_tra
     Q = np.vstack([np.tile(np.eye(K, dtype=int)[k], (c, 1)) for k, c in enumerate(counts)])
     order = draw(st.permutations(list(range(Q.shape[0]))))
     return Q[list(order)]
+
+
+@st.composite
+def correlation_parameters(draw, min_traits=1, max_traits=6, bound=20.0):
+    """(w, K): K traits and the K(K-1)/2 free parameters of a correlation matrix
+    (:mod:`ml2p_symbolic.numeric.correlation`), each a finite float in [-bound, bound]."""
+    import numpy as np
+
+    K = draw(st.integers(min_traits, max_traits))
+    m = K * (K - 1) // 2
+    w = draw(st.lists(reals(-bound, bound), min_size=m, max_size=m))
+    return np.array(w, dtype=float), K
