@@ -197,10 +197,11 @@ def _add_fit(sub):
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
         "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
-        "theta ~ N(0, Sigma) with Sigma given to the fit). --estimate-correlation learns the latent "
-        "correlation matrix with the decoder instead (prior N(0, R), R = L L' with unit-norm rows "
-        "of L, a correlation matrix at every step) and reports its recovery; with --correlated, "
-        "Sigma then only draws the data. --method mml gives the marginal maximum "
+        "theta ~ N(0, Sigma) with Sigma given to the fit). --estimate-correlation estimates the "
+        "latent correlation matrix instead (VAE: learnt with the decoder as R = L L' with unit-norm "
+        "rows of L, a correlation matrix at every step; MML: a parameter-expanded EM step) and "
+        "reports its recovery; with --correlated, Sigma then only draws the data. --method mml "
+        "gives the marginal maximum "
         "likelihood estimate by EM instead (Gauss-Hermite quadrature, tensor for K <= 3, adaptive "
         "above; EAP abilities). Every option is checked, and the memory the run needs is "
         "estimated, before any work: too much is refused with the figure. Ctrl-C stops the run "
@@ -209,6 +210,10 @@ def _add_fit(sub):
     )
     p.add_argument("--method", choices=("vae", "mml"), default="vae",
                    help="vae: the ML2P-VAE (default); mml: marginal maximum likelihood by EM")
+    p.add_argument("--estimate-correlation", action="store_true",
+                   help="estimate the latent correlation matrix R with the item parameters (prior "
+                   "N(0, R), K >= 2); with --correlated, Sigma only simulates the data and is not "
+                   "given to the fit")
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
@@ -234,9 +239,6 @@ def _add_fit(sub):
                    help="fraction in [0, 1) held out for early stopping (default 0.1)")
     t.add_argument("--no-refit", dest="refit", action="store_false",
                    help="return the early-stopped model instead of refitting on all students")
-    t.add_argument("--estimate-correlation", action="store_true",
-                   help="learn the latent correlation matrix R with the decoder (prior N(0, R), K >= 2); "
-                   "with --correlated, Sigma only simulates the data and is not given to the fit")
     p.set_defaults(vae_defaults={a.dest: a.default for a in t._group_actions})
     m = p.add_argument_group("marginal maximum likelihood (--method mml)")
     m.add_argument("--quadrature", choices=("auto", "tensor", "adaptive"), default=None,
@@ -264,9 +266,6 @@ def _run_fit(args):
     from .numeric.train import check_fit_options, fit, fit_bytes, fit_summary
 
     mml_options = {"quadrature": "rule", "nodes": "nodes", "tol": "tol", "max_iter": "max_iter"}
-    if args.method == "mml" and args.estimate_correlation:
-        raise _UsageError("--estimate-correlation is an option of the VAE; --method mml holds the "
-                          "latent covariance fixed (N(0, I), or Sigma with --correlated)")
     if args.method == "mml":
         vae_set = [d for d, v in args.vae_defaults.items() if getattr(args, d) != v]
         if vae_set:
@@ -313,7 +312,8 @@ def _run_fit(args):
             from .numeric.mml import fit_mml
 
             kw = {name: getattr(args, d) for d, name in mml_options.items() if getattr(args, d) is not None}
-            result = fit_mml(U, Q, Sigma=Sigma, quiet=quiet, **kw)
+            result = fit_mml(U, Q, Sigma=Sigma, estimate_correlation=args.estimate_correlation,
+                             quiet=quiet, **kw)
         else:
             result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,

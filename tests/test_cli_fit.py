@@ -253,14 +253,23 @@ def test_estimate_correlation_with_files(tmp_path, capsys):
     assert out["recovery"] is None and len(out["Sigma_hat"]) == 2 and out["Sigma_hat"][0][0] == 1.0
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--method", "mml"], "--estimate-correlation is an option of the VAE"),
-    (["--traits", "1", "--items", "4"], "--estimate-correlation needs --traits >= 2"),
-])
-def test_estimate_correlation_bad_combinations_exit_2(capsys, monkeypatch, extra, message):
+@pytest.mark.parametrize("method", ["vae", "mml"])
+def test_estimate_correlation_with_one_trait_exits_2_before_any_work(capsys, monkeypatch, method):
     monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained"))
-    assert main(TINY + ["--quiet", "--estimate-correlation"] + extra) == 2
-    assert message in _one_error_line(capsys)
+    extra = ["--epochs", "3"] if method == "vae" else []
+    args = ["fit", "--students", "300", "--items", "4", "--traits", "1", "--quiet", "--method", method,
+            "--estimate-correlation"] + extra
+    assert main(args) == 2
+    assert "--estimate-correlation needs --traits >= 2" in _one_error_line(capsys)
+
+
+def test_estimate_correlation_with_mml(capsys):
+    args = ["fit", "--students", "1000", "--items", "12", "--traits", "2", "--seed", "2", "--correlated",
+            "--estimate-correlation", "--method", "mml", "--nodes", "11", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "mml" and out["Sigma_hat"][0][0] == 1.0
+    assert abs(out["Sigma_hat"][0][1] - out["Sigma"][0][1]) == pytest.approx(out["recovery"]["Sigma"]["rmse"])
 
 
 def test_estimate_correlation_with_a_one_trait_q_file_exits_2(tmp_path, capsys):
