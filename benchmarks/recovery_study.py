@@ -153,12 +153,14 @@ def run_mml(job):
     """Worker: the marginal maximum likelihood estimate (library EM, :func:`fit_mml`) on one
     data set; Sim-ECPE uses the 15^3 tensor rule, Sim-6 the adaptive 3^6 rule with the true
     Sigma given, as to our fit."""
-    config, seed = job
+    config, seed, *rest = job
+    estimated = bool(rest and rest[0])
     d = make_data(config, seed)
-    Sigma = d.Sigma if CONFIGS.get(config, {}).get("correlated") else None
-    r = fit_mml(d.U, d.Q, Sigma=Sigma)
+    Sigma = d.Sigma if CONFIGS.get(config, {}).get("correlated") and not estimated else None
+    r = fit_mml(d.U, d.Q, Sigma=Sigma, estimate_correlation=estimated)
     out = _summary(recovery(d, r), r.seconds, epochs=r.epochs)
-    out.update(config=config, seed=seed, method=f"MML (EM, {r.quadrature})", a_hat=r.A_hat.tolist())
+    method = f"MML (EM, {r.quadrature})" + (", Sigma estimated" if estimated else "")
+    out.update(config=config, seed=seed, method=method, a_hat=r.A_hat.tolist(), converged=r.converged)
     return out
 
 
@@ -324,8 +326,14 @@ def correlation_study(args, seeds):
     """Sim-6 with Sigma estimated: ours (k = 1, 5, 20; replications in parallel) and
     deepirtools (alone) on the same data sets, then sequential head-to-head timings."""
     rows = []
-    ks = (1, 5, 20)
+    ks = () if args.no_ours else (1, 5, 20)
     with cf.ProcessPoolExecutor(args.workers) as pool:
+        if args.mml_sim6:
+            for out in pool.map(run_mml, [("sim-6", s, True) for s in seeds]):
+                rows.append(out)
+                print(f"sim-6 seed {out['seed']} {out['method']}: a {out['a_rmse']:.4f} b {out['b_rmse']:.4f} "
+                      f"corr {out['Sigma_rmse']:.4f} {out['seconds']:.1f} s, {out['epochs']} iterations"
+                      f"{'' if out['converged'] else ' (not converged)'}", file=sys.stderr, flush=True)
         jobs = [("sim-6", s, k, {"estimate_correlation": True}) for s in seeds for k in ks]
         for out in pool.map(run_ours, jobs):
             rows.append(out)
@@ -343,7 +351,7 @@ def correlation_study(args, seeds):
                   f"corr {out['Sigma_rmse']:.4f} {out['seconds']:.1f} s (load {os.getloadavg()[0]:.2f})",
                   file=sys.stderr, flush=True)
     timing_rows = []
-    for rep in range(args.timing_reps):
+    for rep in range(0 if args.no_ours else args.timing_reps):
         for method in ("ours k=5", "ours k=20", "deepirtools"):
             load = os.getloadavg()[0]
             if method.startswith("ours"):
@@ -402,7 +410,10 @@ def main(argv=None):
     p.add_argument("--json-out", metavar="FILE", help="also write every result row to FILE as JSON")
     p.add_argument("--estimate-correlation", action="store_true",
                    help="run only the Sim-6 study with Sigma estimated, ours beside deepirtools "
-                   "(--deep-reps-sim6 seeds for deepirtools; --timing-reps sequential timings)")
+                   "(--deep-reps-sim6 seeds for deepirtools; --timing-reps sequential timings; "
+                   "--mml-sim6 adds MML with R estimated)")
+    p.add_argument("--no-ours", action="store_true",
+                   help="with --estimate-correlation: skip our fits and the timings (e.g. MML only)")
     args = p.parse_args(argv)
     if args.quick:
         CONFIGS["sim-ecpe"]["students"] = 2000

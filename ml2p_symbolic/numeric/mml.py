@@ -5,7 +5,9 @@ The generating model of the seed's eq. (1) with a Q-matrix,
     theta_j ~ N(0, Sigma),   P(u_ij = 1 | theta_j) = sigmoid(a_i . theta_j - b_i),
     a_ik = 0 where Q_ik = 0,
 
-has the marginal log-likelihood (Sigma fixed; I unless given)
+has the marginal log-likelihood (Sigma fixed, I unless given; or a correlation matrix
+estimated with (A, b) by a parameter-expanded EM step, ``fit_mml(...,
+estimate_correlation=True)``)
 
     ell(A, b) = sum_j log integral prod_{i in O_j} p_ij(theta)^u_ij (1 - p_ij(theta))^(1 - u_ij)
                                   phi_Sigma(theta) dtheta,
