@@ -5,6 +5,7 @@ Usage (from the repository root)::
     python benchmarks/recovery_study.py                 # the full study (about 30-60 min here)
     python benchmarks/recovery_study.py --quick         # a smoke run: small N, one seed
     python benchmarks/recovery_study.py --no-deepirtools --no-mml
+    python benchmarks/recovery_study.py --estimate-correlation   # Sim-6, Sigma estimated (about 20 min)
 
 Parts:
 
@@ -21,7 +22,13 @@ Parts:
    (:func:`ml2p_symbolic.numeric.mml.fit_mml`: EM on the 15^3 tensor Gauss-Hermite grid for
    Sim-ECPE, the adaptive 3^6 rule for Sim-6 with ``--mml-sim6``), the estimator a VAE tends
    to as k grows and the floor set by the data.
-2. The trend with N (1k, 5k, 20k, 50k) on a small design (n = 10, K = 1) where the population
+2. With ``--estimate-correlation`` (only this part runs): Sim-6 with the latent correlation
+   matrix estimated by our fit (``fit(..., estimate_correlation=True)``, k = 1, 5, 20) beside
+   deepirtools' IWAVE, which estimates it too (``correlated_factors`` = every factor; its
+   ``cov``), on the same data sets: a, b and correlation RMSE (the off-diagonal entries
+   against the true Sigma) and seconds; then a sequential head-to-head timing on the first
+   seed (one fit at a time, the load average printed with each).
+3. The trend with N (1k, 5k, 20k, 50k) on a small design (n = 10, K = 1) where the population
    minimiser of the mean-field (Gaussian-encoder) loss is computable exactly
    (:func:`ml2p_symbolic.population.fit_decoder`): the ELBO's error should level off at the
    population minimiser's bias while the IWAE bound's keeps shrinking.
@@ -81,8 +88,8 @@ def make_data(config, seed):
 
 
 def _summary(rec, seconds, **extra):
-    out = {f"{p}_{s}": (None if rec[p] is None else rec[p][s])
-           for p in ("a", "b", "theta") for s in ("rmse", "bias", "corr")}
+    out = {f"{p}_{s}": (None if rec.get(p) is None else rec[p][s])
+           for p in ("a", "b", "theta", "Sigma") for s in ("rmse", "bias", "corr")}
     out["seconds"] = seconds
     out.update(extra)
     return out
@@ -93,10 +100,14 @@ def run_ours(job):
     config, seed, k, overrides = job
     d = make_data(config, seed)
     kw = dict(OURS, **overrides)
-    r = fit(d.U, d.Q, iw_samples=k, Sigma=d.Sigma if CONFIGS.get(config, {}).get("correlated") else None,
-            seed=seed, quiet=True, **kw)
+    estimated = kw.get("estimate_correlation", False)
+    given = CONFIGS.get(config, {}).get("correlated") and not estimated
+    r = fit(d.U, d.Q, iw_samples=k, Sigma=d.Sigma if given else None, seed=seed, quiet=True, **kw)
     out = _summary(recovery(d, r), r.seconds, epochs=r.epochs, best_epoch=r.best_epoch)
-    out.update(config=config, seed=seed, method=f"ours k={k}", a_hat=r.A_hat.tolist())
+    method = f"ours k={k}" + (", Sigma estimated" if estimated else "")
+    out.update(config=config, seed=seed, method=method, a_hat=r.A_hat.tolist())
+    if estimated:
+        out["Sigma_hat"] = r.Sigma_hat.tolist()
     return out
 
 
@@ -128,8 +139,13 @@ def run_deepirtools(config, seed, k=5):
         theta = m.scores(data, iw_samples=1).numpy()  # encoder means, as ours
     A_hat = m.loadings.numpy().astype(float)
     b_hat = -m.intercepts.numpy().astype(float).ravel()
-    out = _summary(recovery(d, {"A": A_hat, "b": b_hat, "theta": theta}), seconds)
+    est = {"A": A_hat, "b": b_hat, "theta": theta}
+    if CONFIGS[config]["correlated"]:
+        est["Sigma_hat"] = m.cov.numpy().astype(float)  # its estimated factor correlation matrix
+    out = _summary(recovery(d, est), seconds)
     out.update(config=config, seed=seed, method=f"deepirtools IWAVE k={k}", a_hat=A_hat.tolist())
+    if "Sigma_hat" in est:
+        out["Sigma_hat"] = est["Sigma_hat"].tolist()
     return out
 
 
@@ -137,12 +153,14 @@ def run_mml(job):
     """Worker: the marginal maximum likelihood estimate (library EM, :func:`fit_mml`) on one
     data set; Sim-ECPE uses the 15^3 tensor rule, Sim-6 the adaptive 3^6 rule with the true
     Sigma given, as to our fit."""
-    config, seed = job
+    config, seed, *rest = job
+    estimated = bool(rest and rest[0])
     d = make_data(config, seed)
-    Sigma = d.Sigma if CONFIGS.get(config, {}).get("correlated") else None
-    r = fit_mml(d.U, d.Q, Sigma=Sigma)
+    Sigma = d.Sigma if CONFIGS.get(config, {}).get("correlated") and not estimated else None
+    r = fit_mml(d.U, d.Q, Sigma=Sigma, estimate_correlation=estimated)
     out = _summary(recovery(d, r), r.seconds, epochs=r.epochs)
-    out.update(config=config, seed=seed, method=f"MML (EM, {r.quadrature})", a_hat=r.A_hat.tolist())
+    method = f"MML (EM, {r.quadrature})" + (", Sigma estimated" if estimated else "")
+    out.update(config=config, seed=seed, method=method, a_hat=r.A_hat.tolist(), converged=r.converged)
     return out
 
 
@@ -278,6 +296,99 @@ def plot_a(rows, path, config="sim-ecpe", seed=None):
     plt.close(fig)
 
 
+# --------------------------------------------------------------------------- Sigma estimated
+def table_correlation(rows):
+    lines = ["| method | seeds | a RMSE | a bias | b RMSE | b bias | correlation RMSE | correlation bias "
+             "| theta RMSE | seconds |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in dict.fromkeys(r["method"] for r in rows):
+        rs = [r for r in rows if r["method"] == m]
+        lines.append(f"| {m} | {len(rs)} | {_fmt(_median(rs, 'a_rmse'), 4)} | {_fmt(_median(rs, 'a_bias'), 4)} | "
+                     f"{_fmt(_median(rs, 'b_rmse'), 4)} | {_fmt(_median(rs, 'b_bias'), 4)} | "
+                     f"{_fmt(_median(rs, 'Sigma_rmse'), 4)} | {_fmt(_median(rs, 'Sigma_bias'), 4)} | "
+                     f"{_fmt(_median(rs, 'theta_rmse'))} | {_fmt(_median(rs, 'seconds'), 1)} |")
+    return "\n".join(lines)
+
+
+def table_correlation_per_seed(rows):
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    lines = ["| seed | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for s in sorted({r["seed"] for r in rows}):
+        cells = []
+        for m in methods:
+            r = next((r for r in rows if r["method"] == m and r["seed"] == s), None)
+            cells.append("" if r is None else f"{r['a_rmse']:.4f} / {r['b_rmse']:.4f} / "
+                         f"{r['Sigma_rmse']:.4f} / {r['seconds']:.0f} s")
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def correlation_study(args, seeds):
+    """Sim-6 with Sigma estimated: ours (k = 1, 5, 20; replications in parallel) and
+    deepirtools (alone) on the same data sets, then sequential head-to-head timings."""
+    rows = []
+    ks = () if args.no_ours else (1, 5, 20)
+    with cf.ProcessPoolExecutor(args.workers) as pool:
+        if args.mml_sim6:
+            for out in pool.map(run_mml, [("sim-6", s, True) for s in seeds]):
+                rows.append(out)
+                print(f"sim-6 seed {out['seed']} {out['method']}: a {out['a_rmse']:.4f} b {out['b_rmse']:.4f} "
+                      f"corr {out['Sigma_rmse']:.4f} {out['seconds']:.1f} s, {out['epochs']} iterations"
+                      f"{'' if out['converged'] else ' (not converged)'}", file=sys.stderr, flush=True)
+        jobs = [("sim-6", s, k, {"estimate_correlation": True}) for s in seeds for k in ks]
+        for out in pool.map(run_ours, jobs):
+            rows.append(out)
+            print(f"sim-6 seed {out['seed']} {out['method']}: a {out['a_rmse']:.4f} b {out['b_rmse']:.4f} "
+                  f"corr {out['Sigma_rmse']:.4f} {out['seconds']:.1f} s (load {os.getloadavg()[0]:.2f})",
+                  file=sys.stderr, flush=True)
+    if not args.no_deepirtools:
+        for s in seeds[: args.deep_reps_sim6]:
+            out = run_deepirtools("sim-6", s)
+            if out is None:
+                print("deepirtools not importable: skipped", file=sys.stderr)
+                break
+            rows.append(out)
+            print(f"sim-6 seed {s} deepirtools: a {out['a_rmse']:.4f} b {out['b_rmse']:.4f} "
+                  f"corr {out['Sigma_rmse']:.4f} {out['seconds']:.1f} s (load {os.getloadavg()[0]:.2f})",
+                  file=sys.stderr, flush=True)
+    timing_rows = []
+    for rep in range(0 if args.no_ours else args.timing_reps):
+        for method in ("ours k=5", "ours k=20", "deepirtools"):
+            load = os.getloadavg()[0]
+            if method.startswith("ours"):
+                out = run_ours(("sim-6", seeds[0], int(method.split("=")[1]), {"estimate_correlation": True}))
+            elif args.no_deepirtools:
+                continue
+            else:
+                out = run_deepirtools("sim-6", seeds[0])
+                if out is None:
+                    continue
+            out.pop("a_hat", None)
+            out.update(rep=rep, load=load)
+            timing_rows.append(out)
+            print(f"timing {out['method']} rep {rep}: {out['seconds']:.1f} s (load before {load:.2f})",
+                  file=sys.stderr, flush=True)
+    return rows, timing_rows
+
+
+def print_correlation_tables(rows, timing_rows, seed):
+    print("\n### sim-6, Sigma estimated\n")
+    print(table_correlation(rows))
+    print("\nper seed (a RMSE / b RMSE / correlation RMSE / seconds):\n")
+    print(table_correlation_per_seed(rows))
+    if timing_rows:
+        print(f"\n### sequential timing, sim-6 seed {seed}, Sigma estimated\n")
+        print("| method | runs | median seconds | min | max | load (1 min) before each | a RMSE | b RMSE "
+              "| correlation RMSE |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for m in dict.fromkeys(r["method"] for r in timing_rows):
+            rs = [r for r in timing_rows if r["method"] == m]
+            t = [r["seconds"] for r in rs]
+            loads = ", ".join(f"{r['load']:.2f}" for r in rs)
+            print(f"| {m} | {len(rs)} | {np.median(t):.1f} | {min(t):.1f} | {max(t):.1f} | "
+                  f"{loads} | {_median(rs, 'a_rmse'):.4f} | "
+                  f"{_median(rs, 'b_rmse'):.4f} | {_median(rs, 'Sigma_rmse'):.4f} |")
+
+
 # --------------------------------------------------------------------------- main
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -297,6 +408,12 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs"),
                    help="folder for the plot recovery_a.png (default docs/)")
     p.add_argument("--json-out", metavar="FILE", help="also write every result row to FILE as JSON")
+    p.add_argument("--estimate-correlation", action="store_true",
+                   help="run only the Sim-6 study with Sigma estimated, ours beside deepirtools "
+                   "(--deep-reps-sim6 seeds for deepirtools; --timing-reps sequential timings; "
+                   "--mml-sim6 adds MML with R estimated)")
+    p.add_argument("--no-ours", action="store_true",
+                   help="with --estimate-correlation: skip our fits and the timings (e.g. MML only)")
     args = p.parse_args(argv)
     if args.quick:
         CONFIGS["sim-ecpe"]["students"] = 2000
@@ -305,6 +422,17 @@ def main(argv=None):
     seeds = list(range(args.first_seed, args.first_seed + args.reps))
     print(f"load average before: {os.getloadavg()}; cores: {os.cpu_count()}; workers: {args.workers}",
           file=sys.stderr)
+    if args.estimate_correlation:
+        rows, timing_rows = correlation_study(args, seeds)
+        load = os.getloadavg()
+        if args.json_out:
+            with open(args.json_out, "w") as f:
+                json.dump({"rows": rows, "timing": timing_rows, "load_after": load,
+                           "ours_settings": {k: list(v) if isinstance(v, tuple) else v for k, v in OURS.items()}},
+                          f, indent=1)
+        print_correlation_tables(rows, timing_rows, seeds[0])
+        print(f"\nload average after: {load}")
+        return
     rows, trend_rows, pop = [], [], None
     configs = ["sim-ecpe"] + ([] if args.no_sim6 else ["sim-6"])
     ks = (1, 5, 20)

@@ -370,7 +370,11 @@ def _add_fit(sub):
         "ML2P-VAE (MLP encoder, Q-masked non-negative decoder) with minibatch Adam and early "
         "stopping; print recovery (RMSE, bias, correlation of a, b, theta) when the truth is "
         "known. --q-prob and --correlated give the Sim-6 design instead (Q_ik ~ Bernoulli(p), "
-        "theta ~ N(0, Sigma) with Sigma given to the fit). --method mml gives the marginal maximum "
+        "theta ~ N(0, Sigma) with Sigma given to the fit). --estimate-correlation estimates the "
+        "latent correlation matrix instead (VAE: learnt with the decoder as R = L L' with unit-norm "
+        "rows of L, a correlation matrix at every step; MML: a parameter-expanded EM step) and "
+        "reports its recovery; with --correlated, Sigma then only draws the data. --method mml "
+        "gives the marginal maximum "
         "likelihood estimate by EM instead (Gauss-Hermite quadrature, tensor for K <= 3, adaptive "
         "above; EAP abilities). Every option is checked, and the memory the run needs is "
         "estimated, before any work: too much is refused with the figure. Ctrl-C stops the run "
@@ -379,6 +383,10 @@ def _add_fit(sub):
     )
     p.add_argument("--method", choices=("vae", "mml"), default="vae",
                    help="vae: the ML2P-VAE (default); mml: marginal maximum likelihood by EM")
+    p.add_argument("--estimate-correlation", action="store_true",
+                   help="estimate the latent correlation matrix R with the item parameters (prior "
+                   "N(0, R), K >= 2); with --correlated, Sigma only simulates the data and is not "
+                   "given to the fit")
     g = p.add_argument_group("data (simulated unless --responses and --q are given)")
     g.add_argument("--students", type=int, default=10_000, metavar="N", help="students to simulate (default 10000)")
     g.add_argument("--items", type=int, default=28, metavar="n", help="items to simulate (default 28)")
@@ -455,6 +463,9 @@ def _run_fit(args):
                 raise _UsageError(f"{option} must be a positive integer; got {value}")
         if args.q_prob is not None and not 0.0 < args.q_prob <= 1.0:
             raise _UsageError(f"--q-prob must be a probability in (0, 1]; got {args.q_prob}")
+        if args.estimate_correlation and args.traits < 2:
+            raise _UsageError(f"--estimate-correlation needs --traits >= 2 (a correlation between "
+                              f"traits); got {args.traits}")
         sizes = (args.students, args.items, args.traits)
         check_memory(simulation_bytes(*sizes) + fit_bytes(*sizes, hidden=hidden, batch_size=args.batch_size,
                                                           iw_samples=args.iw_samples, holdout=args.holdout),
@@ -467,25 +478,26 @@ def _run_fit(args):
     U, Q, truth, ids = load_or_simulate(responses=args.responses, q=args.q, students=args.students,
                                         items=args.items, traits=args.traits, seed=args.seed,
                                         q_design=q_design, correlated=args.correlated, with_ids=True)
-    Sigma = truth.Sigma if args.correlated else None
+    Sigma = truth.Sigma if args.correlated and not args.estimate_correlation else None
     quiet = args.quiet or args.json
     try:
         if args.method == "mml":
             from .numeric.mml import fit_mml
 
             kw = {name: getattr(args, d) for d, name in mml_options.items() if getattr(args, d) is not None}
-            result = fit_mml(U, Q, Sigma=Sigma, quiet=quiet, **kw)
+            result = fit_mml(U, Q, Sigma=Sigma, estimate_correlation=args.estimate_correlation,
+                             quiet=quiet, **kw)
         else:
             result = fit(U, Q, iw_samples=args.iw_samples, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, hidden=hidden, holdout=args.holdout, Sigma=Sigma, refit=args.refit,
-                         seed=args.seed, quiet=quiet)
+                         estimate_correlation=args.estimate_correlation, seed=args.seed, quiet=quiet)
     except KeyboardInterrupt:
         if not quiet:
             print(file=sys.stderr)  # end the progress bar's line
         raise
     summary = fit_summary(result, truth)
-    if Sigma is not None:
-        summary["Sigma"] = Sigma.tolist()
+    if args.correlated:
+        summary["Sigma"] = truth.Sigma.tolist()
     if args.out:
         summary["out"] = write_estimates(args.out, result, ids)
     if args.json:
@@ -500,10 +512,11 @@ def _run_fit(args):
         print(f"ML2P-VAE fit: {summary['students']} students, {summary['items']} items, "
               f"{summary['traits']} traits; iw_samples={summary['iw_samples']}; "
               f"{summary['epochs']} epochs (best {summary['best_epoch']}); {summary['seconds']:.1f} s")
-    if args.q_prob is not None or Sigma is not None:
+    if args.q_prob is not None or args.correlated:
+        given = "estimated by the fit" if args.estimate_correlation else "given to the fit"
         print("simulated: " + "; ".join(
             ([f"Q_ik ~ Bernoulli({args.q_prob:g})"] if args.q_prob is not None else [])
-            + (["theta ~ N(0, Sigma), Sigma given to the fit"] if Sigma is not None else [])))
+            + ([f"theta ~ N(0, Sigma), Sigma {given}"] if args.correlated else [])))
     if summary["recovery"] is None:
         print("truth unknown (data from files): no recovery figures")
         print(f"{'item':>4}  " + "  ".join(f"{'a' + str(k + 1):>7}" for k in range(Q.shape[1])) + f"  {'b':>7}")
@@ -513,6 +526,14 @@ def _run_fit(args):
         print(f"{'':<6}{'rmse':>9}{'bias':>9}{'corr':>9}")
         for name, r in summary["recovery"].items():
             print(f"{name:<6}{r['rmse']:9.4f}{r['bias']:9.4f}{r['corr']:9.4f}")
+    if result.Sigma_hat is not None:
+        print("estimated correlation matrix R (Sigma_hat)"
+              + (", above the diagonal; the true Sigma below it:" if args.correlated else ":"))
+        K = result.Sigma_hat.shape[0]
+        for i in range(K):
+            row = [result.Sigma_hat[i, j] if (j >= i or not args.correlated) else truth.Sigma[i, j]
+                   for j in range(K)]
+            print("  " + "  ".join(f"{v:7.3f}" for v in row))
     if args.out:
         print("wrote " + ", ".join(summary["out"]))
     return 0

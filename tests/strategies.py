@@ -320,3 +320,15 @@ _MATRIX_TOKENS = [r"\Sigma", r"\hat{\theta}", r"\mu", "A", "x", r"\hat{\sigma}_k
 def matrix_token_soups(max_tokens=10):
     """A string of matrix-notation tokens in any order: for fuzzing the matrix rules."""
     return st.lists(st.sampled_from(_MATRIX_TOKENS), min_size=1, max_size=max_tokens).map(" ".join)
+
+
+@st.composite
+def correlation_parameters(draw, min_traits=1, max_traits=6, bound=20.0):
+    """(w, K): K traits and the K(K-1)/2 free parameters of a correlation matrix
+    (:mod:`ml2p_symbolic.numeric.correlation`), each a finite float in [-bound, bound]."""
+    import numpy as np
+
+    K = draw(st.integers(min_traits, max_traits))
+    m = K * (K - 1) // 2
+    w = draw(st.lists(reals(-bound, bound), min_size=m, max_size=m))
+    return np.array(w, dtype=float), K

@@ -217,3 +217,61 @@ def test_an_item_nobody_answered_is_named_not_blamed_on_the_learning_rate(tmp_pa
     err = _one_error_line(capsys)
     assert "item 2 (column of the responses, counted from 1) was answered by no student" in err
     assert "lr" not in err
+
+
+# --------------------------------------------------------------------------- issue 11: --estimate-correlation
+def test_estimate_correlation_with_correlated_simulated_data(capsys, tmp_path):
+    args = TINY + ["--items", "12", "--q-prob", "0.3", "--correlated", "--estimate-correlation", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["recovery"]) == {"a", "b", "theta", "Sigma"}
+    R, Sigma = out["Sigma_hat"], out["Sigma"]  # the estimate, and the truth that drew the data
+    assert len(R) == 3 and all(R[k][k] == 1.0 for k in range(3))
+    assert all(R[i][j] == R[j][i] for i in range(3) for j in range(3))
+    off = [(i, j) for i in range(3) for j in range(i + 1, 3)]
+    rmse = (sum((R[i][j] - Sigma[i][j]) ** 2 for i, j in off) / 3) ** 0.5
+    assert out["recovery"]["Sigma"]["rmse"] == pytest.approx(rmse)
+    assert main(TINY + ["--correlated", "--estimate-correlation", "--quiet", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "Sigma estimated by the fit" in text and "estimated correlation matrix R" in text
+    assert (tmp_path / "Sigma_hat.csv").read_text().splitlines()[0] == "theta1,theta2,theta3"
+
+
+def test_correlated_without_the_flag_gives_sigma_to_the_fit(capsys):
+    assert main(TINY + ["--correlated", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["Sigma_hat"] is None and "Sigma" not in out["recovery"] and len(out["Sigma"]) == 3
+
+
+def test_estimate_correlation_with_files(tmp_path, capsys):
+    (tmp_path / "u.csv").write_text("0,1,1,0\n1,1,0,1\n0,0,1,1\n1,0,1,0\n" * 30)
+    (tmp_path / "q.csv").write_text("1,0\n1,1\n0,1\n0,1\n")
+    args = ["fit", "--responses", str(tmp_path / "u.csv"), "--q", str(tmp_path / "q.csv"),
+            "--epochs", "2", "--estimate-correlation", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["recovery"] is None and len(out["Sigma_hat"]) == 2 and out["Sigma_hat"][0][0] == 1.0
+
+
+@pytest.mark.parametrize("method", ["vae", "mml"])
+def test_estimate_correlation_with_one_trait_exits_2_before_any_work(capsys, monkeypatch, method):
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained"))
+    extra = ["--epochs", "3"] if method == "vae" else []
+    args = ["fit", "--students", "300", "--items", "4", "--traits", "1", "--quiet", "--method", method,
+            "--estimate-correlation"] + extra
+    assert main(args) == 2
+    assert "--estimate-correlation needs --traits >= 2" in _one_error_line(capsys)
+
+
+def test_estimate_correlation_with_mml(capsys):
+    args = ["fit", "--students", "1000", "--items", "12", "--traits", "2", "--seed", "2", "--correlated",
+            "--estimate-correlation", "--method", "mml", "--nodes", "11", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "mml" and out["Sigma_hat"][0][0] == 1.0
+    assert abs(out["Sigma_hat"][0][1] - out["Sigma"][0][1]) == pytest.approx(out["recovery"]["Sigma"]["rmse"])
+
+
+def test_estimate_correlation_with_a_one_trait_q_file_exits_2(tmp_path, capsys):
+    assert main(_fit_files(tmp_path, "0,1\n1,0\n1,1\n", "1\n1\n", "--estimate-correlation")) == 2
+    assert "estimate_correlation needs K >= 2 traits" in _one_error_line(capsys)

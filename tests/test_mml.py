@@ -228,3 +228,47 @@ def test_cli_fit_method_mml_bad_options(capsys, extra, message):
     assert main(["fit", "--students", "100", "--items", "9", "--quiet"] + extra) == 2
     err = capsys.readouterr().err
     assert "ml2p-proof fit: error:" in err and message in err
+
+
+# --------------------------------------------------------------------------- issue 11: R estimated
+def test_estimated_correlation_is_the_maximum_of_the_profile_likelihood():
+    """The PX-EM estimate of R maximises the marginal likelihood over rho too: refitting
+    (A, b) with Sigma fixed at R_hat +- 0.05 gives a lower log-likelihood, and with Sigma
+    fixed at R_hat the same (A, b)."""
+    Sigma = np.array([[1.0, 0.6], [0.6, 1.0]])
+    d = simulate(2000, 14, 2, seed=4, Sigma=Sigma)  # four items on each trait alone
+    r = fit_mml(d.U, d.Q, estimate_correlation=True, nodes=15)
+    rho = r.Sigma_hat[0, 1]
+    assert r.converged and r.Sigma_hat.shape == (2, 2) and np.all(np.diag(r.Sigma_hat) == 1.0)
+    assert 0.35 < rho < 0.85
+    lls = []
+    for rho_fixed in (rho - 0.05, rho, rho + 0.05):
+        S = np.array([[1.0, rho_fixed], [rho_fixed, 1.0]])
+        rf = fit_mml(d.U, d.Q, Sigma=S, nodes=15)
+        lls.append(marginal_loglik(d.U, rf.A_hat, rf.b_hat, nodes=15, Sigma=S))
+        if rho_fixed == rho:
+            assert np.abs(rf.A_hat - r.A_hat).max() < 0.02  # EM stops at tol on a flat ridge
+    assert lls[1] > lls[0] and lls[1] > lls[2]
+    assert recovery(d, r)["Sigma"]["rmse"] == pytest.approx(abs(rho - 0.6))
+    assert fit_mml(d.U, d.Q, nodes=7).Sigma_hat is None
+
+
+def test_estimated_correlation_adaptive_rule_agrees_with_the_tensor_rule():
+    d = simulate(1000, 12, 2, seed=4, Sigma=np.array([[1.0, 0.5], [0.5, 1.0]]))
+    rt = fit_mml(d.U, d.Q, estimate_correlation=True, nodes=15)
+    ra = fit_mml(d.U, d.Q, estimate_correlation=True, rule="adaptive", nodes=7)
+    assert rt.converged and ra.converged
+    # sampling error of rho here is about 0.04; the rules agree far closer
+    assert abs(rt.Sigma_hat[0, 1] - ra.Sigma_hat[0, 1]) < 0.005
+    assert np.abs(ra.A_hat - rt.A_hat).max() < 0.01
+
+
+def test_estimated_correlation_with_sigma_or_one_trait_is_refused():
+    from ml2p_symbolic.errors import ArgumentError
+
+    d = simulate(200, 9, 3, seed=0)
+    with pytest.raises(ArgumentError, match="give one or the other"):
+        fit_mml(d.U, d.Q, Sigma=np.eye(3), estimate_correlation=True)
+    d1 = simulate(200, 5, 1, seed=0)
+    with pytest.raises(DomainError, match="K >= 2"):
+        fit_mml(d1.U, d1.Q, estimate_correlation=True)

@@ -42,9 +42,11 @@ Written files (:func:`write_estimates`)
 ``theta_hat.csv`` (header ``student,theta1..thetaK``, one row per student in the order of
 the responses file: ``student`` is the file's first-column id when it has one, else the
 row number 1, 2, ..., counted from the first student row) and ``curve.csv`` (``epoch,
-train_loss, holdout_loss``). Numbers are written with ``repr(float)`` (shortest round-trip
-form). All four are written to temporary files in the target directory and renamed into
-place only when all four are complete, so a failure leaves the old files as they were.
+train_loss, holdout_loss``), and ``Sigma_hat.csv`` (header ``theta1..thetaK``, K rows) when
+the fit estimated the latent correlation matrix. Numbers are written with ``repr(float)``
+(shortest round-trip form). All are written to temporary files in the target directory and
+renamed into place only when all are complete, so a failure leaves the old files as they
+were.
 """
 
 from __future__ import annotations
@@ -355,10 +357,11 @@ def write_estimates(out_dir, result, student_ids=None):
 
     Files (see the module docstring): ``a_hat.csv`` (n rows, columns a1..aK), ``b_hat.csv``
     (n rows), ``theta_hat.csv`` (N rows: ``student`` then theta1..thetaK), ``curve.csv``
-    (epoch, train_loss, holdout_loss). ``result`` is a
+    (epoch, train_loss, holdout_loss), and ``Sigma_hat.csv`` (K rows, columns
+    theta1..thetaK: the estimated correlation matrix) when the fit estimated one. ``result`` is a
     :class:`~ml2p_symbolic.numeric.train.FitResult`; ``student_ids``: N labels for the
     ``student`` column (default: the row numbers 1..N). Each file is first written in full
-    to a temporary file in ``out_dir``; only when all four are written are they renamed
+    to a temporary file in ``out_dir``; only when all are written are they renamed
     over the old ones (with Ctrl-C held back during the renames), so an error leaves no
     partial file and no mix of old and new files. Returns the list of paths written.
     """
@@ -375,6 +378,8 @@ def write_estimates(out_dir, result, student_ids=None):
         "curve.csv": _matrix_text(np.asarray(result.curve, dtype=float).reshape(-1, 3),
                                   ["epoch", "train_loss", "holdout_loss"]),
     }
+    if getattr(result, "Sigma_hat", None) is not None:
+        texts["Sigma_hat.csv"] = _matrix_text(np.asarray(result.Sigma_hat), [f"theta{k + 1}" for k in range(K)])
     os.makedirs(out_dir, exist_ok=True)
     return atomic_write_many({os.path.join(out_dir, name): text for name, text in texts.items()})
 

@@ -5,7 +5,9 @@ The generating model of the seed's eq. (1) with a Q-matrix,
     theta_j ~ N(0, Sigma),   P(u_ij = 1 | theta_j) = sigmoid(a_i . theta_j - b_i),
     a_ik = 0 where Q_ik = 0,
 
-has the marginal log-likelihood (Sigma fixed; I unless given)
+has the marginal log-likelihood (Sigma fixed, I unless given; or a correlation matrix
+estimated with (A, b) by a parameter-expanded EM step, ``fit_mml(...,
+estimate_correlation=True)``)
 
     ell(A, b) = sum_j log integral prod_{i in O_j} p_ij(theta)^u_ij (1 - p_ij(theta))^(1 - u_ij)
                                   phi_Sigma(theta) dtheta,
@@ -102,7 +104,7 @@ import time
 
 import numpy as np
 
-from ..errors import DomainError
+from ..errors import ArgumentError, DomainError
 from .loss import BLOCK_ELEMENTS
 from .gauss_hermite import hermite_rule, hermite_tensor_rule
 from .model import prior_precision
@@ -252,10 +254,11 @@ def _newton_step(H, g, item):
 
 
 # --------------------------------------------------------------------------- tensor EM
-def _tensor_pass(U0, obs, theta_q, lw, A, b, *, counts=True, eap=False):
+def _tensor_pass(U0, obs, theta_q, lw, A, b, *, counts=True, eap=False, wsum=None):
     """One E-step over a shared grid: log-likelihood, expected counts (f, r), EAP moments.
 
-    f is (M,) without missing responses and (M, n) with them; r is (M, n).
+    f is (M,) without missing responses and (M, n) with them; r is (M, n). ``wsum`` (M,),
+    when given, receives sum_j W_jq (the posterior mass of each point).
     """
     N, n = U0.shape
     M, K = theta_q.shape
@@ -288,6 +291,8 @@ def _tensor_pass(U0, obs, theta_q, lw, A, b, *, counts=True, eap=False):
                 f += W.sum(axis=0)
             else:
                 f += W.T @ obs[s:s + step]
+        if wsum is not None:
+            wsum += W.sum(axis=0)
         if eap:
             mu = W @ theta_q
             mean[s:s + step] = mu
@@ -372,12 +377,14 @@ def _layout(tables, G, K):
 
 
 def _adaptive_pass(U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Sigma, layout, M,
-                   *, grad=True):
+                   *, grad=True, second=None):
     """One pass of the adaptive rule over all students.
 
     Returns the log-likelihood, the posterior means and standard deviations (N, K), and
     (``grad``) the gradient of the E-step's Q-function, gA (n, K) and gb (n,), and its
     expected information per item, ``info[i]`` ((d + 1) x (d + 1) on (theta[Q_i], -1)).
+    ``second`` (K, K), when given, receives sum_j E[theta_k theta_l | u_j] for k != l from the
+    two-trait tables (each pair needs one; the diagonal is left to the caller).
     """
     N, n = U0.shape
     K = A.shape[1]
@@ -396,8 +403,11 @@ def _adaptive_pass(U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Si
         th = centres[sl, :, None] + scales[sl, :, None] * x          # (c, K, G): theta_k at node g
         T = np.zeros((c, S))
         kept = []
+        pair_tables = []
         for dims, items, off, size, idx in layout:
             ts = np.stack([th[:, k, idx[:, t]] for t, k in enumerate(dims)], axis=-1)  # (c, G^d, d)
+            if second is not None and len(dims) == 2:
+                pair_tables.append((dims, off, size, ts[:, :, 0] * ts[:, :, 1]))
             table = T[:, off:off + size]
             if len(dims) == 1:
                 k = dims[0]
@@ -428,6 +438,8 @@ def _adaptive_pass(U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Si
             e1 = wk @ x
             mean[sl, k] = centres[sl, k] + scales[sl, k] * e1
             sd[sl, k] = scales[sl, k] * np.sqrt(np.maximum(wk @ (x * x) - e1 * e1, 0.0))
+        for (k, l), off, size, prod in pair_tables:
+            second[k, l] += float((Wm[:, off:off + size] * prod).sum())
         if not grad:
             continue
         for dims, items, off, size, ts, p in kept:
@@ -466,7 +478,7 @@ def _check_finite(A, b, iteration):
 
 
 def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None,
-            max_work=MAX_WORK, quiet=True, progress=None):
+            estimate_correlation=False, max_work=MAX_WORK, quiet=True, progress=None):
     """Marginal maximum likelihood estimates of (A, b) by EM, and EAP abilities.
 
     Parameters
@@ -482,6 +494,14 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         ``tol`` from one iteration to the next (for the tensor rule: increases by less).
     max_iter : at most this many EM iterations (``converged`` is False when reached).
     Sigma : (K, K) covariance of the ability distribution, held fixed (default I).
+    estimate_correlation : estimate the latent correlation matrix R with (A, b), starting at
+        R = I, by a parameter-expanded EM step (Liu, Rubin & Wu 1998): the M-step over a free
+        covariance is the posterior second moment S = (1/N) sum_j E[theta_j theta_j' | u_j]
+        (tensor rule: sum_q (sum_j W_jq) theta_q theta_q' / N; adaptive rule: the one- and
+        two-trait posterior marginals, every pair of traits getting a table); then
+        theta -> D^-1/2 theta with D = diag(S), which leaves the likelihood unchanged when
+        A's columns are multiplied by sqrt(D_k): R = D^-1/2 S D^-1/2, a_ik <- a_ik sqrt(D_k).
+        Needs K >= 2; cannot be combined with ``Sigma``. The estimate is ``Sigma_hat``.
     max_work : refuse (``DomainError`` with the figure) when the work of one iteration
         (:func:`mml_plan`) exceeds it.
     quiet : no progress line on stderr.
@@ -496,7 +516,8 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         standard deviations at the estimate; ``curve`` rows (iteration, -loglik/N, NaN),
         the log-likelihood of the parameters the iteration started from;
         ``epochs = best_epoch`` = iterations run; ``iw_samples=None``; ``model=None``;
-        ``quadrature`` e.g. ``"tensor 15^3 = 3375 points"``; ``converged``.
+        ``quadrature`` e.g. ``"tensor 15^3 = 3375 points"``; ``converged``; ``Sigma_hat``
+        the estimated R (``estimate_correlation``) or None.
 
     Raises :class:`DomainError` for an item with no observed or only equal responses, a
     cost above ``max_work``, or a singular M-step.
@@ -509,9 +530,19 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         raise DomainError(f"tol must be a positive number; got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise DomainError(f"max_iter must be a positive int; got {max_iter!r}")
-    plan = mml_plan(N, Q, rule=rule, nodes=nodes, Sigma=Sigma, max_work=max_work)
+    if estimate_correlation and Sigma is not None:
+        raise ArgumentError("Sigma fixes the latent covariance and estimate_correlation=True "
+                            "estimates it; give one or the other")
+    if estimate_correlation and K < 2:
+        raise DomainError("estimate_correlation needs K >= 2 traits; with K = 1 there is no "
+                          "correlation to estimate")
+    # with R estimated every pair of traits gets an adaptive table (a dense stand-in for Sigma)
+    dense = 0.5 * (np.ones((K, K)) + np.eye(K))
+    plan = mml_plan(N, Q, rule=rule, nodes=nodes, Sigma=dense if estimate_correlation else Sigma,
+                    max_work=max_work)
     _check_items(U, Q)
     L_sigma, precision, logdet_Sigma = _prior(Sigma, K)
+    R = np.eye(K) if estimate_correlation else None
     t0 = time.perf_counter()
     missing = np.isnan(U)
     obs = (~missing).astype(np.float64) if missing.any() else None
@@ -527,7 +558,8 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         x, lw = hermite_tensor_rule(plan["nodes"], K, log_weights=True)
         theta_q = x @ L_sigma.T
         for iteration in range(1, int(max_iter) + 1):
-            ll, f, r, _, _ = _tensor_pass(U0, obs, theta_q, lw, A, b)
+            wsum = np.zeros(len(theta_q)) if estimate_correlation else None
+            ll, f, r, _, _ = _tensor_pass(U0, obs, theta_q, lw, A, b, wsum=wsum)
             curve.append((iteration, -ll / N, float("nan")))
             if progress is not None:
                 progress(iteration, int(max_iter), -ll / N, ll - prev)
@@ -537,16 +569,23 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
             prev = ll
             _tensor_mstep(theta_q, f, r, A, b, Q)
             _check_finite(A, b, iteration)
+            if estimate_correlation:
+                R, scale = _px_correlation((theta_q * wsum[:, None]).T @ theta_q / N)
+                A *= scale
+                theta_q = x @ np.linalg.cholesky(R).T
         _, _, _, theta_hat, theta_sd = _tensor_pass(U0, obs, theta_q, lw, A, b, counts=False, eap=True)
         where = ""
     else:
         x, w = hermite_rule(plan["nodes"])
         lw_x = np.log(w)
-        layout, M = _layout(_tables(Q, precision), plan["nodes"], K)
+        layout, M = _layout(_tables(Q, np.linalg.inv(dense) if estimate_correlation else precision),
+                            plan["nodes"], K)
         centres, scales = _posterior_modes(U0, obs, A, b, precision, np.zeros((N, K)))
         for iteration in range(1, int(max_iter) + 1):
+            second = np.zeros((K, K)) if estimate_correlation else None
             ll, mean, sd, (gA, gb, info) = _adaptive_pass(
-                U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Sigma, layout, M)
+                U0, obs, x, lw_x, A, b, centres, scales, precision, logdet_Sigma, layout, M,
+                second=second)
             curve.append((iteration, -ll / N, float("nan")))
             if progress is not None:
                 progress(iteration, int(max_iter), -ll / N, ll - prev)
@@ -562,6 +601,13 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
                 b[i] += step[-1]
             _check_finite(A, b, iteration)
             centres, scales = mean, np.maximum(sd, 1e-3)
+            if estimate_correlation:
+                S = second + second.T
+                S[np.diag_indices(K)] = (mean * mean + sd * sd).sum(axis=0)
+                R, scale = _px_correlation(S / N)
+                A *= scale
+                centres, scales = mean / scale, np.maximum(sd / scale, 1e-3)
+                _, precision, logdet_Sigma = _prior(R, K)
         if converged:  # the last pass was at the estimate
             theta_hat, theta_sd = mean, sd
         else:
@@ -575,8 +621,21 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         seconds=time.perf_counter() - t0, epochs=iteration, best_epoch=iteration,
         iw_samples=None, model=None, method="mml",
         quadrature=f"{plan['rule']} {plan['nodes']}^{K} = {plan['points']} points{where}",
-        converged=converged,
+        converged=converged, Sigma_hat=R,
     )
+
+
+def _px_correlation(S):
+    """``(R, scale)``: the correlation matrix R = D^-1/2 S D^-1/2 of a second-moment matrix
+    S (K, K) and scale = sqrt(diag(S)), by which A's columns are multiplied so that the
+    likelihood is unchanged (theta = D^1/2 theta')."""
+    scale = np.sqrt(np.diag(S))
+    if not (np.all(np.isfinite(S)) and np.all(scale > 0)):
+        raise DomainError("EM diverged: the posterior second moments of theta are not finite and positive")
+    R = S / np.outer(scale, scale)
+    R = 0.5 * (R + R.T)
+    R[np.diag_indices(len(R))] = 1.0
+    return R, scale
 
 
 def marginal_loglik(U, A, b, *, nodes=TENSOR_NODES, Sigma=None, max_work=MAX_WORK):

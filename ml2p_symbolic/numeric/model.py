@@ -6,7 +6,8 @@ Decoder (the multidimensional 2PL of eq. (1)): for a latent draw z_j (length K),
 
 with A_ik = 0 wherever Q_ik = 0 and, optionally, A_ik >= 0 (as in the R package ML2Pvae,
 whose decoder is a single dense sigmoid layer with a Q-mask and non-negative weights).
-Latent prior theta ~ N(0, Sigma) (Sigma = I by default); encoder q(theta | u_j) =
+Latent prior theta ~ N(0, Sigma) (Sigma = I by default, or a correlation matrix R
+estimated with the decoder: see :mod:`.correlation`); encoder q(theta | u_j) =
 N(mu_j, diag(exp(log_var_j))) from :class:`~ml2p_symbolic.numeric.encoder.MLPEncoder`.
 Reparameterised draws: z_sj = mu_j + exp(log_var_j / 2) * eps_sj with eps_sj ~ N(0, I).
 
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import ArgumentError, DomainError, ShapeError
+from .correlation import (correlation_from_params, correlation_params_grad, correlation_precision,
+                          n_correlation_params)
 from .encoder import MLPEncoder
 from .special import sigmoid, softplus_sigmoid
 from .validate import as_generator
@@ -57,7 +60,7 @@ def prior_precision(Sigma, K):
 
 
 def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_precision=0.0,
-                       iw=False, observed=None, want_grad=True):
+                       iw=False, observed=None, want_grad=True, sigma_grad=False):
     """Per-student loss and its hand-derived gradients, for the ELBO or the IWAE bound.
 
     Parameters
@@ -71,12 +74,13 @@ def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_prec
     iw : ``False`` for the ELBO (REC averaged over S, closed-form KL); ``True`` for the
         importance-weighted bound with S samples.
     observed : optional (B, n) boolean mask of observed responses.
+    sigma_grad : also return ``"Sigma"``, the gradient in the prior covariance.
 
     Returns
     -------
     loss : (B,) per-student loss L_j.
-    grads : dict with ``"A"``, ``"b"``, ``"mu"``, ``"log_var"``: gradients of ``loss.sum()``
-        (``None`` when ``want_grad`` is false).
+    grads : dict with ``"A"``, ``"b"``, ``"mu"``, ``"log_var"`` (and ``"Sigma"`` with
+        ``sigma_grad``): gradients of ``loss.sum()`` (``None`` when ``want_grad`` is false).
 
     Gradients. With r_sij = u_ij - sigmoid(eta_sij) = d log p(u_j | z_sj) / d eta_sij and
     per-draw weights c_sj (1/S for the ELBO; the normalised importance weights
@@ -88,6 +92,16 @@ def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_prec
         dL/dlog_var_j = sum_s g_sj * eps_sj * exp(log_var_j / 2) / 2
                         + [1/2 (diag(Sigma^-1) exp(log_var_j) - 1) for the ELBO's KL;
                            -1/2 for IWAE, from -log N(z; mu, var) = ... + log_var / 2].
+
+    In the prior covariance (entries of Sigma taken as independent; P = Sigma^-1), from
+    d(x' P x)/dSigma = -P x x' P and d log det Sigma / dSigma = P:
+
+        dL/dSigma = 1/2 (B P - P M P),
+        M = sum_j (diag(exp(log_var_j)) + mu_j mu_j')   for the ELBO's KL,
+        M = sum_j sum_s w~_sj z_sj z_sj'                 for IWAE (the weights sum to 1),
+
+    which :func:`~ml2p_symbolic.numeric.correlation.correlation_params_grad` carries to the
+    parameters of a correlation matrix.
     """
     S, B, K = eps.shape
     sig = np.exp(0.5 * log_var)
@@ -154,7 +168,16 @@ def objective_and_grad(U, A, b, mu, log_var, eps, *, precision=None, logdet_prec
         else:
             g_mu += mu @ precision
             g_lv += 0.5 * (var * np.diag(precision) - 1.0)
-    return loss, {"A": g_A, "b": g_b, "mu": g_mu, "log_var": g_lv}
+    grads = {"A": g_A, "b": g_b, "mu": g_mu, "log_var": g_lv}
+    if sigma_grad:
+        if iw:
+            M = np.einsum("sb,sbk,sbl->kl", c, z, z, optimize=True)
+        else:
+            M = mu.T @ mu
+            M[np.diag_indices(K)] += var.sum(axis=0)
+        P = np.eye(K) if precision is None else precision
+        grads["Sigma"] = 0.5 * (B * P - P @ M @ P)
+    return loss, grads
 
 
 class ML2PVAE:
@@ -169,9 +192,14 @@ class ML2PVAE:
     nonneg : keep A >= 0 (enforced by :meth:`project`, which the trainer calls after each
         step, as Keras' ``NonNeg`` constraint does in ML2Pvae).
     Sigma : (K, K) latent prior covariance; ``None`` for N(0, I).
+    corr : ``None`` (the prior is fixed), or the K(K-1)/2 free parameters w of a latent
+        correlation matrix R estimated with the decoder (prior N(0, R), R = L L' with
+        unit-norm rows of L; :mod:`~ml2p_symbolic.numeric.correlation`); cannot be given
+        together with ``Sigma``. Zeros start at R = I.
 
-    ``params`` lists ``encoder.params + [A, b]``; :meth:`loss_and_grad` returns gradients in
-    that order (the gradient of A is zero where Q is 0).
+    ``params`` lists ``encoder.params + [A, b]`` (``+ [corr]`` when the correlations are
+    estimated); :meth:`loss_and_grad` returns gradients in that order (the gradient of A is
+    zero where Q is 0). :attr:`Sigma` is the current prior covariance (R when estimated).
 
     Examples
     --------
@@ -181,7 +209,7 @@ class ML2PVAE:
     ((3, 2), (3,), True)
     """
 
-    def __init__(self, encoder, A, b, Q, *, nonneg=True, Sigma=None):
+    def __init__(self, encoder, A, b, Q, *, nonneg=True, Sigma=None, corr=None):
         Q = np.asarray(Q)
         if Q.ndim != 2:
             raise ShapeError(f"Q must be a 2-D (n, K) matrix; got shape {Q.shape}")
@@ -203,13 +231,28 @@ class ML2PVAE:
         self.A = A
         self.b = b
         self.nonneg = bool(nonneg)
-        self.Sigma = None if Sigma is None else np.asarray(Sigma, dtype=np.float64)
-        self.precision, self.logdet_precision = prior_precision(self.Sigma, K)
+        if corr is not None:
+            if Sigma is not None:
+                raise ArgumentError("give Sigma (a fixed prior covariance) or corr (the parameters "
+                                    "of an estimated correlation matrix), not both")
+            if K < 2:
+                raise DomainError("a correlation matrix is estimated for K >= 2 traits; got K = 1")
+            corr = np.array(corr, dtype=np.float64)
+            if corr.shape != (n_correlation_params(K),):
+                raise ShapeError(f"corr must have shape ({n_correlation_params(K)},) for K = {K}; "
+                                 f"got {corr.shape}")
+        self.corr = corr
+        self._Sigma = None if Sigma is None else np.asarray(Sigma, dtype=np.float64)
+        self._fixed_prior = prior_precision(self._Sigma, K)
         self.project()
 
     @classmethod
-    def init(cls, Q, *, hidden=(64,), activation="elu", nonneg=True, Sigma=None, U=None, seed=None):
+    def init(cls, Q, *, hidden=(64,), activation="elu", nonneg=True, Sigma=None, U=None, seed=None,
+             estimate_correlation=False):
         """A fresh model for Q-matrix ``Q`` (n, K).
+
+        With ``estimate_correlation`` the prior is N(0, R) with R a correlation matrix
+        estimated with the decoder, starting at R = I (``corr`` zeros).
 
         A starts at 1 where Q is 1; b starts at -logit(item mean of ``U``) / sqrt(1 + |a_i|^2 pi/8)
         when responses ``U`` (N, n) are given (0 otherwise; the mean is over the answered
@@ -229,7 +272,8 @@ class ML2PVAE:
             pbar = np.where(answered, U, 0.0).sum(axis=0) / np.maximum(count, 1)
             pbar = np.clip(np.where(count > 0, pbar, 0.5), 0.01, 0.99)  # 0.5: no answer among U
             b = -np.log(pbar / (1 - pbar)) * np.sqrt(1 + (A * A).sum(axis=1) * np.pi / 8)
-        return cls(enc, A, b, Q, nonneg=nonneg, Sigma=Sigma)
+        corr = np.zeros(n_correlation_params(K)) if estimate_correlation else None
+        return cls(enc, A, b, Q, nonneg=nonneg, Sigma=Sigma, corr=corr)
 
     @property
     def n_items(self):
@@ -241,13 +285,36 @@ class ML2PVAE:
 
     @property
     def params(self):
-        """``encoder.params + [A, b]`` (views: updating them in place updates the model)."""
-        return self.encoder.params + [self.A, self.b]
+        """``encoder.params + [A, b]``, ``+ [corr]`` when the correlations are estimated
+        (views: updating them in place updates the model)."""
+        return self.encoder.params + [self.A, self.b] + ([] if self.corr is None else [self.corr])
+
+    @property
+    def Sigma(self):
+        """The prior covariance: the estimated R, the fixed Sigma, or ``None`` for I."""
+        if self.corr is not None:
+            return correlation_from_params(self.corr, self.n_traits)
+        return self._Sigma
+
+    def prior(self):
+        """``(P, logdet_P)`` of the current prior N(0, Sigma): P = Sigma^-1 (``None`` for I)."""
+        if self.corr is not None:
+            return correlation_precision(self.corr, self.n_traits)
+        return self._fixed_prior
+
+    @property
+    def precision(self):
+        return self.prior()[0]
+
+    @property
+    def logdet_precision(self):
+        return self.prior()[1]
 
     def copy(self):
         """A deep copy."""
         return ML2PVAE(self.encoder.copy(), self.A.copy(), self.b.copy(), self.Q,
-                       nonneg=self.nonneg, Sigma=self.Sigma)
+                       nonneg=self.nonneg, Sigma=self._Sigma,
+                       corr=None if self.corr is None else self.corr.copy())
 
     def project(self):
         """Enforce the constraints in place: A_ik = 0 where Q_ik = 0, and A >= 0 if ``nonneg``."""
@@ -276,12 +343,18 @@ class ML2PVAE:
         two objectives (``iw=False``: the seed's ELBO; ``iw=True``: the IWAE bound).
         """
         mu, log_var, cache = self.encoder.forward(U)
+        precision, logdet_precision = self.prior()
+        estimate = self.corr is not None
         loss, g = objective_and_grad(
-            U, self.A, self.b, mu, log_var, eps, precision=self.precision,
-            logdet_precision=self.logdet_precision, iw=iw, observed=observed, want_grad=want_grad,
+            U, self.A, self.b, mu, log_var, eps, precision=precision,
+            logdet_precision=logdet_precision, iw=iw, observed=observed, want_grad=want_grad,
+            sigma_grad=estimate,
         )
         if not want_grad:
             return loss, None
         grads = self.encoder.backward(cache, g["mu"], g["log_var"])
         g["A"] *= self.mask
-        return loss, grads + [g["A"], g["b"]]
+        grads += [g["A"], g["b"]]
+        if estimate:
+            grads.append(correlation_params_grad(self.corr, self.n_traits, g["Sigma"]))
+        return loss, grads

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import ArgumentError, DomainError, ShapeError
 from .budget import check_memory
 from .model import ML2PVAE
 from .validate import as_generator, check_responses, plain
@@ -67,6 +67,8 @@ class FitResult:
     quadrature : the MML quadrature rule, e.g. ``"tensor 15^3 = 3375 points"`` (None for
         the VAE).
     converged : False when MML stopped at ``max_iter`` (always True for the VAE).
+    Sigma_hat : (K, K) the estimated latent correlation matrix R (``estimate_correlation``),
+        ``None`` when the prior was fixed.
     """
 
     A_hat: np.ndarray
@@ -83,6 +85,7 @@ class FitResult:
     method: str = "vae"
     quadrature: str = None
     converged: bool = True
+    Sigma_hat: np.ndarray = None
 
 
 def progress_bar(epoch, epochs, train_loss, holdout_loss, *, file=None, width=30):
@@ -200,8 +203,9 @@ def fit_bytes(n_students, n_items, n_traits, *, hidden=(64,), batch_size=128, iw
 
 
 def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigma=None,
-        epochs=200, batch_size=128, lr=0.01, lr_half_life=20.0, holdout=0.1, patience=5,
-        plateaus=3, plateau_factor=0.3, refit=True, seed=0, quiet=False, progress=None):
+        estimate_correlation=False, epochs=200, batch_size=128, lr=0.01, lr_half_life=20.0,
+        holdout=0.1, patience=5, plateaus=3, plateau_factor=0.3, refit=True, seed=0, quiet=False,
+        progress=None):
     """Fit an ML2P-VAE to responses ``U`` (N, n) with Q-matrix ``Q`` (n, K).
 
     Parameters
@@ -213,6 +217,12 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     hidden, activation : encoder hidden-layer widths and activation(s).
     nonneg : keep A >= 0.
     Sigma : (K, K) latent prior covariance (``None``: independent N(0, I) traits).
+    estimate_correlation : learn the latent correlation matrix R with the decoder: the
+        prior is N(0, R) in the KL term (ELBO) or in the importance weights (IWAE), R = L L'
+        with L lower triangular with unit-norm rows, its K(K-1)/2 free parameters trained by
+        Adam with the rest (:mod:`~ml2p_symbolic.numeric.correlation`), starting at R = I.
+        R is a correlation matrix at every step. Needs K >= 2; cannot be combined with
+        ``Sigma``. The estimate is ``FitResult.Sigma_hat``.
     epochs : at most this many passes over the training students.
     batch_size : students per Adam step.
     lr, lr_half_life : learning rate lr / (1 + epoch / lr_half_life) in epoch ``epoch``
@@ -252,6 +262,12 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     k = int(iw_samples)
     N, n = U.shape
     K = Q.shape[1]
+    if estimate_correlation and Sigma is not None:
+        raise ArgumentError("Sigma fixes the latent covariance and estimate_correlation=True "
+                            "estimates it; give one or the other")
+    if estimate_correlation and K < 2:
+        raise DomainError("estimate_correlation needs K >= 2 traits; with K = 1 there is no "
+                          "correlation to estimate")
     check_memory(fit_bytes(N, n, K, hidden=hidden, batch_size=batch_size, iw_samples=k, holdout=holdout),
                  f"fitting {N:,} students x {n:,} items with iw_samples={k}",
                  "use fewer students, fewer importance samples or a smaller batch size")
@@ -263,7 +279,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
 
     def new_model(rows):
         model = ML2PVAE.init(Q, hidden=hidden, activation=activation, nonneg=nonneg, Sigma=Sigma,
-                             U=U[rows], seed=rng)
+                             U=U[rows], seed=rng, estimate_correlation=estimate_correlation)
         return model, _Adam(model.params)
 
     def run_epoch(model, adam, rows, lr_t):
@@ -341,6 +357,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
         A_hat=model.A.copy(), b_hat=model.b.copy(), theta_hat=mu, theta_sd=np.exp(0.5 * log_var),
         curve=tuple(curve), seconds=time.perf_counter() - t0, epochs=epoch,
         best_epoch=best_epoch, iw_samples=k, model=model, refit_epochs=refit_epochs,
+        Sigma_hat=model.Sigma if estimate_correlation else None,
     )
 
 
@@ -391,9 +408,14 @@ def recovery(true, estimate):
     - a: over the entries where Q is 1 (where A is nonzero when no Q is given);
     - b: over all items;
     - theta: over all students and traits (theta_hat = encoder means), skipped (``None``)
-      when either side has no theta.
+      when either side has no theta;
+    - Sigma: over the off-diagonal entries R_kl, k < l, of the estimated correlation
+      matrix (``Sigma_hat``) against the true ``Sigma``: RMSE, bias and the correlation of
+      the entries (NaN for K = 2: one entry); present only when both sides have one
+      and K >= 2.
 
-    Returns ``{"a": {"rmse", "bias", "corr"}, "b": {...}, "theta": {...} or None}``.
+    Returns ``{"a": {"rmse", "bias", "corr"}, "b": {...}, "theta": {...} or None}``, with
+    ``"Sigma": {...}`` added when the correlations were estimated and the truth is known.
 
     >>> t = {"A": np.array([[1.0, 0.0], [0.5, 2.0]]), "b": np.array([0.0, 1.0]), "theta": None}
     >>> e = {"A": np.array([[1.1, 0.0], [0.5, 2.0]]), "b": np.array([0.0, 1.0]), "theta": None}
@@ -413,14 +435,41 @@ def recovery(true, estimate):
     theta = _get(true, "theta")
     theta_hat = _get(estimate, "theta_hat", "theta")
     out["theta"] = None if theta is None or theta_hat is None else _stats(theta, theta_hat)
+    corr = _correlation_stats(_maybe(true, "Sigma"), _maybe(estimate, "Sigma_hat"))
+    if corr is not None:
+        out["Sigma"] = corr
     return out
+
+
+def _maybe(obj, name):
+    try:
+        return _get(obj, name)
+    except ShapeError:
+        return None
+
+
+def _correlation_stats(Sigma, Sigma_hat):
+    """Recovery of the off-diagonal entries of a correlation matrix (None when either is
+    missing or K = 1)."""
+    if Sigma is None or Sigma_hat is None:
+        return None
+    Sigma = np.asarray(Sigma, dtype=np.float64)
+    Sigma_hat = np.asarray(Sigma_hat, dtype=np.float64)
+    if Sigma.shape != Sigma_hat.shape or Sigma.ndim != 2 or Sigma.shape[0] != Sigma.shape[1]:
+        raise ShapeError(f"true Sigma has shape {Sigma.shape}, the estimate {Sigma_hat.shape}")
+    if Sigma.shape[0] < 2:
+        return None
+    iu = np.triu_indices(Sigma.shape[0], 1)
+    return _stats(Sigma[iu], Sigma_hat[iu])
 
 
 def fit_summary(result, truth=None):
     """A JSON-ready summary of a :class:`FitResult`.
 
     Keys: ``method`` (``"vae"`` or ``"mml"``), ``recovery`` (:func:`recovery` against ``truth``, or ``None`` when the truth is
-    unknown), ``seconds``, ``epochs``, ``best_epoch``, ``iw_samples``, ``students``,
+    unknown; its ``"Sigma"`` entry is the correlation RMSE, bias and correlation when the
+    fit estimated the correlations), ``Sigma_hat`` (the estimated correlation matrix as a
+    list of rows, or ``None``), ``seconds``, ``epochs``, ``best_epoch``, ``iw_samples``, ``students``,
     ``items``, ``traits``, ``train_loss`` and ``holdout_loss`` (at the best epoch; ``None``
     without a held-out split; for MML ``train_loss`` is -loglik/N and ``iw_samples`` is
     None, and ``quadrature`` and ``converged`` are added).
@@ -440,6 +489,7 @@ def fit_summary(result, truth=None):
         "traits": int(result.A_hat.shape[1]),
         "train_loss": row[1],
         "holdout_loss": holdout,
+        "Sigma_hat": None if result.Sigma_hat is None else np.asarray(result.Sigma_hat).tolist(),
     }
     if result.method != "vae":
         out.update(quadrature=result.quadrature, converged=result.converged)
