@@ -36,10 +36,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import ArgumentError, DomainError, ShapeError
 
 __all__ = ["n_correlation_params", "cholesky_from_params", "correlation_from_params",
-           "correlation_precision", "correlation_params_grad", "params_from_correlation"]
+           "correlation_precision", "correlation_params_grad", "params_from_correlation",
+           "check_estimate_correlation"]
+
+
+def check_estimate_correlation(estimate_correlation, Sigma, K):
+    """Refuse a request to estimate the latent correlations that cannot be met: with ``Sigma``
+    given (it fixes them; ``ArgumentError``) or with one trait (nothing to estimate;
+    ``DomainError``)."""
+    if estimate_correlation and Sigma is not None:
+        raise ArgumentError("Sigma fixes the latent covariance and estimate_correlation=True "
+                            "estimates it; give one or the other")
+    if estimate_correlation and K < 2:
+        raise DomainError("estimate_correlation needs K >= 2 traits; with K = 1 there is no "
+                          "correlation to estimate")
 
 
 def n_correlation_params(K):

@@ -104,9 +104,10 @@ import time
 
 import numpy as np
 
-from ..errors import ArgumentError, DomainError
+from ..errors import DomainError
 from .loss import BLOCK_ELEMENTS
 from .gauss_hermite import hermite_rule, hermite_tensor_rule
+from .correlation import check_estimate_correlation
 from .model import prior_precision
 from .special import softplus_sigmoid
 from .train import FitResult
@@ -530,12 +531,7 @@ def fit_mml(U, Q, *, rule="auto", nodes=None, tol=1e-4, max_iter=500, Sigma=None
         raise DomainError(f"tol must be a positive number; got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise DomainError(f"max_iter must be a positive int; got {max_iter!r}")
-    if estimate_correlation and Sigma is not None:
-        raise ArgumentError("Sigma fixes the latent covariance and estimate_correlation=True "
-                            "estimates it; give one or the other")
-    if estimate_correlation and K < 2:
-        raise DomainError("estimate_correlation needs K >= 2 traits; with K = 1 there is no "
-                          "correlation to estimate")
+    check_estimate_correlation(estimate_correlation, Sigma, K)
     # with R estimated every pair of traits gets an adaptive table (a dense stand-in for Sigma)
     dense = 0.5 * (np.ones((K, K)) + np.eye(K))
     plan = mml_plan(N, Q, rule=rule, nodes=nodes, Sigma=dense if estimate_correlation else Sigma,

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ArgumentError, DomainError, ShapeError
+from ..errors import DomainError, ShapeError
 from .budget import check_memory
+from .correlation import check_estimate_correlation
 from .model import ML2PVAE
 from .validate import as_generator, check_responses, plain
 
@@ -262,12 +263,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     k = int(iw_samples)
     N, n = U.shape
     K = Q.shape[1]
-    if estimate_correlation and Sigma is not None:
-        raise ArgumentError("Sigma fixes the latent covariance and estimate_correlation=True "
-                            "estimates it; give one or the other")
-    if estimate_correlation and K < 2:
-        raise DomainError("estimate_correlation needs K >= 2 traits; with K = 1 there is no "
-                          "correlation to estimate")
+    check_estimate_correlation(estimate_correlation, Sigma, K)
     check_memory(fit_bytes(N, n, K, hidden=hidden, batch_size=batch_size, iw_samples=k, holdout=holdout),
                  f"fitting {N:,} students x {n:,} items with iw_samples={k}",
                  "use fewer students, fewer importance samples or a smaller batch size")
