@@ -89,3 +89,20 @@ def test_default_check_of_a_conjunction_checks_each_equation():
                                                    sp.Eq(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1)))
     v = default_check(claim)
     assert v.verdict == "verified" and len(v.evidence) == 2
+
+
+def test_named_quantities_let_the_default_check_follow_the_chain_rule():
+    """A derivation's definitions: dL/dw = dL/dz * dz/dw is checked as written, with z a
+    variable of its own where it is differentiated by and its definition elsewhere; a wrong
+    chain rule (a missing factor) is refuted."""
+    w, z = sp.symbols("w z", real=True)
+    L = sp.Function("L")
+    right = sp.Eq(sp.Derivative(L(w), w), sp.Derivative(L(z), z) * 3 * w ** 2)
+    wrong = sp.Eq(sp.Derivative(L(w), w), sp.Derivative(L(z), z))
+    d = Derivation("chain", lambda: (Claim("right", "chain rule", "equation", right),
+                                     Claim("wrong", "a factor dropped", "equation", wrong)),
+                   definitions=lambda ctx: {L: sp.log(1 + z ** 2), z: w ** 3})
+    assert [r.verdict.verdict for r in d.run().results] == ["verified", "refuted"]
+    # without the definitions the engine cannot evaluate L: it does not pretend to
+    bare = Derivation("bare", lambda: (Claim("right", "chain rule", "equation", right),))
+    assert bare.run().results[0].verdict.verdict != "verified"

@@ -36,6 +36,7 @@ from typing import Callable
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..errors import ArgumentError, UnknownClaimError
 from .evidence import DPS, verdict_from_identity
@@ -43,13 +44,54 @@ from .identity import check_identity
 from .records import Report, Result, Verdict
 from .richtext import literal
 
-__all__ = ["Derivation", "default_check"]
+__all__ = ["Derivation", "default_check", "expand_definitions"]
 
 
-def default_check(claim, ctx=None):
+def expand_definitions(expr, definitions):
+    r"""``expr`` with its named quantities replaced by their definitions, the chain rule kept.
+
+    ``definitions`` maps a symbol (``z_i``) or an undefined function (``\mathcal{L}``, applied
+    to any arguments, which only say what it is differentiated by) to its defining expression.
+    Inside ``Derivative(f, x)``, a defined symbol ``x`` stays a variable of its own: ``f`` is
+    expanded except for ``x``, differentiated, and only then is ``x`` replaced; everywhere else
+    every definition is substituted (repeatedly, so definitions may use each other). This is the
+    ``%! define`` rule of a LaTeX document, for derivations written in Python.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> L = sp.Function("L")
+    >>> expand_definitions(sp.Derivative(L(z), z), {L: sp.log(z), z: 2 * x})
+    1/(2*x)
+    """
+    functions = {k: v for k, v in definitions.items() if not isinstance(k, sp.Basic)}
+    symbols = {k: v for k, v in definitions.items() if isinstance(k, sp.Basic)}
+
+    def substitute(e, keep=()):
+        e = e.replace(lambda a: isinstance(a, AppliedUndef) and a.func in functions,
+                      lambda a: functions[a.func])
+        subs = {k: v for k, v in symbols.items() if k not in keep}
+        for _ in range(len(subs) + 1):
+            new = e.xreplace(subs)
+            if new == e:
+                break
+            e = new
+        return e
+
+    def differentiate(d):
+        variables = set(d.variables)
+        inner = substitute(d.expr, keep=variables)
+        return sp.Derivative(inner, *d.variable_count).doit()
+
+    expr = expr.replace(lambda a: isinstance(a, sp.Derivative), differentiate)
+    return substitute(expr)
+
+
+def default_check(claim, ctx=None, definitions=None):
     r"""The engine's own check of a statement: ``lhs = rhs`` (or a conjunction of such
     equations, each checked) by :func:`~ml2p_symbolic.engine.identity.check_identity`, after
-    ``doit()`` evaluates unevaluated sums, derivatives and integrals.
+    the derivation's named quantities are expanded (:func:`expand_definitions`: the chain rule
+    through a defined quantity, as written) and ``doit()`` evaluates what is left of sums,
+    derivatives and integrals.
 
     Any other kind of statement is ``open``: the engine does not guess what it means.
     """
@@ -60,11 +102,17 @@ def default_check(claim, ctx=None):
         return Verdict("open", "no check",
                        detail=f"the engine has no default check for a statement of kind "
                        f"{type(st).__name__}; a derivation attaches one with @derivation.check")
-    verdicts = [check_identity(eq.lhs.doit(), eq.rhs.doit()) for eq in equations]
+    definitions = definitions or {}
+    sides = [(expand_definitions(eq.lhs, definitions).doit(), expand_definitions(eq.rhs, definitions).doit())
+             for eq in equations]
+    verdicts = [check_identity(lhs, rhs) for lhs, rhs in sides]
     bad = next((v for v in verdicts if v.verdict != "verified"), None)
     evidence = tuple(f"${sp.latex(eq)}$: {v.verdict} ({literal(v.method)})" for eq, v in zip(equations, verdicts)) \
         if len(equations) > 1 else ()
-    return verdict_from_identity(bad or verdicts[0], evidence=evidence)
+    detail = ("Named quantities expanded by their definitions (the chain rule through each kept as "
+              "written): " + ", ".join(f"${sp.latex(k) if isinstance(k, sp.Basic) else k.__name__}$"
+                                         for k in definitions) + "." if definitions else "")
+    return verdict_from_identity(bad or verdicts[0], detail=detail, evidence=evidence)
 
 
 class Derivation:
@@ -85,11 +133,16 @@ class Derivation:
         The options' defaults (e.g. ``{"K": 2}``); a report's ``context`` records the values used.
     title : str, optional
         A title for rendering.
+    definitions : callable, optional
+        ``definitions(ctx)`` returns the named quantities of the derivation (``{symbol or
+        undefined function: expression}``) that the default check expands
+        (:func:`expand_definitions`), so an equation between them is checked without Python.
     """
 
     def __init__(self, name, statements: Callable, *, context: Callable | None = None,
-                 options=None, title=""):
+                 options=None, title="", definitions: Callable | None = None):
         self.name = name
+        self._definitions = definitions
         self.title = title or name
         self._statements = statements
         self._context = context or (lambda **kw: SimpleNamespace(**kw))
@@ -145,10 +198,11 @@ class Derivation:
         return tuple(c.id for c in self.claims())
 
     def ids_checked_in(self, module):
-        """The ids whose check is defined in ``module`` (a module or its name), in order:
-        a part of a derivation (one file of checks) run on its own."""
+        """The ids whose check or confirmation is defined in ``module`` (a module or its name),
+        in order: a part of a derivation (one file of checks) run on its own."""
         name = module if isinstance(module, str) else module.__name__
-        return tuple(cid for cid in self.ids if cid in self._checks and self._checks[cid].__module__ == name)
+        return tuple(cid for cid in self.ids
+                     if any(cid in table and table[cid].__module__ == name for table in (self._checks, self._confirms)))
 
     def select(self, ids=None, **options):
         """Validated ids: ``None`` means all; a single string is one id; duplicates are
@@ -175,9 +229,11 @@ class Derivation:
         return self._verdict(by_id[cid], self._context(**options), numeric)
 
     def _verdict(self, claim, ctx, numeric):
-        check = self._checks.get(claim.id, default_check)
         with mpmath.workdps(DPS + 10):  # every mpmath operation of a check at full precision
-            verdict = check(claim, ctx)
+            if claim.id in self._checks:
+                verdict = self._checks[claim.id](claim, ctx)
+            else:
+                verdict = default_check(claim, ctx, self._definitions(ctx) if self._definitions else None)
             if numeric and claim.id in self._confirms:
                 line = self._confirms[claim.id](claim, verdict, ctx)
                 if line:

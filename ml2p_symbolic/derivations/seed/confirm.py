@@ -12,6 +12,7 @@ is rich text (:mod:`ml2p_symbolic.engine.richtext`); :func:`num` writes a float 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,6 +38,7 @@ def confirms(*ids):
     confirmation: its line is prefixed ``numpy evaluator:``; ``m`` is the check's one-item
     model and ``m2`` the two-item one. An evaluator error becomes a line saying so."""
     def decorate(fn):
+        @functools.wraps(fn)
         def line(claim, verdict, ctx):
             try:
                 return "numpy evaluator: " + fn(claim, verdict, ctx.m, ctx.m2)

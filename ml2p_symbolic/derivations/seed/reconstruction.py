@@ -115,26 +115,6 @@ def _check_eq3(claim, ctx):
     return Verdict("open", "check_identity", detail="could not settle eq. (3)")
 
 
-@SEED.check("eq4.1")
-def _check_eq4_1(claim, ctx):
-    rhs = by_id(ctx.K)["eq4.1"].statement.rhs
-    v = check_identity(d_rec_d_zhat(), rhs)
-    dz = sp.Derivative(display.L_REC(ZHAT), ZHAT)
-    return verdict_from_identity(v, detail=r"lhs: SymPy's derivative in $\hat z_i$ of "
-                                 r"$-[\sigma(z_i) \log\sigma(\hat z_i) + (1 - \sigma(z_i)) \log(1 - \sigma(\hat z_i))]$; "
-                                 r"it equals $\sigma(\hat z_i) - \sigma(z_i)$.",
-                                 evidence=(f"simplified: ${sp.latex(dz)} = {sp.latex(sp.simplify(d_rec_d_zhat()))}$",))
-
-
-@SEED.check("eq4.2")
-def _check_eq4_2(claim, ctx):
-    c = by_id(ctx.K)
-    v = check_identity(d_rec_d_zhat(), c["eq4.2"].statement.rhs)
-    step = check_identity(c["eq4.1"].statement.rhs, c["eq4.2"].statement.rhs)
-    return verdict_from_identity(v, detail="lhs derived as in eq4.1.",
-                                 evidence=(f"line 1 = line 2 of (4): {step.verdict}",))
-
-
 @SEED.check("eq4.3")
 def _check_eq4_3(claim, ctx):
     m = ctx.m

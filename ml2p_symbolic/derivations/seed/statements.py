@@ -26,10 +26,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ...derive import Z, ZHAT
+from ...derive import Z, ZHAT, item_cross_entropy
 from ...engine.derivation import Derivation
 from ...engine.records import Claim
-from ...model import expected_reconstruction, gaussian_density, ml2p_symbols, reconstruction_loss
+from ...model import expected_reconstruction, gaussian_density, ml2p_symbols, reconstruction_loss, sigmoid, z, z_hat
 from .common import SeedContext
 
 __all__ = ["SEED", "CLAIM_IDS", "CLAIMS", "seed_claims", "by_id", "display"]
@@ -171,9 +171,20 @@ def seed_claims(K=2):
     return tuple(claims)
 
 
-#: the seed as a derivation: its statements; checks and confirmations attach to it by id
+def seed_definitions(ctx):
+    r"""The seed's named quantities, which the engine's default check expands (the chain rule
+    through each kept as written): the expected reconstruction loss of item :math:`i`,
+    :math:`\mathcal L_{\mathbb E[\mathrm{REC}]} = -[\sigma(z_i)\log\sigma(\hat z_i) + (1 - \sigma(z_i))
+    \log(1 - \sigma(\hat z_i))]` (written :math:`\mathcal L_{\mathbb E[\mathrm{REC}]}(w)` when it is
+    differentiated by :math:`w`), and the logits :math:`z_i`, :math:`\hat z_i` of the model."""
+    m = ctx.m
+    return {display.L_REC: item_cross_entropy(sigmoid(Z), ZHAT), Z: z(m), ZHAT: z_hat(m)}
+
+
+#: the seed as a derivation: its statements and named quantities; checks and confirmations
+#: attach to it by id where the engine's default check cannot say it
 SEED = Derivation("seed", seed_claims, context=SeedContext, options={"K": 2},
-                  title="The ML2P-VAE seed proof, machine-checked")
+                  definitions=seed_definitions, title="The ML2P-VAE seed proof, machine-checked")
 
 CLAIMS = seed_claims()
 
