@@ -681,25 +681,35 @@ _PROOF_STEPS = (
 )
 
 
-def prove_zero(d, budget):
-    """The name of the first exact rewriting that reduces ``d`` to 0 within ``budget`` s, or None."""
+def _first_step(d, steps, budget, holds):
+    """The name of the first ``(name, rewrite)`` of ``steps`` whose result satisfies ``holds``
+    within ``budget`` seconds in all (each step at most its cap), or None."""
     deadline = time.monotonic() + budget
-    for name, step in _PROOF_STEPS:
+    for name, step in steps:
         remaining = deadline - time.monotonic()
         if remaining <= 0.02:
             return None
         try:
             with _time_limit(min(remaining, _cap(4.0))):
-                out = step(d)
+                ok = holds(step(d))
         except _OutOfTime:
             continue
-        except Exception:
+        except Exception:  # SymPy raises many kinds on unusual input
             continue
-        if isinstance(out, sp.Expr) and out.is_Number and out == 0:
-            return name
-        if isinstance(out, sp.ZeroMatrix) or (isinstance(out, sp.MatrixBase) and out.is_zero_matrix):
+        if ok:
             return name
     return None
+
+
+def _is_zero(out):
+    if isinstance(out, sp.Expr) and out.is_Number and out == 0:
+        return True
+    return isinstance(out, sp.ZeroMatrix) or (isinstance(out, sp.MatrixBase) and bool(out.is_zero_matrix))
+
+
+def prove_zero(d, budget):
+    """The name of the first exact rewriting that reduces ``d`` to 0 within ``budget`` s, or None."""
+    return _first_step(d, _PROOF_STEPS, budget, _is_zero)
 
 
 _EXPAND_PRODUCTS = dict(mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
@@ -733,25 +743,11 @@ def prove_sign(d, strict, budget):
     Tried in turn: ``d`` as it is, ``factor``, ``cancel(together)``, one fraction with
     expanded products (squares kept whole), for a sum of logarithms of positive numbers the
     sign of (their product) - 1, and ``simplify``."""
-    deadline = time.monotonic() + budget
-    for name, step in (("assumptions", lambda x: x), ("factor", sp.factor),
-                       ("cancel(together)", lambda x: sp.cancel(sp.together(x))),
-                       ("one fraction, squares kept", _fraction_form),
-                       ("logarithms combined", _logs_combined), ("simplify", sp.simplify)):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0.02:
-            return None
-        try:
-            with _time_limit(min(remaining, _cap(4.0))):
-                out = step(d)
-                truth = out.is_positive if strict else out.is_nonnegative
-        except _OutOfTime:
-            continue
-        except Exception:
-            continue
-        if truth is True:
-            return name
-    return None
+    steps = (("assumptions", lambda x: x), ("factor", sp.factor),
+             ("cancel(together)", lambda x: sp.cancel(sp.together(x))),
+             ("one fraction, squares kept", _fraction_form),
+             ("logarithms combined", _logs_combined), ("simplify", sp.simplify))
+    return _first_step(d, steps, budget, lambda out: (out.is_positive if strict else out.is_nonnegative) is True)
 
 
 @dataclass
