@@ -71,6 +71,10 @@ from sympy.logic.boolalg import And, Boolean, BooleanTrue
 from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.sets.sets import Interval, Set
 
+from . import kernel
+from .certificates import Bound, Goal, Rewriting
+from .kernel.rewriting import REWRITINGS
+from .limits import OutOfTime as _OutOfTime, time_limit as _time_limit
 from .records import Verdict
 from ..errors import IdentityInputError
 
@@ -245,13 +249,14 @@ def _decide(lhs, rhs, conditions, deadline, evidence) -> Verdict:
     symbols = _variables([lhs, rhs, *conditions])
     domains = {s: _domain_of(s, conditions) for s in symbols}
 
-    difference, substitution_notes = _strengthened_difference(lhs - rhs, domains)
+    difference, substitution_notes, bounds = _strengthened_difference(lhs - rhs, domains)
     evidence.extend(substitution_notes)
+    goal = Goal(lhs, rhs, "=", tuple(conditions))
 
     # 1. cheap exact rewrites
-    method = _prove(difference, _cheap_steps(), deadline, evidence)
-    if method:
-        return _verified(method, evidence)
+    verdict = _prove(goal, bounds, _cheap_steps(), deadline, evidence)
+    if verdict is not None:
+        return verdict
 
     # 2. numeric counterexample search: at most half of what is left
     found = _search_counterexample(
@@ -280,9 +285,9 @@ def _decide(lhs, rhs, conditions, deadline, evidence) -> Verdict:
         )
 
     # 3. expensive exact rewrites: what is left
-    method = _prove(difference, _expensive_steps(difference), deadline, evidence)
-    if method:
-        return _verified(method, evidence)
+    verdict = _prove(goal, bounds, _expensive_steps(difference), deadline, evidence)
+    if verdict is not None:
+        return verdict
 
     return Verdict(
         verdict="open",
@@ -491,7 +496,7 @@ def _tighten(dom: _Domain, side: str, value, strict: bool) -> None:
 # --------------------------------------------------------------------------- proofs
 
 
-def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str]]:
+def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str], list]:
     """Replace symbols bounded by ``assumptions`` with exactly equivalent fresh symbols.
 
     ``x > c`` becomes ``x = c + p`` with ``p`` positive, ``x >= c`` gives ``p``
@@ -503,6 +508,7 @@ def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str]
     """
     replacements = {}
     notes = []
+    bounds = []
     for symbol, dom in domains.items():
         if symbol not in difference.free_symbols or not dom.bound_from_assumptions:
             continue
@@ -518,12 +524,13 @@ def _strengthened_difference(difference: Expr, domains) -> tuple[Expr, list[str]
         fresh = Dummy(f"{symbol}_", **facts)
         image = value + fresh if side == "lo" else value - fresh
         replacements[symbol] = image
+        bounds.append(Bound(symbol, side, value, strict, fresh))
         rel = (">" if strict else ">=") if side == "lo" else ("<" if strict else "<=")
         notes.append(f"{symbol} {rel} {value}: substituted {symbol} = {image} with {fresh} "
                      f"{'positive' if strict else 'nonnegative'}")
     if not replacements:
-        return difference, notes
-    return difference.xreplace(replacements), notes
+        return difference, notes, bounds
+    return difference.xreplace(replacements), notes, bounds
 
 
 def _pick_bound(dom: _Domain):
@@ -540,110 +547,39 @@ def _pick_bound(dom: _Domain):
 
 
 def _cheap_steps() -> list[tuple[str, Callable[[Expr], Expr], float]]:
-    return [
-        ("structural", lambda d: d, 1.0),
-        ("is_zero", lambda d: S.Zero if d.is_zero is True else d, 1.0),
-        ("expand", expand, 1.5),
-        ("cancel(together)", lambda d: cancel(together(d)), 1.5),
-        ("rewrite(exp)+cancel", lambda d: cancel(together(expand_power_exp(d.rewrite(exp)))), 2.0),
-    ]
+    names = (("structural", 1.0), ("is_zero", 1.0), ("expand", 1.5), ("cancel(together)", 1.5),
+             ("rewrite(exp)+cancel", 2.0))
+    return [(name, REWRITINGS[name], cap) for name, cap in names]
 
 
 def _expensive_steps(difference: Expr) -> list[tuple[str, Callable[[Expr], Expr], float]]:
-    steps = [
-        ("simplify", simplify, 3.0),
-        ("simplify(rewrite(exp))", lambda d: simplify(expand(d.rewrite(exp))), 3.0),
-    ]
+    names = [("simplify", 3.0), ("simplify(rewrite(exp))", 3.0)]
     if difference.has(sympy.Integral, sympy.Sum, sympy.Product, sympy.Derivative, sympy.Subs):
         # evaluate unevaluated integrals, sums, derivatives exactly, then simplify
-        steps.insert(0, ("doit+simplify", lambda d: simplify(d.doit()), 4.0))
-    return steps
+        names.insert(0, ("doit+simplify", 4.0))
+    return [(name, REWRITINGS[name], cap) for name, cap in names]
 
 
-def _prove(difference: Expr, steps, deadline: float, evidence: list[str]) -> str | None:
-    """Run exact rewriting steps; return the first step's name that reaches exactly 0."""
-    for name, step, cap in steps:
+def _prove(goal, bounds, steps, deadline: float, evidence: list[str]) -> Verdict | None:
+    """Propose each rewriting of ``steps`` to the kernel as a certificate for ``goal``; the
+    first it accepts gives the verdict (the kernel does the rewriting itself, once)."""
+    for name, _, cap in steps:
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             evidence.append(f"{name}: skipped (time budget used up)")
             continue
         limit = min(cap, remaining)
         try:
-            with _time_limit(limit):
-                result = step(difference)
-        except _OutOfTime:
-            evidence.append(f"{name}: stopped after {limit:.1f} s")
+            verdict = kernel.verify(goal, Rewriting((name,), tuple(bounds)), method=name,
+                                    detail=f"exact rewriting ({name}) reduces lhs - rhs to 0 on the whole domain",
+                                    evidence=evidence + [f"{name}: lhs - rhs -> 0"], limit=limit)
+        except kernel.KernelRejection as exc:
+            evidence.append(f"{name}: stopped after {limit:.1f} s" if "took more than" in str(exc)
+                            else f"{name}: nonzero residual")
             continue
-        except Exception as err:  # SymPy raises many kinds on unusual input
-            evidence.append(f"{name}: failed ({type(err).__name__})")
-            continue
-        if _is_exact_zero(result):
-            evidence.append(f"{name}: lhs - rhs -> 0")
-            return name
-        evidence.append(f"{name}: nonzero residual")
+        evidence.append(f"{name}: lhs - rhs -> 0")
+        return verdict
     return None
-
-
-def _is_exact_zero(result) -> bool:
-    return isinstance(result, Expr) and result.is_Number and result == 0
-
-
-def _verified(method: str, evidence: list[str]) -> Verdict:
-    return Verdict(
-        verdict="verified",
-        method=method,
-        detail=f"exact rewriting ({method}) reduces lhs - rhs to 0 on the whole domain",
-        evidence=tuple(evidence),
-    )
-
-
-class _OutOfTime(BaseException):
-    """Raised by the SIGALRM handler; a BaseException so ``except Exception`` misses it."""
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the body with :class:`_OutOfTime` after ``seconds`` (main thread, POSIX).
-
-    Limits nest: an inner limit shorter than what is left of an enclosing one takes over the
-    interval timer and hands the rest back on exit (an enclosing limit already past fires at
-    once); an inner limit longer than what is left defers to the enclosing one. Elsewhere
-    (another thread, no ``setitimer``) the body runs unlimited and callers check deadlines
-    between steps.
-    """
-    if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
-        yield
-        return
-    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
-    if outer_left and outer_left <= seconds:
-        yield  # the enclosing limit fires first
-        return
-    started = time.monotonic()
-    state = {"armed": True}
-
-    def _on_alarm(signum, frame):
-        if state["armed"]:
-            # fire again shortly: if this exception is swallowed (raised inside a garbage-
-            # collector callback or a finaliser, where Python only reports it), the limit
-            # still stops the body
-            signal.setitimer(signal.ITIMER_REAL, 0.05)
-            raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-    try:
-        yield
-    finally:
-        while True:  # the alarm may fire while we disarm; retry until restored
-            try:
-                state["armed"] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-                break
-            except _OutOfTime:
-                continue
-        if outer_left:  # give the enclosing limit what is left of it
-            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 1e-3))
 
 
 # --------------------------------------------------------------------------- refutation

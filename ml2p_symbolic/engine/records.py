@@ -9,10 +9,15 @@ These records import nothing and render nothing: the terminal table and JSON liv
 :mod:`ml2p_symbolic.engine.report`, LaTeX and notebook display in
 :mod:`ml2p_symbolic.engine.render` (which registers ``_repr_latex_``/``_repr_markdown_``).
 
-The four verdicts mean:
+The five verdicts mean:
 
 ``verified``
-    proved symbolically for every value the claim's domain allows;
+    proved for every value the claim's domain allows, every index value and every size; only
+    the trusted kernel (:mod:`ml2p_symbolic.engine.kernel`) makes one, after re-checking its
+    ``certificate``, and its ``sizes`` is ``"all"``;
+``tested``
+    holds at every size and instance that was tried (``sizes`` says which), not proved for
+    every size: never reported as verified;
 ``refuted``
     a concrete counterexample, re-evaluated with mpmath at >= 30 digits, both sides shown;
 ``conditional``
@@ -28,8 +33,8 @@ from typing import Any, Mapping
 
 __all__ = ["VERDICTS", "Claim", "Verdict", "Result", "Report"]
 
-#: the four verdicts, from strongest to undecided
-VERDICTS = ("verified", "refuted", "conditional", "open")
+#: the five verdicts, from strongest to undecided
+VERDICTS = ("verified", "tested", "refuted", "conditional", "open")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,12 @@ class Verdict:
         Plain-language explanation of the evidence.
     evidence : tuple of str
         Further lines of evidence (symbolic steps, numeric confirmations).
+    sizes : "all" or mapping
+        ``"all"`` when the verdict covers every size; otherwise the sizes it was decided at,
+        ``{"n": (1, 2, 3)}``. A ``verified`` verdict always has ``"all"``.
+    certificate : object or None
+        For ``verified``: the certificate the kernel re-checked
+        (:mod:`ml2p_symbolic.engine.certificates`).
     """
 
     verdict: str
@@ -64,10 +75,14 @@ class Verdict:
     corrected: Any = None
     detail: str = ""
     evidence: tuple[str, ...] = ()
+    sizes: Any = "all"
+    certificate: Any = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict == "verified" and (self.sizes != "all" or self.certificate is None):
+            raise ValueError("a verified verdict covers every size and carries the kernel's certificate")
 
 
 @dataclass(frozen=True)

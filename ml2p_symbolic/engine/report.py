@@ -12,7 +12,11 @@ The JSON schema (``ml2p-proof check --json``)::
                  "method": rich str, "condition": LaTeX str or null,
                  "counterexample": {symbol name: number} or null,
                  "values": [lhs, rhs] (decimal or rich str) or null, "corrected": LaTeX str or null,
-                 "detail": rich str, "evidence": [rich str, ...]}]}
+                 "detail": rich str, "evidence": [rich str, ...],
+                 "sizes": "all" or {size name: [sizes decided at]}}]}
+
+``"sizes"`` is ``"all"`` when the verdict covers every size (always, for ``verified``), else
+the sizes it was decided at.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import sympy as sp
 
 from .richtext import plain
 
-__all__ = ["report_to_dict", "result_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
+__all__ = ["sizes_to_json", "report_to_dict", "result_to_dict", "report_table", "report_details", "report_exit_status", "counterexample_to_dict",
            "readable", "plain"]
 
 
@@ -61,7 +65,15 @@ def result_to_dict(result):
         "corrected": _latex(v.corrected),
         "detail": v.detail,
         "evidence": list(v.evidence),
+        "sizes": sizes_to_json(v.sizes),
     }
+
+
+def sizes_to_json(sizes):
+    """``"all"`` or ``{name: [int, ...]}``."""
+    if sizes == "all" or sizes is None:
+        return "all"
+    return {str(k): [int(x) for x in vs] for k, vs in dict(sizes).items()}
 
 
 def report_to_dict(report):

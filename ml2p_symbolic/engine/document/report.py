@@ -8,7 +8,7 @@ so that editors can jump to each step, then a summary line. JSON: the schema of
     {"document": str, "preamble": str or null,
      "definitions": [{"name", "kind", "definition", "file", "line"}],
      "claims": [{... as report_to_dict ..., "file": str, "line": int, "source_text": str}],
-     "summary": {"verified": int, "refuted": int, "conditional": int, "open": int}}
+     "summary": {"verified": int, "tested": int, "refuted": int, "conditional": int, "open": int}}
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ __all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdic
 
 
 def verdict_label(verdict):
-    """``VERIFIED``, ``REFUTED``, ``CONDITIONAL``, ``OPEN``, ``OPEN (timed out)``, ``OPEN (skipped)``."""
+    """``VERIFIED``, ``TESTED``, ``REFUTED``, ``CONDITIONAL``, ``OPEN``, ``OPEN (timed out)``,
+    ``OPEN (skipped)``."""
     label = verdict.verdict.upper()
     if verdict.verdict == "open" and verdict.method in ("timed out", "skipped"):
         label += f" ({verdict.method})"
@@ -69,6 +70,8 @@ def document_lines(report):
         text = f"{where}: {c.id}: {verdict_label(v)}"
         if v.verdict == "verified":
             text += f" ({v.method})"
+        elif v.verdict == "tested":
+            text += f": {_short(v.detail, 160)}"
         elif v.verdict == "conditional":
             text += f": holds when {condition_text(v.condition)}"
             if v.counterexample:
@@ -90,7 +93,7 @@ def document_lines(report):
 
 
 def _counts(report):
-    counts = {"verified": 0, "refuted": 0, "conditional": 0, "open": 0}
+    counts = {"verified": 0, "tested": 0, "refuted": 0, "conditional": 0, "open": 0}
     for r in report.results:
         counts[r.verdict.verdict] += 1
     return counts

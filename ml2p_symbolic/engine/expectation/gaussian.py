@@ -34,7 +34,8 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from ..errors import ML2PError
+from ...errors import ML2PError
+from .integrability import integrable
 
 __all__ = ["gaussian_moment", "Expectation", "gaussian_expectation", "expectation_numeric"]
 
@@ -93,7 +94,7 @@ def gaussian_expectation(expr, eps):
     Expectation
         ``value`` is exact when found, else ``None`` with the ``residual`` integrand.
     """
-    from .identity import check_identity
+    from ..identity import check_identity
 
     eps = tuple(eps)
     expr = sp.sympify(expr)
@@ -111,6 +112,9 @@ def gaussian_expectation(expr, eps):
     remaining = tuple(e for e in remaining if expr.has(e))
     if not remaining:
         return Expectation(sp.simplify(expr), None, (), tuple(steps))
+    if not integrable(expr, remaining):
+        steps.append("integrability not shown: the symmetry rule does not apply")
+        return Expectation(None, expr, remaining, tuple(steps))
     flipped = expr.subs({e: -e for e in remaining}, simultaneous=True)
     if check_identity(flipped, -expr).verdict == "verified":
         flips = ", ".join(rf"${sp.latex(e)} \to -{sp.latex(e)}$" for e in remaining)

@@ -1,0 +1,144 @@
+r"""Certificates: plain records of a proof, for the kernel (:mod:`.kernel`) to re-check.
+
+A search (:mod:`.identity`, the document checker, a derivation's own code) *proposes* a
+certificate for a :class:`Goal`; only :func:`ml2p_symbolic.engine.kernel.verify` turns a goal
+and a certificate it has re-checked into a ``verified`` verdict. These records depend on
+nothing and decide nothing.
+
+A goal is ``lhs relation rhs`` over SymPy symbols whose assumptions (``real``, ``positive``,
+``integer`` ...) are their domain, restricted further by ``assumptions``. Size symbols (the
+``n`` of :math:`\sum_{i=1}^{n}`) are positive integer symbols and index symbols integer
+symbols: a certificate for the goal proves it for *every* value of each, not for instances.
+
+The certificates:
+
+:class:`Rewriting`
+    exact rewritings, applied in turn to ``lhs - rhs``, end at the number 0; optionally after
+    :class:`Bound` substitutions justified by ``assumptions`` (``x > c`` gives
+    ``x = c + p`` with ``p > 0``).
+:class:`SummandIdentity`
+    ``lhs - rhs`` is a linear combination of sums; sums over the same range are merged (with
+    their bound index renamed to one symbol), sums of a Kronecker delta in a free index
+    evaluated where the index's range is the sum's, and every merged summand, and what is
+    not a sum, rewrites to 0.
+:class:`Induction`
+    for a size symbol :math:`n`: :math:`D(n) = \mathrm{lhs} - \mathrm{rhs}` is 0 at
+    :math:`n = 1` and :math:`D(n + 1) - D(n)` rewrites to 0 once the last term of every sum
+    (and factor of every product) up to :math:`n + 1` is split off (exact under Karr's
+    convention for every integer :math:`n`).
+:class:`SignProof`
+    for an inequality: ``d`` (``rhs - lhs`` for ``<=``) after sign-preserving rewritings has
+    a sign SymPy's assumption system proves (``is_nonnegative``/``is_positive``).
+:class:`Lemma`
+    a named lemma of the kernel's table applied to the goal, with every side condition a
+    goal of its own and a certificate for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Goal", "Bound", "Rewriting", "SummandIdentity", "Induction", "SignProof", "Lemma",
+           "describe"]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``lhs relation rhs`` for every point of the domain.
+
+    Attributes
+    ----------
+    lhs, rhs : sympy.Expr (or explicit matrices for ``"="``)
+    relation : str
+        ``"="``, ``"<="``, ``"<"``, ``">="`` or ``">"``.
+    assumptions : tuple of sympy Boolean
+        Extra restrictions of the domain (``x > 0``); the proof covers the points satisfying
+        all of them.
+    indices : tuple of (symbol, lo, hi)
+        Free indices with their ranges: ``(i, 1, n)`` means the statement is claimed for every
+        integer ``1 <= i <= n``.
+    """
+
+    lhs: Any
+    rhs: Any
+    relation: str = "="
+    assumptions: tuple = ()
+    indices: tuple = ()
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The substitution ``symbol = value + fresh`` (``side == "lo"``) or ``value - fresh``
+    (``"hi"``) with ``fresh`` positive (``strict``) or nonnegative: justified by the goal's
+    assumption ``symbol > value`` (``>=``; ``<``, ``<=`` for ``"hi"``)."""
+
+    symbol: Any
+    side: str
+    value: Any
+    strict: bool
+    fresh: Any
+
+
+@dataclass(frozen=True)
+class Rewriting:
+    """Exact rewritings (names of :data:`ml2p_symbolic.engine.kernel.rewriting.REWRITINGS`)
+    applied in turn to ``lhs - rhs`` after the ``bounds`` substitutions; the result is 0."""
+
+    steps: tuple
+    bounds: tuple = ()
+
+
+@dataclass(frozen=True)
+class SummandIdentity:
+    """Sums merged over equal ranges; each merged summand and the rest rewrite to 0 by
+    ``steps`` (names of rewritings)."""
+
+    steps: tuple
+
+
+@dataclass(frozen=True)
+class Induction:
+    """Induction on the size symbol ``variable`` from ``base``: ``base_steps`` reduce
+    ``D(base)`` to 0, ``step_steps`` reduce ``D(n + 1) - D(n)`` (last terms split off) to 0."""
+
+    variable: Any
+    base_steps: tuple
+    step_steps: tuple
+    base: int = 1
+
+
+@dataclass(frozen=True)
+class SignProof:
+    """``steps`` (names of sign-preserving rewritings) then SymPy's assumptions prove the
+    sign of the difference."""
+
+    steps: tuple
+
+
+@dataclass(frozen=True)
+class Lemma:
+    """A lemma of the kernel's table (``name``) at ``instance`` (its parameters), with
+    ``side_conditions``: pairs (Goal, certificate), each re-checked."""
+
+    name: str
+    instance: Any = None
+    side_conditions: tuple = field(default_factory=tuple)
+
+
+def describe(certificate) -> str:
+    """One line saying what a certificate is (for the evidence)."""
+    if isinstance(certificate, Rewriting):
+        steps = " then ".join(certificate.steps)
+        pre = f"{len(certificate.bounds)} bound substitution(s), then " if certificate.bounds else ""
+        return f"exact rewriting: {pre}{steps}"
+    if isinstance(certificate, SummandIdentity):
+        return f"summand-by-summand identity over merged sums ({' then '.join(certificate.steps)})"
+    if isinstance(certificate, Induction):
+        return (f"induction on {certificate.variable} from {certificate.base}: base by "
+                f"{' then '.join(certificate.base_steps)}, step by {' then '.join(certificate.step_steps)}")
+    if isinstance(certificate, SignProof):
+        return f"sign of the difference from the assumptions ({' then '.join(certificate.steps)})"
+    if isinstance(certificate, Lemma):
+        return f"lemma {certificate.name} with {len(certificate.side_conditions)} side condition(s) proved"
+    return type(certificate).__name__

@@ -1,0 +1,84 @@
+r"""Search for a proof of a step's goal for every size: certificates proposed to the kernel.
+
+For the goal of :mod:`.elaborate`, in turn (each within its share of the time):
+
+1. exact rewriting of ``lhs - rhs`` to 0 (the kernel's rewritings by name; Kronecker deltas of
+   a derivative in one member evaluated where the index's range is the sum's);
+2. sums over the same range merged and compared summand by summand, the bound index a
+   symbol (:class:`~ml2p_symbolic.engine.certificates.SummandIdentity`);
+3. for each size symbol :math:`n`: induction, the base case :math:`n = 1` and the step
+   :math:`D(n+1) - D(n) = 0` with the last terms split off
+   (:class:`~ml2p_symbolic.engine.certificates.Induction`);
+4. for an inequality: a sign proof from the symbols' assumptions
+   (:class:`~ml2p_symbolic.engine.certificates.SignProof`).
+
+Only :func:`ml2p_symbolic.engine.kernel.verify` decides; this module proposes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+
+from .. import kernel
+from ..certificates import Induction, Rewriting, SignProof, SummandIdentity
+from .decide import PROOF_STEPS, SIGN_STEPS
+
+__all__ = ["prove_goal", "restate_for_step", "candidate_certificates"]
+
+_SUMMAND_STEPS = (("expand",), ("cancel(together)",), ("simplify",))
+_INDUCTION_STEPS = (("expand",), ("doit+simplify",))
+
+
+def candidate_certificates(goal):
+    """The certificates worth proposing for ``goal``, cheapest first."""
+    if goal.relation != "=":
+        return [SignProof((name,)) for name in SIGN_STEPS]
+    out = [Rewriting((name,)) for name in PROOF_STEPS]
+    both = (goal.lhs, goal.rhs)
+    has_sums = any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in both)
+    if has_sums:
+        out += [SummandIdentity(steps) for steps in _SUMMAND_STEPS]
+        out.append(Rewriting(("doit+simplify",)))
+        sizes = set()
+        for e in both:
+            for s in e.atoms(sp.Sum, sp.Product):
+                for _, lo, hi in s.limits:
+                    sizes |= {x for x in hi.free_symbols if x.is_integer and x.is_positive}
+        for n in sorted(sizes, key=str):
+            for steps in _INDUCTION_STEPS:
+                out.append(Induction(n, ("doit+simplify",), steps))
+    return out
+
+
+def prove_goal(goal, budget, evidence):
+    """The kernel's verdict for ``goal`` from the first accepted certificate within
+    ``budget`` seconds, or None; ``evidence`` gets a line saying what was tried."""
+    deadline = time.monotonic() + budget
+    tried = 0
+    for cert in candidate_certificates(goal):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            break
+        tried += 1
+        try:
+            verdict = kernel.verify(goal, cert, limit=min(remaining, 6.0))
+        except kernel.KernelRejection:
+            continue
+        what = "every size and index value" if (goal.indices or _has_sizes(goal)) else "every value"
+        return kernel.restate(verdict, detail=f"proved for {what}: {verdict.evidence[-1][len('kernel: '):]}",
+                              evidence=tuple(evidence) + verdict.evidence)
+    evidence.append(f"for every size: {tried} certificate(s) proposed, none accepted by the kernel")
+    return None
+
+
+def _has_sizes(goal):
+    return any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in (goal.lhs, goal.rhs))
+
+
+def restate_for_step(proof, evidence):
+    """The kernel's verdict for a step without sizes or free indices (proved at its one
+    instance, which is the statement)."""
+    return kernel.restate(proof, detail=f"proved for every value: {proof.evidence[-1][len('kernel: '):]}",
+                          evidence=tuple(evidence) + tuple(proof.evidence))

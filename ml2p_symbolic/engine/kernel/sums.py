@@ -1,0 +1,108 @@
+r"""The kernel's exact transformations of finite sums and products with symbolic bounds.
+
+* :func:`merge_sums`: linearity. A linear combination of single sums
+  :math:`\sum_t c_t \sum_{k=lo}^{hi} f_t(k)` (each :math:`c_t` free of :math:`k`) becomes,
+  for every range :math:`(lo, hi)`, one sum :math:`\sum_{k=lo}^{hi} \sum_t c_t f_t(k)` over a
+  canonical bound index. Exact for all integer bounds (Karr's convention, as SymPy's).
+* :func:`evaluate_kronecker`: :math:`\sum_{k=lo}^{hi} \delta_{ik}\, g(k) = g(i)` when the free
+  index :math:`i` is declared to range over exactly :math:`lo..hi`.
+* :func:`peel_last`: :math:`\sum_{k=lo}^{n+1} f(k) = \sum_{k=lo}^{n} f(k) + f(n+1)` and
+  :math:`\prod_{k=lo}^{n+1} f(k) = f(n+1)\prod_{k=lo}^{n} f(k)`, exact for every integer
+  :math:`n` under Karr's convention.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["merge_sums", "evaluate_kronecker", "peel_last", "summands"]
+
+_K = sp.Symbol("k_", integer=True)
+
+
+def _canonical(body, var):
+    """``body`` with the bound index ``var`` renamed to the kernel's canonical index."""
+    if var == _K:
+        return body
+    return body.xreplace({var: _K})
+
+
+def summands(expr):
+    """(rest, {(lo, hi): summand}) of ``expr`` = rest + sum over ranges of
+    ``Sum(summand, (k_, lo, hi))``, by linearity (see :func:`merge_sums`)."""
+    rest = []
+    groups = {}
+    terms = sp.Add.make_args(sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False,
+                                       power_base=False, log=False))
+    for term in terms:
+        factors = sp.Mul.make_args(term)
+        sums = [f for f in factors if isinstance(f, sp.Sum) and len(f.limits) == 1]
+        if len(sums) != 1:
+            rest.append(term)
+            continue
+        s = sums[0]
+        var, lo, hi = s.limits[0]
+        coeff = sp.Mul(*[f for f in factors if f is not s])
+        if coeff.has(var) or coeff.has(_K) or lo.has(_K) or hi.has(_K):
+            rest.append(term)
+            continue
+        body = _canonical(s.function, var)
+        groups.setdefault((lo, hi), []).append(coeff * body)
+    return sp.Add(*rest), {r: sp.Add(*b) for r, b in groups.items()}
+
+
+def merge_sums(expr):
+    """``expr`` with its single sums over equal ranges merged into one (exact)."""
+    rest, groups = summands(expr)
+    return rest + sp.Add(*[sp.Sum(b, (_K, lo, hi)) for (lo, hi), b in groups.items()])
+
+
+def evaluate_kronecker(expr, indices):
+    r"""Replace :math:`\sum_{k=lo}^{hi} \delta_{ik} g(k)` by :math:`g(i)` for a free index
+    ``i`` with ``(i, lo, hi)`` in ``indices`` (structurally equal bounds), innermost first."""
+    ranges = {i: (lo, hi) for i, lo, hi in indices}
+
+    def visit(e):
+        if not e.args:
+            return e
+        e = e.func(*[visit(a) for a in e.args]) if not isinstance(e, sp.Indexed) else e
+        if isinstance(e, sp.Sum) and len(e.limits) == 1:
+            var, lo, hi = e.limits[0]
+            body = sp.expand(e.function, deep=False)
+            out = []
+            for term in sp.Add.make_args(body):
+                deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta)
+                          and var in f.args]
+                if len(deltas) != 1:
+                    return e
+                d = deltas[0]
+                other = d.args[0] if d.args[1] == var else d.args[1]
+                if other not in ranges or ranges[other] != (lo, hi) or other.has(var):
+                    return e
+                rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not d])
+                out.append(rest.xreplace({var: other}))
+            return sp.Add(*out)
+        return e
+
+    return visit(expr)
+
+
+def peel_last(expr, n):
+    """Split the last term off every sum (factor off every product) whose upper bound is
+    ``n + 1`` (see the module docstring)."""
+    top = n + 1
+
+    def visit(e):
+        if not e.args:
+            return e
+        if not isinstance(e, sp.Indexed):
+            e = e.func(*[visit(a) for a in e.args])
+        if isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) == 1:
+            var, lo, hi = e.limits[0]
+            if sp.expand(hi - top) == 0:
+                last = e.function.xreplace({var: top})
+                shorter = e.func(e.function, (var, lo, n))
+                return shorter + last if isinstance(e, sp.Sum) else shorter * last
+        return e
+
+    return visit(expr)
