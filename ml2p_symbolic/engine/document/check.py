@@ -3,17 +3,14 @@ r"""Check every step of a LaTeX or Markdown document: ``check_document(path) -> 
 Each step (one relation link of a display, see :mod:`.latex_input`) is checked in a child
 process of its own with a hard time limit: past ``timeout`` seconds the process is killed
 and the step is ``open (timed out)``, so a document never hangs the checker. Up to ``jobs``
-steps run at once. Verdicts come from :func:`ml2p_symbolic.engine.document.steps.check_relation`, or,
-for a display handed to Python by ``%! python ID = package.module:function``, from that
-function called with the display id (it must return a
-:class:`~ml2p_symbolic.engine.records.Verdict`). A display skipped by ``%! skip`` is reported
-``open`` with the reason. Verdicts are cached (:mod:`.cache`), so re-checking an unchanged
+steps run at once. Verdicts come from :func:`ml2p_symbolic.engine.document.steps.check_relation`
+(every display's own text; no verdict is ever chosen by a display's id). A display skipped by
+``%! skip`` is reported ``open`` with the reason. Verdicts are cached (:mod:`.cache`), so re-checking an unchanged
 document only reads the cache.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
 import sys
@@ -131,25 +128,9 @@ _WORK = None  # (steps, decls, timeout), inherited by the forked children
 def _check_one(n):
     steps, decls, timeout = _WORK
     step = steps[n]
-    if step.kind == "python":
-        return _python_check(step)
     from .steps import check_relation
 
     return check_relation(step.lhs, step.rhs, step.relation, decls, budget=0.85 * timeout)
-
-
-def _python_check(step):
-    module, _, name = step.check.partition(":")
-    try:
-        fn = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        return Verdict("open", "python check not found",
-                       detail=f"the Python check {step.check} of {step.id} could not be loaded: {exc}")
-    verdict = fn(step.id)
-    if not isinstance(verdict, Verdict):
-        return Verdict("open", "python check returned no verdict",
-                       detail=f"{step.check}({step.id!r}) returned {type(verdict).__name__}, not a Verdict")
-    return verdict
 
 
 def _child(n, conn):

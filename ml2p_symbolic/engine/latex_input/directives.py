@@ -14,7 +14,6 @@ r"""The ``%!`` directives: declarations written as LaTeX comment lines.
 ``%! assume``           ``x > 0, y \le 1`` (restricts the domain of every step)
 ``%! sizes``            ``n = 1..2, K = 1..3`` (the concrete sizes indexed steps are checked at)
 ``%! alias``            ``\hat{\theta}_{ik} = \hat{\theta}_{jk}`` (read one spelling as another)
-``%! python``           ``eq8, eq9 = ml2p_symbolic.derivations.seed:check_claim`` (displays checked by Python)
 ``%! skip``             ``eq2: reason`` (displays not checked, reported as skipped)
 ======================  ==============================================================
 
@@ -518,17 +517,11 @@ def _alias(decls, d):
 
 
 def _python(decls, d):
-    m = re.match(r"\s*(?P<ids>.+?)\s*=\s*(?P<target>[A-Za-z_][\w.]*:[A-Za-z_]\w*)\s*$", d.text)
-    if not m:
-        raise d.error("expected '%! python ID[, ID...] = package.module:function'")
-    target = m.group("target")
-    if not target.startswith("ml2p_symbolic."):
-        raise d.error("a Python check must live in the ml2p_symbolic package (a document never "
-                      "runs code from elsewhere)", m.start("target"))
-    for ident in re.split(r"\s*,\s*", m.group("ids")):
-        if not re.fullmatch(_ID_RE, ident):
-            raise d.error(f"{ident!r} is not a display id", m.start("ids"))
-        decls.python_checks[ident] = (target, d.position())
+    """``%! python`` is refused: a verdict handed out by a function keyed on a display's id is
+    not a proof of the display (the function never saw its text)."""
+    raise d.error("'%! python' is no longer supported: a verdict chosen by a display's id proves "
+                  "nothing about what the display says; write the display in notation the reader "
+                  "understands, or mark it '%! skip ID: reason'")
 
 
 def _skip(decls, d):

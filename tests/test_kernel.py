@@ -1,0 +1,135 @@
+"""The trusted kernel: it accepts exactly the certificates that prove their goal, and nothing
+else in the package makes a verdict ``verified``."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+import sympy as sp
+
+from ml2p_symbolic.engine import kernel
+from ml2p_symbolic.engine.certificates import (Bound, Goal, Induction, Lemma, Rewriting, SignProof,
+                                               SummandIdentity)
+from ml2p_symbolic.engine.records import Verdict
+
+x = sp.Symbol("x", real=True)
+n = sp.Symbol("n", integer=True, positive=True)
+i = sp.Symbol("i", integer=True, positive=True)
+a = sp.IndexedBase("a", real=True)
+
+PACKAGE = pathlib.Path(kernel.__file__).resolve().parents[2]
+
+
+def test_a_rewriting_that_reaches_zero_is_accepted_with_every_size():
+    v = kernel.verify(Goal((x + 1) ** 2, x**2 + 2 * x + 1), Rewriting(("expand",)))
+    assert v.verdict == "verified" and v.sizes == "all" and v.certificate == Rewriting(("expand",))
+
+
+@pytest.mark.parametrize("goal, cert", [
+    (Goal((x + 1) ** 2, x**2 + 1), Rewriting(("expand",))),                      # false identity
+    (Goal(sp.sqrt(x**2), x), Rewriting(("simplify",))),                           # real-domain slip
+    (Goal(sp.log(1 + sp.exp(40)), sp.Integer(40)), Rewriting(("simplify",))),     # near miss
+    (Goal(x, x), Rewriting(("frobnicate",))),                                     # unknown rewriting
+    (Goal(x, x, "<="), Rewriting(("structural",))),                               # wrong kind of goal
+    (Goal(x**2, sp.Integer(0), ">"), SignProof(("assumptions",))),                # x^2 > 0 fails at 0
+])
+def test_a_certificate_that_does_not_prove_its_goal_is_rejected(goal, cert):
+    with pytest.raises(kernel.KernelRejection):
+        kernel.verify(goal, cert)
+
+
+def test_a_bound_substitution_needs_its_assumption():
+    p = sp.Dummy("p", nonnegative=True)
+    cert = Rewriting(("structural",), (Bound(x, "lo", 0, False, p),))
+    assert kernel.accepts(Goal(sp.sqrt(x**2), x, "=", (x >= 0,)), cert)
+    assert not kernel.accepts(Goal(sp.sqrt(x**2), x), cert)                      # no assumption
+    assert not kernel.accepts(Goal(sp.sqrt(x**2), x, "=", (x >= -1,)), cert)     # another bound
+    q = sp.Dummy("q", real=True)                                                  # fresh not >= 0
+    assert not kernel.accepts(Goal(sp.sqrt(x**2), x, "=", (x >= 0,)),
+                              Rewriting(("structural",), (Bound(x, "lo", 0, False, q),)))
+
+
+def test_induction_proves_closed_forms_for_every_size_and_rejects_ones_true_at_small_sizes():
+    geometric = Goal(sp.Sum(2**i, (i, 1, n)), 2 ** (n + 1) - 2)
+    cubes = Goal(sp.Sum(i**3, (i, 1, n)), sp.Sum(i, (i, 1, n)) ** 2)
+    for goal in (geometric, cubes):
+        assert kernel.accepts(goal, Induction(n, ("doit+simplify",), ("doit+simplify",)))
+    # 2n^2 - 2n + 2 agrees with the geometric sum at n = 1, 2, 3 only
+    trap = Goal(sp.Sum(2**i, (i, 1, n)), 2 * n**2 - 2 * n + 2)
+    assert [trap.lhs.subs(n, k).doit() == trap.rhs.subs(n, k) for k in (1, 2, 3, 4)] == [True, True, True, False]
+    assert not kernel.accepts(trap, Induction(n, ("doit+simplify",), ("doit+simplify",)))
+    assert not kernel.accepts(trap, Rewriting(("doit+simplify",)))
+    # an induction on a symbol that is not a size is refused
+    assert not kernel.accepts(Goal(sp.Sum(2**i, (i, 1, x)), 2 ** (x + 1) - 2),
+                              Induction(x, ("doit+simplify",), ("doit+simplify",)))
+
+
+def test_summands_are_compared_over_merged_ranges_and_kronecker_deltas_need_the_range():
+    k = sp.Symbol("k", integer=True)
+    goal = Goal(sp.Sum(a[k] + x, (k, 1, n)), sp.Sum(a[i], (i, 1, n)) + sp.Sum(x, (k, 1, n)))
+    assert kernel.accepts(goal, SummandIdentity(("expand",)))
+    trap = Goal(sp.Sum((n - 1) * (n - 2) * (n - 3) * a[i], (i, 1, n)), sp.Integer(0))
+    assert not kernel.accepts(trap, SummandIdentity(("expand",)))
+    derivative = sp.diff(sp.Sum(a[k] ** 2, (k, 1, n)), a[i])
+    assert kernel.accepts(Goal(derivative, 2 * a[i], "=", (), ((i, 1, n),)), Rewriting(("structural",)))
+    # without the free index's range the delta cannot be evaluated: no proof
+    assert not kernel.accepts(Goal(derivative, 2 * a[i]), Rewriting(("structural",)))
+
+
+def test_the_min_lemma_needs_its_side_condition_for_this_goal():
+    d = x**2
+    side = Goal(sp.Min(d, 0), sp.Integer(0))
+    proof = kernel.verify(side, Rewriting(("is_zero",))) if kernel.accepts(side, Rewriting(("is_zero",))) else None
+    if proof is not None:
+        good = Lemma("min(d, 0) = 0", None, ((side, proof.certificate),))
+        assert kernel.accepts(Goal(x**2, sp.Integer(0), ">="), good)
+        assert not kernel.accepts(Goal(x**2, sp.Integer(1), ">="), good)   # another goal
+
+
+def test_restate_changes_words_only():
+    v = kernel.verify(Goal(x + x, 2 * x), Rewriting(("structural",)))
+    w = kernel.restate(v, method="m", detail="d")
+    assert (w.verdict, w.certificate, w.sizes, w.method) == ("verified", v.certificate, "all", "m")
+    with pytest.raises(kernel.KernelRejection):
+        kernel.restate(Verdict("open", "none"), detail="d")
+    with pytest.raises(kernel.KernelRejection):
+        kernel.restate(v, sizes={"n": [1]})
+
+
+def test_a_verified_record_needs_a_certificate_and_every_size():
+    with pytest.raises(ValueError):
+        Verdict("verified", "anything")
+    with pytest.raises(ValueError):
+        Verdict("verified", "anything", sizes={"n": [1, 2, 3]}, certificate=Rewriting(("expand",)))
+
+
+def _builds_verified(tree):
+    """Places in a module's AST that construct or copy a 'verified' verdict."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in ("Verdict", "replace", "Decision"):
+            continue
+        args = list(node.args[:1]) + [kw.value for kw in node.keywords if kw.arg == "verdict"]
+        for arg in args:
+            if isinstance(arg, ast.Constant) and arg.value == "verified":
+                found.append(node.lineno)
+            elif not isinstance(arg, ast.Constant) and name == "Verdict":
+                found.append(node.lineno)  # a verdict copied from a variable may copy 'verified'
+    return found
+
+
+def test_only_the_kernel_builds_verified():
+    offenders = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel.startswith("engine/kernel/"):
+            continue
+        lines = _builds_verified(ast.parse(path.read_text(encoding="utf-8")))
+        if lines:
+            offenders[rel] = lines
+    assert not offenders, f"verified built outside the kernel: {offenders}"
