@@ -17,7 +17,9 @@ EXPECTED = {k: v for k, v in json.loads((CORPUS / "expected.json").read_text()).
 ENGINE = pathlib.Path(__file__).parent.parent / "ml2p_symbolic" / "engine"
 
 #: which verdicts a step's mathematical truth admits ("open" is never wrong, only unhelpful)
-ADMISSIBLE = {"true": {"verified", "open"}, "false": {"refuted", "conditional", "open"},
+# a true step may be only ``tested`` (matrix steps are checked at concrete sizes); a false step
+# may be ``tested`` only if it holds at every size tried (the corpus's wrong variants do not)
+ADMISSIBLE = {"true": {"verified", "tested", "open"}, "false": {"refuted", "conditional", "open"},
               "conditional": {"conditional", "open"}}
 
 
@@ -46,7 +48,10 @@ def test_corpus_no_wrong_verdict_and_most_true_steps_verified(corpus_reports):
                 true_total += 1
                 true_verified += got[step] == "verified"
     assert not wrong
-    assert true_verified >= 0.9 * true_total, (true_verified, true_total)
+    # 9 true steps of matrix_gaussian_kl.tex are checked with explicit matrices at K = 1, 2, 3
+    # only (tested, not verified); every other true step but Stein's logistic case is proved
+    # for every size (62 of 71 in December 2026)
+    assert true_verified >= 0.85 * true_total, (true_verified, true_total)
 
 
 @pytest.mark.slow
@@ -78,11 +83,15 @@ def test_indexed_step_says_which_sizes_were_checked(tmp_path):
         %! real a_k, b_k
         \[ \frac{\partial}{\partial a_k} \sum_{k=1}^{K} a_k b_k = b_k \]
         \[ \sum_{k=1}^{K} (a_k + b_k) = \sum_{k=1}^{K} a_k + \sum_{k=1}^{K} b_k \]
+        \[ \sum_{k=1}^{K} (K-1)(K-2)(K-3) a_k = 0 \]
     """))
-    concrete, symbolic = check_document(doc, use_cache=False).results
-    assert concrete.verdict.verdict == "verified" and "K = 1, 2, 3" in concrete.verdict.detail
-    assert "not proved for symbolic sizes" in concrete.verdict.detail
-    assert symbolic.verdict.verdict == "verified" and "every size" in symbolic.verdict.detail
+    delta, linear, small = check_document(doc, use_cache=False).results
+    # a derivative in one member: Kronecker deltas evaluated with k's range, for every K
+    assert delta.verdict.verdict == "verified" and delta.verdict.sizes == "all"
+    assert linear.verdict.verdict == "verified" and "every size" in linear.verdict.detail
+    # true at K = 1, 2, 3 only: tested there, never verified
+    assert small.verdict.verdict == "tested" and small.verdict.sizes == {"K": [1, 2, 3]}
+    assert "holds at K = 1, 2, 3; not proved for every K" in small.verdict.detail
 
 
 def test_second_run_reads_the_cache_without_checking(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 from ml2p_symbolic.engine.document.check import check_document
-from ml2p_symbolic.engine.document.steps import Concretizer, Instance
+from ml2p_symbolic.engine.document.instances import Concretizer, Instance
 from ml2p_symbolic.engine.latex_input import EvalAt, read_document
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "derivations" / "general_prior.tex"

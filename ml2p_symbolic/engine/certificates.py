@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Goal", "Bound", "Rewriting", "SummandIdentity", "Induction", "SignProof", "Lemma",
+__all__ = ["Goal", "Bound", "Rewriting", "SummandIdentity", "Induction", "SignProof", "Lemma", "Sealed",
            "describe"]
 
 
@@ -126,6 +126,14 @@ class Lemma:
     side_conditions: tuple = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """A certificate the kernel re-checked in an earlier run, read back from a cache under
+    this user's seal (:mod:`ml2p_symbolic.engine.kernel.seal`); ``description`` says which."""
+
+    description: str
+
+
 def describe(certificate) -> str:
     """One line saying what a certificate is (for the evidence)."""
     if isinstance(certificate, Rewriting):
@@ -141,4 +149,6 @@ def describe(certificate) -> str:
         return f"sign of the difference from the assumptions ({' then '.join(certificate.steps)})"
     if isinstance(certificate, Lemma):
         return f"lemma {certificate.name} with {len(certificate.side_conditions)} side condition(s) proved"
+    if isinstance(certificate, Sealed):
+        return f"{certificate.description} (sealed in the cache)"
     return type(certificate).__name__

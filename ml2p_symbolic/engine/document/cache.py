@@ -22,12 +22,14 @@ from pathlib import Path
 
 import sympy as sp
 
+from ..kernel.seal import seal, unseal
 from ..records import Verdict
+from ..report import sizes_to_json
 
 __all__ = ["VerdictCache", "default_cache_dir", "step_key", "engine_fingerprint", "ENGINE_VERSION"]
 
 #: the cache format (bump when the JSON of a stored verdict changes)
-ENGINE_VERSION = "document-check-1"
+ENGINE_VERSION = "document-check-2"
 
 
 _FINGERPRINT = []
@@ -84,15 +86,28 @@ def verdict_to_json(v):
         [[sp.srepr(k), sp.srepr(sp.sympify(x))] for k, x in v.counterexample.items()],
         "values": list(v.values) if v.values is not None else None,
         "condition": _srepr(v.condition), "corrected": _srepr(v.corrected),
-        "detail": v.detail, "evidence": list(v.evidence),
+        "detail": v.detail, "evidence": list(v.evidence), "sizes": sizes_to_json(v.sizes),
     }
 
 
+#: the verdicts a cache record may rebuild by itself; ``verified`` needs the kernel's seal
+_PLAIN_VERDICTS = ("tested", "refuted", "conditional", "open")
+
+
 def verdict_from_json(d):
-    """Inverse of :func:`verdict_to_json`."""
+    """Inverse of :func:`verdict_to_json` (a ``verified`` record only with its kernel seal)."""
+    if d.get("verdict") == "verified":
+        record = {k: v for k, v in d.items() if k != "seal"}
+        verdict = unseal(record, d.get("seal"))
+        if verdict is None:
+            raise ValueError("a verified record without a valid seal")
+        return verdict
+    if d.get("verdict") not in _PLAIN_VERDICTS:
+        raise ValueError("an unknown verdict")
+    sizes = d.get("sizes", "all")
     cx = d.get("counterexample")
-    return Verdict(
-        verdict=d["verdict"], method=d["method"],
+    return Verdict(  # not verified: checked above
+        verdict=d["verdict"], method=d["method"], sizes=sizes if sizes == "all" else dict(sizes),
         counterexample=None if cx is None else {_rebuild(k): _rebuild(x) for k, x in cx},
         values=tuple(d["values"]) if d.get("values") is not None else None,
         condition=_rebuild(d.get("condition")), corrected=_rebuild(d.get("corrected")),
@@ -128,7 +143,13 @@ class VerdictCache:
     def put(self, key, verdict):
         if self.directory is None or verdict.method == "timed out":
             return
-        self._data[key] = verdict_to_json(verdict)
+        record = verdict_to_json(verdict)
+        if verdict.verdict == "verified":
+            mac = seal(record)
+            if mac is None:
+                return  # no key: a verified verdict is not stored unsealed
+            record["seal"] = mac
+        self._data[key] = record
         self._dirty = True
 
     def save(self):

@@ -33,15 +33,15 @@ def reduce_expectations(expr, steps=None):
         variables = [v for v in variables if body.has(v)]
         if not variables:
             return body
-        if not integrable(body, variables):
-            if steps is not None:
-                steps.append("integrability not shown: no rule applied")
-            return None
         if body.has(sp.log):
             body = sp.expand_log(body, force=False)  # exact: only logs of positive factors split
             variables = [v for v in variables if body.has(v)]
             if not variables:
                 return body
+        if not integrable(body, variables):
+            if steps is not None:
+                steps.append("integrability not shown: no rule applied")
+            return None
         shifted = _exponential_rule(body, variables)
         if shifted is not None:
             if steps is not None:

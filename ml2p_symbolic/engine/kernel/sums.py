@@ -57,34 +57,49 @@ def merge_sums(expr):
     return rest + sp.Add(*[sp.Sum(b, (_K, lo, hi)) for (lo, hi), b in groups.items()])
 
 
-def evaluate_kronecker(expr, indices):
-    r"""Replace :math:`\sum_{k=lo}^{hi} \delta_{ik} g(k)` by :math:`g(i)` for a free index
-    ``i`` with ``(i, lo, hi)`` in ``indices`` (structurally equal bounds), innermost first."""
-    ranges = {i: (lo, hi) for i, lo, hi in indices}
+def _nonempty(lo, hi):
+    return (hi - lo).is_nonnegative is True
 
-    def visit(e):
-        if not e.args:
+
+def evaluate_kronecker(expr, indices):
+    r"""Replace :math:`\sum_{k=lo}^{hi} \delta_{ik} g(k)` by :math:`g(i)` when ``i`` is known to
+    range over exactly :math:`lo..hi` (structurally equal bounds) and the range is not empty
+    (``hi - lo >= 0`` proved): ``i`` a free index with ``(i, lo, hi)`` in ``indices``, or the
+    bound index of an enclosing sum over that range. Innermost first."""
+    top = {i: (lo, hi) for i, lo, hi in indices if _nonempty(lo, hi)}
+
+    def visit(e, ranges):
+        if not e.args or isinstance(e, sp.Indexed):
             return e
-        e = e.func(*[visit(a) for a in e.args]) if not isinstance(e, sp.Indexed) else e
         if isinstance(e, sp.Sum) and len(e.limits) == 1:
             var, lo, hi = e.limits[0]
-            body = sp.expand(e.function, deep=False)
-            out = []
-            for term in sp.Add.make_args(body):
-                deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta)
-                          and var in f.args]
-                if len(deltas) != 1:
-                    return e
-                d = deltas[0]
-                other = d.args[0] if d.args[1] == var else d.args[1]
-                if other not in ranges or ranges[other] != (lo, hi) or other.has(var):
-                    return e
-                rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not d])
-                out.append(rest.xreplace({var: other}))
-            return sp.Add(*out)
-        return e
+            inner = dict(ranges)
+            if _nonempty(lo, hi):
+                inner[var] = (lo, hi)
+            else:
+                inner.pop(var, None)
+            e = sp.Sum(visit(e.function, inner), (var, lo, hi))
+            return _kronecker_sum(e, ranges)
+        return e.func(*[visit(a, ranges) for a in e.args])
 
-    return visit(expr)
+    return visit(expr, top)
+
+
+def _kronecker_sum(e, ranges):
+    var, lo, hi = e.limits[0]
+    body = sp.expand(e.function, deep=False)
+    out = []
+    for term in sp.Add.make_args(body):
+        deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta) and var in f.args]
+        if len(deltas) != 1:
+            return e
+        d = deltas[0]
+        other = d.args[0] if d.args[1] == var else d.args[1]
+        if other not in ranges or ranges[other] != (lo, hi) or other.has(var):
+            return e
+        rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not d])
+        out.append(rest.xreplace({var: other}))
+    return sp.Add(*out)
 
 
 def peel_last(expr, n):

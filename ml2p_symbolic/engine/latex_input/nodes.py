@@ -156,7 +156,7 @@ def _numeric_expectation(body, variables, dps):
     integrated exactly by the moment rule of :mod:`ml2p_symbolic.expectation`
     (``gaussian_moment``); the rest by :func:`mpmath.quad` over the real line, split at 0, at
     ``dps + 10`` digits."""
-    from ..expectation import gaussian_moment
+    from ..expectation.gaussian import gaussian_moment
 
     body, variables = _one_dimensional(body, tuple(variables))
     live = [v for v in variables if body.has(v)]
