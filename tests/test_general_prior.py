@@ -41,11 +41,16 @@ def test_no_step_is_refuted_and_the_kl_steps_are_verified(report):
     assert not [i for i, v in verdicts.items() if v.verdict == "refuted"]
     missing = [i for i in MUST_BE_VERIFIED if i not in verdicts]
     assert not missing, missing
-    not_verified = {i: verdicts[i].verdict for i in MUST_BE_VERIFIED if verdicts[i].verdict != "verified"}
-    assert not not_verified, not_verified
+    # matrix steps are proved with explicit matrices at K = 1, 2, 3: tested there (the sizes
+    # said), verified only where a proof covers every K
+    not_holding = {i: verdicts[i].verdict for i in MUST_BE_VERIFIED if verdicts[i].verdict not in ("verified", "tested")}
+    assert not not_holding, not_holding
+    for i in MUST_BE_VERIFIED:
+        v = verdicts[i]
+        assert v.verdict == "verified" or (v.sizes != "all" and "not proved for every" in v.detail), (i, v)
     # the matrix steps say how Sigma was represented and at which sizes
     evidence = " ".join(verdicts["min-value"].evidence)
-    assert "L diag(d) L^T at size 3" in evidence and "K = 3: verified" in evidence
+    assert "L diag(d) L^T at size 3" in evidence and "K = 3: holds" in evidence
 
 
 @pytest.mark.slow

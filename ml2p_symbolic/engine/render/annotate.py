@@ -35,14 +35,15 @@ RENDER_MACROS = r"""
 \definecolor{mlprefuted}{rgb}{0.75,0.0,0.0}
 \definecolor{mlpconditional}{rgb}{0.8,0.45,0.0}
 \definecolor{mlpopen}{rgb}{0.4,0.4,0.4}
+\definecolor{mlptested}{rgb}{0.15,0.35,0.65}
 \providecommand{\mlpsymbol}[1]{%
-  \ifx#1v\checkmark\else\ifx#1r\times\else\ifx#1c\mathrm{c}\else ?\fi\fi\fi}
+  \ifx#1v\checkmark\else\ifx#1r\times\else\ifx#1c\mathrm{c}\else\ifx#1t\mathrm{t}\else ?\fi\fi\fi\fi}
 \providecommand{\mlpstep}[4]{\overset{\textcolor{mlp#2}{\scriptscriptstyle \mlpsymbol{#3}#1}}{#4}}
 \providecommand{\mlpnote}[1]{\marginpar{\raggedright\footnotesize #1}}
 % --- end of ml2p-symbolic macros ---
 """
 
-_LETTER = {"verified": "v", "refuted": "r", "conditional": "c", "open": "o"}
+_LETTER = {"verified": "v", "tested": "t", "refuted": "r", "conditional": "c", "open": "o"}
 
 
 def annotate_document(document, report):
@@ -97,7 +98,8 @@ def _point(cx):
 def _appendix(report, numbers):
     lines = ["\\clearpage", "\\section*{Machine check of the displayed steps (ml2p-symbolic)}",
              "Each relation sign carries a mark: "
-             "\\textcolor{mlpverified}{$\\checkmark$} verified (proved symbolically), "
+             "\\textcolor{mlpverified}{$\\checkmark$} verified (proved for every value, index and size), "
+             "\\textcolor{mlptested}{t} tested (holds at the sizes tried, not proved for every size), "
              "\\textcolor{mlprefuted}{$\\times$} refuted (counterexample below), "
              "\\textcolor{mlpconditional}{c} conditional (proved under the condition below), "
              "\\textcolor{mlpopen}{?} open; the number is the step's entry here.",
@@ -115,7 +117,7 @@ def _appendix(report, numbers):
             lhs, rhs = (escape_text(x) for x in v.values)
             body.append(f"There the left side is \\texttt{{\\small {lhs}}} and the right side "
                         f"\\texttt{{\\small {rhs}}}.")
-        if v.verdict in ("verified", "open") and v.detail:
+        if v.verdict in ("verified", "tested", "open") and v.detail:
             body.append(escape_text(v.detail[:400]))
         lines.append(f"\\item[{head}] " + " ".join(body))
     lines.append("\\end{description}")

@@ -66,6 +66,7 @@ LINE_WIDTH = 60
 
 _VERDICT_COLOURS = {
     "verified": "ml2pverified",
+    "tested": "ml2ptested",
     "refuted": "ml2prefuted",
     "conditional": "ml2pconditional",
     "open": "ml2popen",
@@ -438,9 +439,11 @@ def render_verdict(verdict, field="verdict"):
     corrected statement, the detail and the evidence lines (rich text, :func:`rich_text`;
     ``field`` prefixes the field named in a :class:`~ml2p_symbolic.errors.RichTextError`).
 
-    >>> from ml2p_symbolic.engine.records import Verdict
+    >>> from ml2p_symbolic.engine import kernel
+    >>> from ml2p_symbolic.engine.certificates import Goal, Rewriting
     >>> import sympy as sp
-    >>> print(render_verdict(Verdict("verified", "simplify")))
+    >>> x = sp.Symbol("x")
+    >>> print(render_verdict(kernel.verify(Goal(2*x, x + x), Rewriting(("simplify",)), method="simplify")))
     {\raggedright\paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.\par}
     """
     v = verdict
@@ -502,8 +505,10 @@ def render_summary_table(report):
 def render_report(report):
     r"""The body of the document: the summary table, then every result in order."""
     parts = [r"\section{Summary of the verdicts}",
-             r"\noindent Verdicts: \verdictbox{ml2pverified}{VERIFIED} proved symbolically on the "
-             r"whole domain; \verdictbox{ml2prefuted}{REFUTED} a concrete counterexample, "
+             r"\noindent Verdicts: \verdictbox{ml2pverified}{VERIFIED} proved for every value, index "
+             r"and size (a certificate re-checked by the kernel); \verdictbox{ml2ptested}{TESTED} holds "
+             r"at the sizes tried, not proved for every size; \verdictbox{ml2prefuted}{REFUTED} a "
+             r"concrete counterexample, "
              r"re-evaluated at 30 digits or more; \verdictbox{ml2pconditional}{CONDITIONAL} proved "
              r"under the stated condition and refuted outside it; \verdictbox{ml2popen}{OPEN} "
              r"undecided.",
@@ -526,6 +531,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \definecolor{ml2prefuted}{RGB}{180,20,20}
 \definecolor{ml2pconditional}{RGB}{190,110,0}
 \definecolor{ml2popen}{RGB}{100,100,100}
+\definecolor{ml2ptested}{RGB}{40,90,165}
 \newcommand{\verdictbox}[2]{\colorbox{#1}{\textcolor{white}{\textbf{\small\strut #2}}}}
 \newsavebox{\mlpbox}
 % a displayed line, shrunk to the line width only when it is wider (and said so in the log)
