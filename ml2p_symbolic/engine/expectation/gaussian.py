@@ -9,9 +9,8 @@ The symbolic rules, each exact:
   replaced by its Gaussian moment :math:`\mathbb E[\varepsilon^m]`, itself computed by
   SymPy as :math:`\int x^m \phi(x)\,dx`;
 * **symmetry**: :math:`\mathcal N(0, I)` is invariant under :math:`\varepsilon\mapsto-\varepsilon`,
-  so an integrand :math:`g` with :math:`g(-\varepsilon) = -g(\varepsilon)` (proved with
-  :func:`~ml2p_symbolic.engine.identity.check_identity`) and bounded by an integrable function
-  has expectation 0.
+  so an integrand :math:`g` with :math:`g(-\varepsilon) = -g(\varepsilon)` (proved by the
+  kernel) whose expectation exists (:func:`~.integrability.integrable`) has expectation 0.
 
 What is left (e.g. :math:`\mathbb E[\sigma(z + s\varepsilon)]`, which has no closed form)
 is integrated numerically with :func:`mpmath.quad` at the requested precision.
@@ -35,9 +34,15 @@ import mpmath
 import sympy as sp
 
 from ...errors import ML2PError
+from .. import kernel
+from ..certificates import Goal, Rewriting
 from .integrability import integrable
 
 __all__ = ["gaussian_moment", "Expectation", "gaussian_expectation", "expectation_numeric"]
+
+
+#: the kernel's rewritings tried to prove an integrand odd
+_ODD_PROOFS = ("structural", "expand", "cancel(together)", "rewrite(exp)+cancel")
 
 
 @lru_cache(maxsize=None)
@@ -94,8 +99,6 @@ def gaussian_expectation(expr, eps):
     Expectation
         ``value`` is exact when found, else ``None`` with the ``residual`` integrand.
     """
-    from ..identity import check_identity
-
     eps = tuple(eps)
     expr = sp.sympify(expr)
     steps = []
@@ -116,7 +119,8 @@ def gaussian_expectation(expr, eps):
         steps.append("integrability not shown: the symmetry rule does not apply")
         return Expectation(None, expr, remaining, tuple(steps))
     flipped = expr.subs({e: -e for e in remaining}, simultaneous=True)
-    if check_identity(flipped, -expr).verdict == "verified":
+    odd = Goal(flipped, -expr)
+    if any(kernel.accepts(odd, Rewriting((name,)), limit=3.0) for name in _ODD_PROOFS):
         flips = ", ".join(rf"${sp.latex(e)} \to -{sp.latex(e)}$" for e in remaining)
         steps.append(f"odd under {flips}: expectation 0 by symmetry")
         return Expectation(sp.Integer(0), None, (), tuple(steps))
