@@ -156,3 +156,16 @@ def test_a_sealed_verdict_survives_the_cache_and_a_forged_one_does_not(tmp_path)
         verdict_from_json(unsealed)
     with pytest.raises(ValueError):
         verdict_from_json(dict(unsealed, seal="0" * 64))
+
+
+def test_a_sum_whose_range_may_run_backwards_is_never_proved():
+    # sum_{i=3}^{n} i = n(n+1)/2 - 3 holds for n >= 2, but at n = 1 the empty sum is 0, not -2
+    # (SymPy's closed form follows Karr's convention, which gives -2 there)
+    goal = Goal(sp.Sum(i, (i, 3, n)), n * (n + 1) / 2 - 3)
+    assert not kernel.accepts(goal, Rewriting(("doit+simplify",)))
+    # from 2 the range is empty at n = 1 and never runs further back: proved
+    assert kernel.accepts(Goal(sp.Sum(i, (i, 2, n)), n * (n + 1) / 2 - 1), Rewriting(("doit+simplify",)))
+    # nested: the inner range 1..i is nonempty because i >= 1
+    j = sp.Symbol("j", integer=True)
+    nested = Goal(sp.Sum(sp.Sum(1, (j, 1, i)), (i, 1, n)), n * (n + 1) / 2)
+    assert kernel.accepts(nested, Rewriting(("doit+simplify",)))

@@ -61,6 +61,10 @@ def verify(goal, certificate, *, method=None, detail="", evidence=(), corrected=
     """
     if not isinstance(goal, Goal):
         raise KernelRejection(f"not a goal: {type(goal).__name__}")
+    backwards = sums.backward_range(goal)
+    if backwards is not None:
+        raise KernelRejection(f"the range of {backwards} may run backwards for some size, where SymPy's "
+                              "convention (Karr's) is not the empty sum")
     try:
         with time_limit(limit):
             ok, why = _check(goal, certificate)

@@ -6,6 +6,11 @@ r"""The kernel's exact transformations of finite sums and products with symbolic
   canonical bound index. Exact for all integer bounds (Karr's convention, as SymPy's).
 * :func:`evaluate_kronecker`: :math:`\sum_{k=lo}^{hi} \delta_{ik}\, g(k) = g(i)` when the free
   index :math:`i` is declared to range over exactly :math:`lo..hi`.
+* :func:`backward_range`: every sum and product of a goal must run over
+  :math:`lo..hi` with :math:`hi - lo + 1 \ge 0` proved for every size (an empty range is 0 or
+  1 under every convention; a range running further backwards is not, under SymPy's (Karr's)
+  :math:`\sum_{k=a}^{b} = -\sum_{k=b+1}^{a-1}`), an enclosing bound index ranging over its own
+  range.
 * :func:`peel_last`: :math:`\sum_{k=lo}^{n+1} f(k) = \sum_{k=lo}^{n} f(k) + f(n+1)` and
   :math:`\prod_{k=lo}^{n+1} f(k) = f(n+1)\prod_{k=lo}^{n} f(k)`, exact for every integer
   :math:`n` under Karr's convention.
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["merge_sums", "evaluate_kronecker", "peel_last", "summands"]
+__all__ = ["merge_sums", "evaluate_kronecker", "peel_last", "summands", "backward_range"]
 
 _K = sp.Symbol("k_", integer=True)
 
@@ -121,3 +126,31 @@ def peel_last(expr, n):
         return e
 
     return visit(expr)
+
+
+def backward_range(goal):
+    """The first sum or product of ``goal`` (lhs, rhs, assumptions) whose range is not proved
+    to satisfy ``hi - lo + 1 >= 0``, or None."""
+    def walk(e, sub):
+        if not isinstance(e, sp.Basic) or not e.args:
+            return None
+        if isinstance(e, (sp.Sum, sp.Product)):
+            inner = dict(sub)
+            for var, lo, hi in e.limits:
+                lo_s, hi_s = lo.xreplace(inner), hi.xreplace(inner)
+                if (hi_s - lo_s + 1).is_nonnegative is not True:
+                    return e
+                p = sp.Dummy("p", integer=True, nonnegative=True)
+                inner[var] = lo_s + p  # var in lo..hi: at least lo
+            return walk(e.function, inner)
+        for a in e.args:
+            found = walk(a, sub)
+            if found is not None:
+                return found
+        return None
+
+    for part in (goal.lhs, goal.rhs, *goal.assumptions):
+        found = walk(part, {})
+        if found is not None:
+            return found
+    return None
