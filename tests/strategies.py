@@ -332,3 +332,18 @@ def correlation_parameters(draw, min_traits=1, max_traits=6, bound=20.0):
     m = K * (K - 1) // 2
     w = draw(st.lists(reals(-bound, bound), min_size=m, max_size=m))
     return np.array(w, dtype=float), K
+
+
+# --------------------------------------------------------------- the kernel: closed forms of sums
+@st.composite
+def polynomial_summands(draw, max_degree=3, max_coefficient=5):
+    """Integer coefficients (c_0, ..., c_d) of a summand c_0 + c_1 i + ... + c_d i^d, d <= max_degree."""
+    degree = draw(st.integers(0, max_degree))
+    coeffs = draw(st.lists(st.integers(-max_coefficient, max_coefficient), min_size=degree + 1,
+                           max_size=degree + 1))
+    return tuple(coeffs)
+
+
+def size_traps(max_sizes=4):
+    """How many first sizes (1..m) a false closed form agrees with the true one at."""
+    return st.integers(1, max_sizes)

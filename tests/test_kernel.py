@@ -169,3 +169,24 @@ def test_a_sum_whose_range_may_run_backwards_is_never_proved():
     j = sp.Symbol("j", integer=True)
     nested = Goal(sp.Sum(sp.Sum(1, (j, 1, i)), (i, 1, n)), n * (n + 1) / 2)
     assert kernel.accepts(nested, Rewriting(("doit+simplify",)))
+
+
+from hypothesis import given, settings  # noqa: E402
+
+from strategies import polynomial_summands, size_traps  # noqa: E402
+
+
+@settings(max_examples=30)  # each example is a few exact proofs (~1 s)
+@given(polynomial_summands(), size_traps())
+def test_closed_forms_true_for_every_size_are_proved_and_near_misses_never(coeffs, m):
+    """For a polynomial summand f: sum_{i=1}^n f(i) = F(n) (SymPy's closed form) is proved by
+    induction; F(n) + (n-1)(n-2)...(n-m) agrees with it at n = 1..m only and is rejected."""
+    f = sum(c * i**k for k, c in enumerate(coeffs))
+    closed = sp.expand(sp.Sum(f, (i, 1, n)).doit())
+    induction = Induction(n, ("doit+simplify",), ("expand",))
+    assert kernel.accepts(Goal(sp.Sum(f, (i, 1, n)), closed), induction)
+    trap = closed + sp.Mul(*[n - r for r in range(1, m + 1)])
+    assert all(sp.Sum(f, (i, 1, n)).subs(n, r).doit() == trap.subs(n, r) for r in range(1, m + 1))
+    for cert in (induction, Induction(n, ("doit+simplify",), ("doit+simplify",)), Rewriting(("doit+simplify",)),
+                 SummandIdentity(("expand",))):
+        assert not kernel.accepts(Goal(sp.Sum(f, (i, 1, n)), trap), cert)
