@@ -7,7 +7,9 @@ The classes: statements that hold at the first sizes only (``sizes``, ``sizes_de
 under an assumption on one member only (``assumptions``), in a definition that hides an index or
 a size (``definitions``), expectations that do not exist (``expectations``), near misses
 (``near_misses``), real-domain slips (``real_domain``), inequalities (``inequalities``) and a
-verdict given by a display's id (``delegation``).
+verdict given by a display's id (``delegation``), and displays whose typeset meaning a careless
+reader misses (``reading_*``: digits typeset as one number, a right side continued on the next
+row, amsmath displays that are skipped).
 
 The tests assert:
 
@@ -17,6 +19,7 @@ The tests assert:
   ``verified``;
 * every ``verified`` step, here and in ``tests/corpus``, is proved for every size: its verdict's
   ``sizes`` is ``"all"`` (where the verdict record carries ``sizes``);
+* nothing in the verdict cache is executed (a cache is a file, not a program);
 * single statements given to :func:`check_identity` (real-domain slips, near misses) are not
   verified, and the clear ones are refuted with a counterexample.
 """
@@ -178,3 +181,27 @@ def test_false_identity_is_not_verified(name, lhs, rhs, clear):
         assert v.counterexample is not None and v.values is not None
         assert set(v.counterexample) <= sp.sympify(lhs).free_symbols | sp.sympify(rhs).free_symbols
         assert v.values[0] != v.values[1]
+
+
+# --------------------------------------------------------------------------- the cache
+def test_a_cache_entry_is_never_executed(tmp_path):
+    """A verdict cache is data: reading a tampered ``steps.json`` must not run the code in it
+    (``sympify`` of a string evaluates Python)."""
+    doc = tmp_path / "c.tex"
+    doc.write_text("%! real x\n\\[ x = x + 1 \\]\n")
+    cache = tmp_path / "cache"
+    check_document(doc, cache_dir=cache, timeout=TIMEOUT)
+    stored = json.loads((cache / "steps.json").read_text())
+    assert stored
+    marker = tmp_path / "EXECUTED"
+    payload = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+    for entry in stored.values():
+        for name in ("condition", "corrected"):
+            entry[name] = payload
+        entry["counterexample"] = [[payload, payload]]
+    (cache / "steps.json").write_text(json.dumps(stored))
+    try:
+        check_document(doc, cache_dir=cache, timeout=TIMEOUT)
+    except ValueError:
+        pass  # refusing a damaged cache is fine; running it is not
+    assert not marker.exists(), "the cache's contents were executed"
