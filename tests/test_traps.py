@@ -3,9 +3,10 @@
 Every step of ``tests/traps/*.tex`` has its truth in ``tests/traps/expected.json``, decided by
 hand with a one-line reason (a counterexample for a false step, a proof sketch for a true one).
 The classes: statements that hold at the first sizes only (``sizes``, ``sizes_declared``,
-``matrices``, ``sum_bounds``), at the first index values or instances only (``free_indices``),
+``matrices``), for sums whose limits cross (``sum_bounds``: SymPy's Karr convention) or are not
+integers (``sum_bounds_fractional``), at the first index values or instances only (``free_indices``),
 under an assumption on one member only (``assumptions``), in a definition that hides an index or
-a size (``definitions``), expectations that do not exist (``expectations``), near misses
+a size (``definitions``), evaluation bars outside a variable's domain (``bars``), expectations that do not exist (``expectations``), near misses
 (``near_misses``), real-domain slips (``real_domain``), inequalities (``inequalities``) and a
 verdict given by a display's id (``delegation``), and displays whose typeset meaning a careless
 reader misses (``reading_*``: digits typeset as one number, a right side continued on the next
