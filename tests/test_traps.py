@@ -1,16 +1,25 @@
-"""The trap corpus (issue 15, item 8): false statements that a careless checker verifies.
+r"""The trap corpus (issue 15, item 8): false statements that a careless checker verifies.
 
 Every step of ``tests/traps/*.tex`` has its truth in ``tests/traps/expected.json``, decided by
 hand with a one-line reason (a counterexample for a false step, a proof sketch for a true one).
-The classes: statements that hold at the first sizes only (``sizes``, ``sizes_declared``,
-``matrices``), for sums whose limits cross (``sum_bounds``: SymPy's Karr convention) or are not
-integers (``sum_bounds_fractional``), at the first index values or instances only (``free_indices``),
-under an assumption on one member only (``assumptions``), in a definition that hides an index or
-a size (``definitions``), evaluation bars outside a variable's domain (``bars``), expectations that do not exist (``expectations``), near misses
-(``near_misses``), real-domain slips (``real_domain``), inequalities (``inequalities``) and a
-verdict given by a display's id (``delegation``), and displays whose typeset meaning a careless
-reader misses (``reading_*``: digits typeset as one number, a right side continued on the next
-row, amsmath displays that are skipped).
+The classes (one or more documents each):
+
+* sizes: statements that hold at the first sizes only (``sizes``, ``sizes_declared``,
+  ``matrices``), sums whose limits cross (``sum_bounds``: SymPy's Karr convention) or are not
+  integers (``sum_bounds_fractional``);
+* free indices: statements that hold at the first index values or instances only
+  (``free_indices``), or hide the index in a definition (``definitions``);
+* assumptions on one member of a family or one entry of a matrix (``assumptions``,
+  ``assumptions_matrix``);
+* expectations that do not exist (``expectations``);
+* near misses (``near_misses``) and real-domain slips (``real_domain``);
+* inequalities, strict ones included (``inequalities``);
+* evaluation bars outside a variable's domain (``bars``) and derivatives at a kink
+  (``derivatives``);
+* a verdict given by a display's id (``delegation``);
+* displays whose typeset meaning a careless reader misses (``reading_*``: digits typeset as one
+  number, a right side continued on the next row, a side condition after ``\quad``, amsmath
+  displays skipped in silence).
 
 The tests assert:
 
