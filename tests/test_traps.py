@@ -10,7 +10,8 @@ The classes (one or more documents each):
 * free indices: statements that hold at the first index values or instances only
   (``free_indices``), or hide the index in a definition (``definitions``);
 * assumptions on one member of a family or one entry of a matrix (``assumptions``,
-  ``assumptions_matrix``);
+  ``assumptions_matrix``), and on a size or a free index that the default sizes and index values
+  violate (``assumptions_sizes``, ``assumptions_index``);
 * expectations that do not exist (``expectations``);
 * near misses (``near_misses``) and real-domain slips (``real_domain``);
 * inequalities, strict ones included (``inequalities``);
