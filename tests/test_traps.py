@@ -5,7 +5,7 @@ hand with a one-line reason (a counterexample for a false step, a proof sketch f
 The classes (one or more documents each):
 
 * sizes: statements that hold at the first sizes only (``sizes``, ``sizes_declared``,
-  ``matrices``), sums whose limits cross (``sum_bounds``: SymPy's Karr convention) or are not
+  ``matrices``), or at the size combinations a truncated plan keeps (``sizes_combinations``), sums whose limits cross (``sum_bounds``: SymPy's Karr convention) or are not
   integers (``sum_bounds_fractional``);
 * free indices: statements that hold at the first index values or instances only
   (``free_indices``), or hide the index in a definition (``definitions``);
