@@ -15,15 +15,20 @@ parallel lists to keep in step: the ids are the statements' own.
 Examples
 ========
 
+A check proposes a certificate for the statement's goal; only the kernel makes it ``verified``:
+
 >>> import sympy as sp
->>> from ml2p_symbolic.engine.records import Claim, Verdict
+>>> from ml2p_symbolic.engine import kernel
+>>> from ml2p_symbolic.engine.certificates import Goal, SignProof
+>>> from ml2p_symbolic.engine.records import Claim
 >>> x = sp.Symbol("x", real=True)
 >>> demo = Derivation("demo", lambda: (
 ...     Claim("square", "(x+1)^2 expanded", "equation", sp.Eq((x + 1)**2, x**2 + 2*x + 1)),
-...     Claim("positive", "x^2 + 1 > 0", "argument", sp.StrictGreaterThan(x**2 + 1, 0))))
+...     Claim("positive", "x^2 + 1 > 0", "argument", sp.StrictGreaterThan(x**2 + 1, 0, evaluate=False))))
 >>> @demo.check("positive")
 ... def _positive(claim, ctx):
-...     return Verdict("verified", "SymPy is_positive") if (x**2 + 1).is_positive else Verdict("open", "none")
+...     st = claim.statement
+...     return kernel.verify(Goal(st.lhs, st.rhs, ">"), SignProof(("assumptions",)))
 >>> [(r.claim.id, r.verdict.verdict) for r in demo.run().results]
 [('square', 'verified'), ('positive', 'verified')]
 """

@@ -14,12 +14,13 @@ import mpmath
 import sympy as sp
 
 from ...derive import Z, ZHAT, d_rec_d_zhat, general_K_zhat_partials, item_cross_entropy
+from ...engine import kernel
 from ...engine.evidence import DPS, value_at
 from ...engine.expectation import expectation_numeric
 from ...errors import ArgumentError
 from ...model import gaussian_density, ml2p_symbols, sigmoid, z, z_hat
 
-__all__ = ["MAX_TRAITS", "SeedContext"]
+__all__ = ["MAX_TRAITS", "SeedContext", "at_size", "prove"]
 
 #: the largest number of traits ``check --traits K`` accepts. The symbolic work grows with K
 #: (sums of K terms inside sigmoids, K-dimensional expectations). Measured with
@@ -61,6 +62,27 @@ class SeedContext:
     @property
     def m2(self):
         return model(self.K, 2)
+
+
+def at_size(ctx):
+    """The sizes of a check made for ``ctx.K`` traits (a verdict's ``sizes``): ``{"K": [K]}``."""
+    return {"K": [ctx.K]}
+
+
+def prove(goal, certificates, **wording):
+    """The kernel's ``verified`` for ``goal`` from the first of ``certificates`` it accepts
+    (``wording``: ``method``, ``detail``, ``evidence``, ``corrected`` of the verdict), or
+    ``(None, reasons)`` with the kernel's reason for each rejection.
+
+    The seed proposes; :func:`ml2p_symbolic.engine.kernel.verify` re-checks each certificate
+    against the goal and alone decides."""
+    reasons = []
+    for cert in certificates:
+        try:
+            return kernel.verify(goal, cert, **wording), ()
+        except kernel.KernelRejection as exc:
+            reasons.append(str(exc))
+    return None, tuple(reasons)
 
 
 def point(m, *, a=None, b=0, theta=None, sigma=None, extra=None, item=0):
