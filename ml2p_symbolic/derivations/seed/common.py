@@ -7,6 +7,7 @@ that :math:`\hat z_i = z_i + \sum_k a_{ik}\hat\sigma_k\varepsilon_k \sim \mathca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ from ...derive import Z, ZHAT, d_rec_d_zhat, general_K_zhat_partials, item_cross
 from ...engine import kernel
 from ...engine.evidence import DPS, value_at
 from ...engine.expectation import expectation_numeric
+from ...engine.richtext import code, literal
 from ...errors import ArgumentError
 from ...model import gaussian_density, ml2p_symbols, sigmoid, z, z_hat
 
@@ -79,9 +81,14 @@ def prove(goal, certificates, **wording):
     reasons = []
     for cert in certificates:
         try:
-            return kernel.verify(goal, cert, **wording), ()
+            proof = kernel.verify(goal, cert, **wording)
         except kernel.KernelRejection as exc:
             reasons.append(str(exc))
+            continue
+        # the kernel's line as rich text: names of rewritings as code
+        lines = tuple(re.sub(r"[A-Za-z]+(?:_[A-Za-z]+)+", lambda w: code(w.group(0)), literal(e))
+                      if e.startswith("kernel: ") else e for e in proof.evidence)
+        return kernel.restate(proof, evidence=lines), ()
     return None, tuple(reasons)
 
 
