@@ -113,7 +113,7 @@ def _posterior_kl_k1(a, b, u, dps=DPS, moments=True):
 
 
 def _differs_at_two_precisions(lhs_exact, rhs_at):
-    """``lhs_exact`` (a SymPy number) and ``rhs_at(dps)`` (an mpmath number computed at ``dps``
+    r"""``lhs_exact`` (a SymPy number) and ``rhs_at(dps)`` (an mpmath number computed at ``dps``
     digits) at the two precisions of :data:`~ml2p_symbolic.engine.identity.CONFIRM_DIGITS`.
 
     Returns ``(differ, (lhs, rhs))``: ``differ`` when at both precisions

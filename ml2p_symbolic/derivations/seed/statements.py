@@ -107,7 +107,7 @@ def _zero_times(x):
 
 @lru_cache(maxsize=None)
 def seed_claims(K=2):
-    """The transcribed claims (one item ``i``, one student ``j``).
+    r"""The transcribed claims (one item ``i``, one student ``j``).
 
     Eq. (1), (2), (4.1), (4.2), (5.a), (5.b) and (8) are stated for every number of traits:
     in the indexed families of :func:`~ml2p_symbolic.model.ml2p_families`, with :math:`K` a
