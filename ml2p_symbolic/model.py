@@ -56,6 +56,11 @@ __all__ = [
     "expected_reconstruction",
     "gaussian_density",
     "kl_integrand",
+    "ML2PFamilies",
+    "ml2p_families",
+    "z_sum",
+    "z_hat_sum",
+    "at_traits",
 ]
 
 
@@ -214,3 +219,87 @@ def kl_integrand(mean, sd, x):
     q = gaussian_density(x, mean, sd)
     p = gaussian_density(x, 0, 1)
     return q * sp.log(q / p)
+
+
+@dataclass(frozen=True)
+class ML2PFamilies:
+    r"""The model for every number of traits: indexed families over a size symbol.
+
+    ``K`` (traits) and ``n`` (items) are positive integer symbols; ``i`` (an item), ``j`` (the
+    student) and ``k`` (a trait, :math:`1 \le k \le K`) integer symbols, ``l`` the bound index
+    of the sums over traits; ``a``, ``b``,
+    ``theta``, ``a_hat``, ``b_hat``, ``theta_hat`` are real :class:`sympy.IndexedBase` families
+    (``a[i, k]`` is :math:`a_{ik}`, ``theta[j, k]`` is :math:`\theta_{jk}`, ``b[i]`` is
+    :math:`b_i`), ``sigma_hat`` a positive one (``sigma_hat[k]``) and ``eps`` a real one
+    (``eps[k]``). A statement in these families, proved with ``K`` a symbol, holds for every
+    number of traits; :func:`at_traits` instantiates it for a given :class:`ML2PSymbols`.
+    """
+
+    K: sp.Symbol
+    n: sp.Symbol
+    i: sp.Symbol
+    j: sp.Symbol
+    k: sp.Symbol
+    l: sp.Symbol
+    a: sp.IndexedBase
+    b: sp.IndexedBase
+    theta: sp.IndexedBase
+    a_hat: sp.IndexedBase
+    b_hat: sp.IndexedBase
+    theta_hat: sp.IndexedBase
+    sigma_hat: sp.IndexedBase
+    eps: sp.IndexedBase
+
+
+def ml2p_families():
+    """The indexed families of :class:`ML2PFamilies` (the same objects at every call).
+
+    >>> f = ml2p_families()
+    >>> z_sum(f)
+    -b[i] + Sum(a[i, l]*theta[j, l], (l, 1, K))
+    >>> f.sigma_hat[f.k].is_positive, f.K.is_integer
+    (True, True)
+    """
+    K, n = sp.symbols("K n", integer=True, positive=True)
+    i, j, k, l = sp.symbols("i j k l", integer=True, positive=True)
+    real = lambda name: sp.IndexedBase(name, real=True)  # noqa: E731
+    return ML2PFamilies(K=K, n=n, i=i, j=j, k=k, l=l, a=real("a"), b=real("b"), theta=real("theta"),
+                        a_hat=real("ahat"), b_hat=real("bhat"), theta_hat=real("thetahat"),
+                        sigma_hat=sp.IndexedBase("sigmahat", positive=True), eps=real("varepsilon"))
+
+
+def z_sum(f):
+    r""":math:`z_i = \sum_{l=1}^{K} a_{il}\theta_{jl} - b_i` for a symbolic number of traits."""
+    return sp.Sum(f.a[f.i, f.l] * f.theta[f.j, f.l], (f.l, 1, f.K)) - f.b[f.i]
+
+
+def z_hat_sum(f):
+    r""":math:`\hat z_i = \sum_{l=1}^{K} \hat a_{il}(\hat\theta_{jl} + \varepsilon_l\hat\sigma_l) - \hat b_i`
+    for a symbolic number of traits."""
+    return sp.Sum(f.a_hat[f.i, f.l] * (f.theta_hat[f.j, f.l] + f.eps[f.l] * f.sigma_hat[f.l]), (f.l, 1, f.K)) \
+        - f.b_hat[f.i]
+
+
+def at_traits(expr, m, f=None, trait=1):
+    r"""``expr`` (in the families ``f``) for the model ``m`` of :func:`ml2p_symbols`: ``K``
+    replaced by ``m.K``, the sums over traits written out (``doit``), each family member
+    replaced by ``m``'s symbol (item ``i`` is ``m``'s first item), and the free trait index
+    ``k`` by ``trait``.
+
+    >>> f = ml2p_families()
+    >>> at_traits(z_sum(f), ml2p_symbols(K=2), f)
+    a_i1*theta_j1 + a_i2*theta_j2 - b_i
+    """
+    f = f or ml2p_families()
+    e = sp.sympify(expr).xreplace({f.K: sp.Integer(m.K)}).subs(f.k, sp.Integer(trait)).doit()  # k free only
+    members = {f.b[f.i]: m.b[0], f.b_hat[f.i]: m.b_hat[0]}
+    for t in range(m.K):
+        kk = sp.Integer(t + 1)
+        members.update({f.a[f.i, kk]: m.a[0][t], f.a_hat[f.i, kk]: m.a_hat[0][t],
+                        f.theta[f.j, kk]: m.theta[t], f.theta_hat[f.j, kk]: m.theta_hat[t],
+                        f.sigma_hat[kk]: m.sigma_hat[t], f.eps[kk]: m.eps[t]})
+    out = e.xreplace(members)
+    left = [x for x in out.atoms(sp.Indexed)]
+    if left:
+        raise ML2PError(f"members outside {m.K} traits: {left}")
+    return out

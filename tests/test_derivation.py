@@ -4,6 +4,8 @@ import pytest
 import sympy as sp
 
 from ml2p_symbolic import check
+from ml2p_symbolic.engine import kernel
+from ml2p_symbolic.engine.certificates import Goal, SignProof
 from ml2p_symbolic.engine.derivation import Derivation, default_check
 from ml2p_symbolic.engine.records import Claim, Verdict
 from ml2p_symbolic.errors import ArgumentError, UnknownClaimError
@@ -30,7 +32,7 @@ def test_an_attached_check_replaces_the_default_and_a_confirmation_is_appended()
 
     @d.check("c")
     def _c(claim, ctx):
-        return Verdict("verified", "square is nonnegative") if (x ** 2).is_nonnegative else Verdict("open", "-")
+        return kernel.verify(Goal(x ** 2, 0, ">="), SignProof(("assumptions",)), method="square is nonnegative")
 
     @d.confirm("a", "c")
     def _conf(claim, verdict, ctx):
@@ -39,7 +41,7 @@ def test_an_attached_check_replaces_the_default_and_a_confirmation_is_appended()
     results = {r.claim.id: r.verdict for r in d.run().results}
     assert results["c"].method == "square is nonnegative"
     assert results["a"].evidence[-1] == "second line for a" and not results["b"].evidence[-1:] == ("second line for b",)
-    assert d.run(numeric=False).results[0].verdict.evidence == ()
+    assert d.run(numeric=False).results[0].verdict.evidence == ("kernel: exact rewriting: expand",)
 
 
 def test_a_check_for_an_unknown_id_is_refused():
@@ -88,7 +90,14 @@ def test_default_check_of_a_conjunction_checks_each_equation():
     claim = Claim("both", "two", "equation", sp.And(sp.Eq((x + 1) ** 2, x ** 2 + 2 * x + 1),
                                                    sp.Eq(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1)))
     v = default_check(claim)
-    assert v.verdict == "verified" and len(v.evidence) == 2
+    assert v.verdict == "verified" and len(v.evidence) == 3 and v.evidence[-1].startswith("kernel: ")
+    # the certificate proves both equations (the column of them), not only one
+    both = Goal(sp.Matrix([(x + 1) ** 2, sp.sin(x) ** 2 + sp.cos(x) ** 2]), sp.Matrix([x ** 2 + 2 * x + 1, 1]))
+    assert kernel.accepts(both, v.certificate)
+    # a conjunction with a false member is not verified
+    wrong = Claim("one wrong", "two", "equation", sp.And(sp.Eq((x + 1) ** 2, x ** 2 + 2 * x + 1),
+                                                         sp.Eq(sp.sin(x) ** 2 + sp.cos(x) ** 2, 2)))
+    assert default_check(wrong).verdict == "refuted"
 
 
 def test_named_quantities_let_the_default_check_follow_the_chain_rule():

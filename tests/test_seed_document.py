@@ -1,5 +1,7 @@
 """The seed as content: its text checked as written (with the project's preamble) gives every
-link of eq. (4)-(8) the verdict of the built-in check, compared from the two CLI outputs."""
+link of eq. (4)-(7) the verdict class of the built-in check wherever both decide (compared from
+the two CLI outputs); the displays whose notation is not read yet, eq. (2), (3), (8), (9), are
+skipped with a reason, never decided by an id."""
 
 import json
 import pathlib
@@ -25,13 +27,28 @@ CHAINS = {
 }
 
 
+#: the displays the document skips (their notation is not read yet); the built-in check decides them
+SKIPPED = {"eq2", "eq3", "eq8", "eq9"}
+
+#: chains of pure algebra (no expectation): the document must decide every link of these
+ALGEBRA = ("eq4.1", "eq4.2", "eq4.3", "eq5.a", "eq5.b", "eq5.theta")
+
+
+def verdict_class(verdict):
+    """``holds`` for ``verified`` (every size) and ``tested`` (the sizes tried): the document
+    checks its links at sizes while the built-in check proves them for every K, so both say
+    the statement holds; every other verdict is its own class."""
+    return "holds" if verdict in ("verified", "tested") else verdict
+
+
 def chain_verdict(verdicts):
-    """The verdict of a chain from its links: verified if all are; refuted if one is (the
-    other links being proved identities or refutations); else open if one is; else conditional."""
-    if all(v == "verified" for v in verdicts):
-        return "verified"
+    """The class of a chain from its links: holds if all do; refuted if one is (the other links
+    being proved identities or refutations); else open if one is; else conditional."""
+    classes = [verdict_class(v) for v in verdicts]
+    if all(c == "holds" for c in classes):
+        return "holds"
     for v in ("refuted", "open"):
-        if v in verdicts:
+        if v in classes:
             return v
     return "conditional"
 
@@ -55,10 +72,32 @@ def test_document_gives_the_built_in_verdicts(capsys, tmp_path, document, preamb
     assert status_b == status_d == 1
     built_verdicts = {c["id"]: c["verdict"] for c in built["claims"]}
     doc_verdicts = {c["id"]: c["verdict"] for c in doc["claims"]}
-    mismatches = {cid: (built_verdicts[cid], [doc_verdicts[link] for link in links])
-                  for cid, links in CHAINS.items()
-                  if chain_verdict([doc_verdicts[link] for link in links]) != built_verdicts[cid]}
+    compared, mismatches = [], {}
+    for cid, links in CHAINS.items():
+        if any(link in SKIPPED for link in links):
+            continue
+        chain = chain_verdict([doc_verdicts[link] for link in links])
+        if chain == "open" or built_verdicts[cid] == "open":
+            continue  # compared where both decide
+        compared.append(cid)
+        if chain != verdict_class(built_verdicts[cid]):
+            mismatches[cid] = (built_verdicts[cid], [doc_verdicts[link] for link in links])
     assert not mismatches, json.dumps({c["id"]: (c["verdict"], c["detail"][:200]) for c in doc["claims"]}, indent=1)
+    # the document decides every link of the algebra of eq. (4)-(5) (the built-in verdicts are
+    # tested in test_seed.py; a built-in identity check may run out of time on a loaded machine)
+    undecided = [link for cid in ALGEBRA for link in CHAINS[cid] if doc_verdicts[link] == "open"]
+    assert not undecided, undecided
+    assert compared, "no chain decided by both"
+    # the skipped displays are reported as skipped, with a reason, and never as proved
+    for c in doc["claims"]:
+        if c["id"] in SKIPPED:
+            assert c["verdict"] == "open" and c["method"] == "skipped" and "not read yet" in c["detail"], c
+    # what the document proves at its sizes only is tested, with the sizes it tried
+    for c in doc["claims"]:
+        if c["verdict"] == "tested":
+            assert c["sizes"] != "all" and set(c["sizes"]) <= {"K", "n"}, c
+        if c["verdict"] == "verified":
+            assert c["sizes"] == "all", c
     # every link has its line in the document, and the conditions are stated
     for c in doc["claims"]:
         assert isinstance(c["line"], int) and c["line"] >= 1

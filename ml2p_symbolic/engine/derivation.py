@@ -15,15 +15,20 @@ parallel lists to keep in step: the ids are the statements' own.
 Examples
 ========
 
+A check proposes a certificate for the statement's goal; only the kernel makes it ``verified``:
+
 >>> import sympy as sp
->>> from ml2p_symbolic.engine.records import Claim, Verdict
+>>> from ml2p_symbolic.engine import kernel
+>>> from ml2p_symbolic.engine.certificates import Goal, SignProof
+>>> from ml2p_symbolic.engine.records import Claim
 >>> x = sp.Symbol("x", real=True)
 >>> demo = Derivation("demo", lambda: (
 ...     Claim("square", "(x+1)^2 expanded", "equation", sp.Eq((x + 1)**2, x**2 + 2*x + 1)),
-...     Claim("positive", "x^2 + 1 > 0", "argument", sp.StrictGreaterThan(x**2 + 1, 0))))
+...     Claim("positive", "x^2 + 1 > 0", "argument", sp.StrictGreaterThan(x**2 + 1, 0, evaluate=False))))
 >>> @demo.check("positive")
 ... def _positive(claim, ctx):
-...     return Verdict("verified", "SymPy is_positive") if (x**2 + 1).is_positive else Verdict("open", "none")
+...     st = claim.statement
+...     return kernel.verify(Goal(st.lhs, st.rhs, ">"), SignProof(("assumptions",)))
 >>> [(r.claim.id, r.verdict.verdict) for r in demo.run().results]
 [('square', 'verified'), ('positive', 'verified')]
 """
@@ -39,6 +44,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..errors import ArgumentError, UnknownClaimError
+from . import kernel
+from .certificates import Goal, Rewriting
 from .evidence import DPS, verdict_from_identity
 from .identity import check_identity
 from .records import Report, Result, Verdict
@@ -112,7 +119,29 @@ def default_check(claim, ctx=None, definitions=None):
     detail = ("Named quantities expanded by their definitions (the chain rule through each kept as "
               "written): " + ", ".join(f"${sp.latex(k) if isinstance(k, sp.Basic) else k.__name__}$"
                                          for k in definitions) + "." if definitions else "")
+    if bad is None and len(equations) > 1:
+        return _conjunction(sides, verdicts, detail, evidence)
     return verdict_from_identity(bad or verdicts[0], detail=detail, evidence=evidence)
+
+
+def _conjunction(sides, verdicts, detail, evidence):
+    """A conjunction of proved equations: one goal (the column of its equations) and one
+    certificate (every equation's rewritings in turn) for the kernel, so that the ``verified``
+    covers every equation, not only the first; ``open`` when the kernel does not accept it."""
+    goal = Goal(sp.Matrix([lhs for lhs, _ in sides]), sp.Matrix([rhs for _, rhs in sides]))
+    certs = [v.certificate for v in verdicts]
+    if all(isinstance(c, Rewriting) and not c.bounds for c in certs):
+        for order in (certs, certs[::-1]):
+            steps = tuple(step for c in order for step in c.steps)
+            try:
+                proof = kernel.verify(goal, Rewriting(steps))
+            except kernel.KernelRejection:
+                continue
+            return kernel.restate(proof, method=proof.method, detail=detail or proof.detail,
+                                  evidence=tuple(evidence) + proof.evidence)
+    return Verdict("open", "each equation proved on its own", detail=(detail + " Each equation of the conjunction "
+                   "was proved separately, but the kernel did not accept one certificate for all of them.").strip(),
+                   evidence=tuple(evidence))
 
 
 class Derivation:

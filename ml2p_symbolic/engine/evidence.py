@@ -24,7 +24,7 @@ import sympy as sp
 from .records import Verdict
 from .richtext import literal
 
-__all__ = ["DPS", "fmt", "latex_number", "value_at", "verdict_from_identity"]
+__all__ = ["DPS", "fmt", "latex_number", "value_at", "sizes_text", "verdict_from_identity"]
 
 #: decimal digits of every high-precision evaluation of a counterexample
 DPS = 40
@@ -74,7 +74,12 @@ def value_at(expr, point, digits=DPS):
         return mpmath.mpf(sp.N(sp.sympify(expr).subs(point), digits + 10))
 
 
-def verdict_from_identity(v, *, method_prefix="", detail="", evidence=(), corrected=None):
+def sizes_text(sizes):
+    """``sizes`` (a mapping such as ``{"K": [2]}``) as rich text: ``$K = 2$``, ``$n = 1, 2$``."""
+    return ", ".join(f"${name} = {', '.join(str(v) for v in values)}$" for name, values in sizes.items())
+
+
+def verdict_from_identity(v, *, method_prefix="", detail="", evidence=(), corrected=None, sizes="all"):
     """A statement's :class:`~ml2p_symbolic.engine.records.Verdict` from a
     :func:`~ml2p_symbolic.engine.identity.check_identity` verdict ``v``.
 
@@ -82,18 +87,37 @@ def verdict_from_identity(v, *, method_prefix="", detail="", evidence=(), correc
     identity checker's own plain text is kept for proofs and open cases (escaped as rich text,
     as a sentence); a refutation's point and values are already in ``counterexample`` and
     ``values``, so only their precision is added to ``detail``.
+
+    ``sizes`` says what ``v`` covers: ``"all"`` when the identity checked is the statement for
+    every size (its sizes symbols), else the sizes it was instantiated at (``{"K": [2]}``). A
+    proof of the identity is then the kernel's ``verified``, restated (``"all"``), or
+    ``tested`` at those sizes: an identity proved at ``K = 2`` is not proved for every ``K``.
+    A refutation at any size refutes the statement; ``sizes`` records where it was found.
     """
+    from .identity import CONFIRM_DIGITS
+    from . import kernel
+
     extra = literal(v.detail or "")  # the identity checker's plain text, as rich text
     if v.verdict == "refuted":
-        extra = "The counterexample was evaluated at 50 and 80 digits."
+        extra = (f"The counterexample was evaluated at {CONFIRM_DIGITS[0]} and {CONFIRM_DIGITS[1]} digits.")
     elif extra:
         extra = extra[0].upper() + extra[1:] + ("" if extra.endswith(".") else ".")
-    return Verdict(
-        verdict=v.verdict,
-        method=(method_prefix + v.method) if method_prefix else v.method,
-        counterexample=v.counterexample,
-        values=v.values,
-        detail=(detail.strip() + (" " if detail and extra else "") + extra).strip(),
-        evidence=tuple(evidence),
-        corrected=corrected,
-    )
+    method = (method_prefix + v.method) if method_prefix else v.method
+    text = (detail.strip() + (" " if detail and extra else "") + extra).strip()
+    if v.verdict == "verified":
+        kernel_lines = tuple(literal(e) for e in v.evidence if e.startswith("kernel: "))
+        if sizes == "all":
+            return kernel.restate(v, method=method, detail=text, evidence=tuple(evidence) + kernel_lines,
+                                  corrected=corrected)
+        return Verdict("tested", method, detail=(text + f" Proved at {sizes_text(sizes)} only: not proved for "
+                                                 "every size.").strip(),
+                       evidence=tuple(evidence), corrected=corrected, sizes=sizes)
+    fields = dict(counterexample=v.counterexample, values=v.values, detail=text, evidence=tuple(evidence),
+                  corrected=corrected, sizes=v.sizes if v.sizes != "all" else sizes)
+    if v.verdict == "refuted":
+        return Verdict("refuted", method, **fields)
+    if v.verdict == "tested":
+        return Verdict("tested", method, **fields)
+    if v.verdict == "open":
+        return Verdict("open", method, **fields)
+    raise ValueError(f"check_identity gives verified, tested, refuted or open, not {v.verdict!r}")

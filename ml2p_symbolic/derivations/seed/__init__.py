@@ -34,8 +34,11 @@ def check(ids=None, *, K=2, progress=None, numeric=True):
         Claim ids (default: all, in the seed's order; see ``ml2p-proof list``). A string is
         one id; duplicates are checked once.
     K : int
-        Number of latent traits of the symbolic model (``1 <= K <= MAX_TRAITS``; default 2);
-        the report's ``context`` records it.
+        Number of latent traits of the claims checked at a concrete size (``1 <= K <=
+        MAX_TRAITS``; default 2): their verdicts' ``sizes`` say ``{"K": [K]}``, and none of them
+        is ``verified``. Eq. (1), (2), (4.1), (4.2), (5.a), (5.b) and (8) are stated and proved
+        for every number of traits (``sizes == "all"``) whatever ``K``. The report's
+        ``context`` records it (rendering uses it).
     progress : callable, optional
         Called as ``progress(i, total, claim_id)`` before each check.
     numeric : bool

@@ -7,6 +7,7 @@ that :math:`\hat z_i = z_i + \sum_k a_{ik}\hat\sigma_k\varepsilon_k \sim \mathca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,12 +15,14 @@ import mpmath
 import sympy as sp
 
 from ...derive import Z, ZHAT, d_rec_d_zhat, general_K_zhat_partials, item_cross_entropy
+from ...engine import kernel
 from ...engine.evidence import DPS, value_at
 from ...engine.expectation import expectation_numeric
+from ...engine.richtext import code, literal
 from ...errors import ArgumentError
 from ...model import gaussian_density, ml2p_symbols, sigmoid, z, z_hat
 
-__all__ = ["MAX_TRAITS", "SeedContext"]
+__all__ = ["MAX_TRAITS", "SeedContext", "at_size", "prove"]
 
 #: the largest number of traits ``check --traits K`` accepts. The symbolic work grows with K
 #: (sums of K terms inside sigmoids, K-dimensional expectations). Measured with
@@ -61,6 +64,32 @@ class SeedContext:
     @property
     def m2(self):
         return model(self.K, 2)
+
+
+def at_size(ctx):
+    """The sizes of a check made for ``ctx.K`` traits (a verdict's ``sizes``): ``{"K": [K]}``."""
+    return {"K": [ctx.K]}
+
+
+def prove(goal, certificates, **wording):
+    """The kernel's ``verified`` for ``goal`` from the first of ``certificates`` it accepts
+    (``wording``: ``method``, ``detail``, ``evidence``, ``corrected`` of the verdict), or
+    ``(None, reasons)`` with the kernel's reason for each rejection.
+
+    The seed proposes; :func:`ml2p_symbolic.engine.kernel.verify` re-checks each certificate
+    against the goal and alone decides."""
+    reasons = []
+    for cert in certificates:
+        try:
+            proof = kernel.verify(goal, cert, **wording)
+        except kernel.KernelRejection as exc:
+            reasons.append(str(exc))
+            continue
+        # the kernel's line as rich text: names of rewritings as code
+        lines = tuple(re.sub(r"[A-Za-z]+(?:_[A-Za-z]+)+", lambda w: code(w.group(0)), literal(e))
+                      if e.startswith("kernel: ") else e for e in proof.evidence)
+        return kernel.restate(proof, evidence=lines), ()
+    return None, tuple(reasons)
 
 
 def point(m, *, a=None, b=0, theta=None, sigma=None, extra=None, item=0):

@@ -15,13 +15,13 @@ import numpy as np
 import sympy as sp
 
 from ...derive import Z, ZHAT, item_cross_entropy
-from ...engine.evidence import DPS, fmt, latex_number, value_at, verdict_from_identity
+from ...engine.evidence import DPS, fmt, latex_number, sizes_text, value_at, verdict_from_identity
 from ...engine.expectation import expectation_numeric, gaussian_expectation
 from ...engine.identity import check_identity
 from ...engine.records import Verdict
 from ...engine.richtext import code
 from ...model import gaussian_density, sigmoid, z
-from .common import (S_I, dL_dzhat_in_params, expected_item_rec, gap_integral, logit_and_scale, noise_scale_sq, point, stein_integral,
+from .common import (S_I, at_size, dL_dzhat_in_params, expected_item_rec, gap_integral, logit_and_scale, noise_scale_sq, point, stein_integral,
                      truth_point)
 from .confirm import confirms, grad, loss, num, numeric_point, truth_arrays
 from .statements import SEED, by_id
@@ -63,11 +63,12 @@ def _expectation_claim(ctx, integrand, *, conditions, counterexample, detail, ev
     exact point outside every condition, where E_eps is computed by quadrature.
     """
     m = ctx.m
+    sizes = at_size(ctx)
     f = _at_truth_integrand(m, integrand)
     direct = gaussian_expectation(f, m.eps)
     if direct.value is not None:
         v = check_identity(direct.value, 0)
-        return verdict_from_identity(v, method_prefix="exact expectation; ", detail=detail)
+        return verdict_from_identity(v, method_prefix="exact expectation; ", detail=detail, sizes=sizes)
     proved, lines = [], list(evidence)
     for cond, sub, text in conditions:
         ok, steps = _proves_zero_expectation(m, f, sub)
@@ -78,16 +79,16 @@ def _expectation_claim(ctx, integrand, *, conditions, counterexample, detail, ev
     value = expectation_numeric(f, m.eps, counterexample, dps=DPS)
     if abs(value) < mpmath.mpf(10) ** (-DPS // 2):
         return Verdict("open", code("gaussian_expectation") + " + mpmath quadrature", detail=detail,
-                       evidence=tuple(lines))
-    verdict = "conditional" if proved else "refuted"
-    return Verdict(
-        verdict,
-        rf"symbolic expectation rules (moments, $\varepsilon \to -\varepsilon$ symmetry) + mpmath.quad at {DPS} digits",
-        counterexample=counterexample, values=(fmt(value), "0"),
-        condition=sp.Or(*proved) if proved else None, corrected=corrected,
-        detail=detail,
+                       evidence=tuple(lines), sizes=sizes)
+    fields = dict(
+        counterexample=counterexample, values=(fmt(value), "0"), corrected=corrected, sizes=sizes,
+        detail=detail + f" The conditions are proved, and the counterexample found, at {sizes_text(sizes)} only.",
         evidence=tuple(lines) + ((_gap_evidence(m, counterexample),) if value_at(z(m), counterexample) != 0 else ()),
     )
+    method = rf"symbolic expectation rules (moments, $\varepsilon \to -\varepsilon$ symmetry) + mpmath.quad at {DPS} digits"
+    if proved:
+        return Verdict("conditional", method, condition=sp.Or(*proved), **fields)
+    return Verdict("refuted", method, **fields)
 
 
 def _truth_conditions(m, *, with_zero_loading=None):

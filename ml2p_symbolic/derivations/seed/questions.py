@@ -53,12 +53,12 @@ def _check_unique(claim, ctx):
     if inv_scale.verdict == inv_shift.verdict == "verified" and l_alt == l_truth:
         return Verdict(
             "refuted", code("check_identity") + " (loss invariant under reparametrisations) + a distinct minimiser",
-            counterexample=alt, values=(show(alt), show(truth)),
+            counterexample=alt, sizes={"K": [ctx.K]}, values=(show(alt), show(truth)),
             detail=r"Not unique: the expected reconstruction loss depends on $(\hat a, \hat b, \hat\theta, \hat\sigma)$ "
             rf"only through ${sp.latex(ZHAT)}$, so every reparametrisation that keeps ${sp.latex(ZHAT)}$ gives the same "
             "loss. lhs and rhs are two different parameter points with the same minimal loss (to 40 digits).",
             evidence=evidence)
-    return Verdict("open", "symmetry check incomplete", evidence=evidence)
+    return Verdict("open", "symmetry check incomplete", evidence=evidence, sizes={"K": [ctx.K]})
 
 
 def _population_uniqueness_evidence():
@@ -148,14 +148,14 @@ def _check_full_loss(claim, ctx):
     if at_alt < at_truth:
         return Verdict(
             "refuted", f"derived KL gradients; mpmath.quad at {DPS} digits",
-            counterexample=alt, values=(fmt(at_alt), fmt(at_truth)),
+            counterexample=alt, sizes={"K": [ctx.K]}, values=(fmt(at_alt), fmt(at_truth)),
             detail=r"The full per-student loss $\mathbb{E}_{\varepsilon}[\mathcal{L}_{\mathbb{E}[\mathrm{REC}]}] + "
             r"\mathcal{L}_{\mathrm{KL}}$ is not minimised at the true parameters: its gradient in $\hat\theta_{jk}$ "
             r"there is $\mathbb{E}_{\varepsilon}[\sum_i \hat a_{ik}(\sigma(\hat z_i) - P_{ij})] + \theta_{jk}$, the KL "
             r"term pulling $\hat\theta_j$ towards 0 (shrinkage). lhs = loss at "
             rf"${th1} = {sp.latex(m.theta[0])} \mp 1/4$, rhs = loss at the truth.",
             evidence=evidence)
-    return Verdict("open", "no lower point found", evidence=evidence)
+    return Verdict("open", "no lower point found", evidence=evidence, sizes={"K": [ctx.K]})
 
 
 

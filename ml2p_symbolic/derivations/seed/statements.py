@@ -29,7 +29,8 @@ import sympy as sp
 from ...derive import Z, ZHAT, item_cross_entropy
 from ...engine.derivation import Derivation
 from ...engine.records import Claim
-from ...model import expected_reconstruction, gaussian_density, ml2p_symbols, reconstruction_loss, sigmoid, z, z_hat
+from ...model import (expected_reconstruction, gaussian_density, ml2p_families, ml2p_symbols, sigmoid, z_hat_sum,
+                      z_sum)
 from .common import SeedContext
 
 __all__ = ["SEED", "CLAIM_IDS", "CLAIMS", "seed_claims", "by_id", "display"]
@@ -52,12 +53,51 @@ class display:
     Phat_sym = sp.Symbol("Phat_ij")
 
 
-def _kl_expectation(m):
-    r""":math:`\mathbb E_q\log(q/p)` as an unevaluated integral over the latent variables."""
+def _kl_at(m):
+    r""":math:`\mathbb E_q\log(q/p)` for ``m.K`` traits as an unevaluated ``m.K``-dimensional integral."""
     t = [sp.Symbol(f"t_{k + 1}", real=True) for k in range(m.K)]
     q = sp.Mul(*[gaussian_density(t[k], m.theta_hat[k], m.sigma_hat[k]) for k in range(m.K)])
     p = sp.Mul(*[gaussian_density(t[k], 0, 1) for k in range(m.K)])
     return sp.Integral(q * sp.log(q / p), *[(tk, -sp.oo, sp.oo) for tk in t])
+
+
+#: the variable of integration of one trait's KL integral
+T = sp.Symbol("t", real=True)
+
+
+def kl_expectation(f=None):
+    r""":math:`\mathbb E_q\log(q/p)` for :math:`q = \prod_k \mathcal N(\hat\theta_{jk}, \hat\sigma_k^2)`
+    and :math:`p = \mathcal N(0, I)`, for every number of traits :math:`K`: the sum over traits
+    of the one-dimensional integrals
+    :math:`\int q_k(t)\log(q_k(t)/p_k(t))\,dt`, unevaluated.
+
+    The log-ratio of the product densities is the sum of the per-trait log-ratios, and every
+    other factor of :math:`q` integrates to 1, so the :math:`K`-dimensional expectation of eq. (2)
+    is this sum: the transcription writes it in that form so that it has a meaning for a
+    symbolic :math:`K` (the tests compare it with the :math:`K`-dimensional integral at
+    :math:`K = 1, 2`)."""
+    f = f or ml2p_families()
+    q = gaussian_density(T, f.theta_hat[f.j, f.k], f.sigma_hat[f.k])
+    p = gaussian_density(T, 0, 1)
+    return sp.Sum(sp.Integral(q * sp.log(q / p), (T, -sp.oo, sp.oo)), (f.k, 1, f.K))
+
+
+def kl_closed_form(f=None):
+    r"""Eq. (8)'s right-hand side as written, for every :math:`K`:
+    :math:`-\frac12\sum_{k=1}^{K}(1 + \log\hat\sigma_k^2 - \hat\theta_{jk}^2 - \hat\sigma_k^2)`."""
+    f = f or ml2p_families()
+    th, sh = f.theta_hat[f.j, f.k], f.sigma_hat[f.k]
+    return -sp.Rational(1, 2) * sp.Sum(1 + sp.log(sh ** 2, evaluate=False) - th ** 2 - sh ** 2, (f.k, 1, f.K))
+
+
+def item_reconstruction(f=None, u=None):
+    r"""The reconstruction term of eq. (2) for item :math:`i`, every :math:`K`:
+    :math:`-[u_{ij}\log\hat P_{ij} + (1 - u_{ij})\log(1 - \hat P_{ij})]` with
+    :math:`\hat P_{ij} = \sigma(\hat z_i)`."""
+    f = f or ml2p_families()
+    u = sp.Symbol("u_ij", nonnegative=True) if u is None else u
+    phat = sigmoid(z_hat_sum(f))
+    return -(u * sp.log(phat) + (1 - u) * sp.log(1 - phat))
 
 
 def _zero_times(x):
@@ -67,18 +107,25 @@ def _zero_times(x):
 
 @lru_cache(maxsize=None)
 def seed_claims(K=2):
-    """The transcribed claims for ``K`` traits (one item ``i``, one student ``j``).
+    r"""The transcribed claims (one item ``i``, one student ``j``).
+
+    Eq. (1), (2), (4.1), (4.2), (5.a), (5.b) and (8) are stated for every number of traits:
+    in the indexed families of :func:`~ml2p_symbolic.model.ml2p_families`, with :math:`K` a
+    positive integer symbol (and the trait index :math:`k` free, :math:`1 \le k \le K`). The
+    other statements are transcribed for ``K`` traits (their checks say so in their verdict's
+    ``sizes``).
 
     Returns a tuple of :class:`~ml2p_symbolic.engine.records.Claim` in the seed's order.
     """
     m = ml2p_symbols(K=K)
+    f = ml2p_families()
     d = display
     a, th, ah, thh = m.a[0], m.theta, m.a_hat[0], m.theta_hat
     b, bh, sh, e = m.b[0], m.b_hat[0], m.sigma_hat, m.eps
     k0 = 0  # the seed's generic trait index k, as trait 1
     at_truth = lambda expr: sp.Subs(expr, tuple(m.true_parameters()), tuple(m.true_parameters().values()))  # noqa: E731
     dL_dz = sp.Derivative(d.L_REC(ZHAT), ZHAT)
-    kl = _kl_expectation(m)
+    kl = kl_expectation(f)
     kl_closed = -sp.Rational(1, 2) * sp.Add(
         *[1 + sp.log(sh[k] ** 2, evaluate=False) - thh[k] ** 2 - sh[k] ** 2 for k in range(K)]
     )
@@ -88,13 +135,14 @@ def seed_claims(K=2):
         claims.append(Claim(cid, title, kind, statement, seed_text))
 
     add("eq1.P", r"ML2P probability $P_{ij} = \sigma(z_i)$", "definition",
-        sp.Eq(d.P_sym, 1 / (1 + sp.exp(-sum(a[k] * th[k] for k in range(K)) + b))))
+        sp.Eq(d.P_sym, 1 / (1 + sp.exp(-sp.Sum(f.a[f.i, f.l] * f.theta[f.j, f.l], (f.l, 1, f.K)) + f.b[f.i]))))
     add("eq1.Phat", r"VAE output $\hat P_{ij} = \sigma(\hat z_i)$", "definition",
-        sp.Eq(d.Phat_sym, 1 / (1 + sp.exp(-sum(ah[k] * (thh[k] + e[k] * sh[k]) for k in range(K)) + bh))))
+        sp.Eq(d.Phat_sym, 1 / (1 + sp.exp(-sp.Sum(f.a_hat[f.i, f.l] * (f.theta_hat[f.j, f.l] + f.eps[f.l] * f.sigma_hat[f.l]),
+                                                (f.l, 1, f.K)) + f.b_hat[f.i]))))
     add("eq2", r"VAE loss = cross-entropy + $\mathbb{E}_q \log(q/p)$", "definition",
-        sp.Eq(d.L(*m.u), reconstruction_loss(m) + kl, evaluate=False))
+        sp.Eq(d.L(*m.u), item_reconstruction(f, m.u[0]) + kl, evaluate=False))
     add("eq3", r"$\mathbb{E}_u[\mathcal{L}(u)]$ = the loss with $u$ replaced by $P$", "equation",
-        sp.Eq(d.E_u(d.L(*m.u)), expected_reconstruction(m) + kl, evaluate=False),
+        sp.Eq(d.E_u(d.L(*m.u)), expected_reconstruction(m) + _kl_at(m), evaluate=False),
         r"We write $P_{ij} = \mathbb{E}(u_{ij})$, and similarly define a new " "\u201cexpected\u201d loss "
         r"function: $\mathcal{L}_{\mathbb{E}}(P_j) = \mathbb{E}_{u_j}[\mathcal{L}(u_{:j})] "
         r"= -\sum_{i=1}^n (P_{ij} \log(\hat{P}_{ij}) + (1 - P_{ij}) \log(1 - \hat{P}_{ij})) "
@@ -112,9 +160,10 @@ def seed_claims(K=2):
         sp.Eq(dL_dz, line3, evaluate=False))
     add("eq5.a", r"$\partial\mathcal{L}/\partial\hat a_{ik} = \partial\mathcal{L}/\partial\hat z_i\,"
         r"(\hat\theta_{jk} + \varepsilon_k\hat\sigma_k)$", "equation",
-        sp.Eq(sp.Derivative(d.L_REC(ah[k0]), ah[k0]), dL_dz * (thh[k0] + e[k0] * sh[k0]), evaluate=False))
+        sp.Eq(sp.Derivative(d.L_REC(f.a_hat[f.i, f.k]), f.a_hat[f.i, f.k]),
+              dL_dz * (f.theta_hat[f.j, f.k] + f.eps[f.k] * f.sigma_hat[f.k]), evaluate=False))
     add("eq5.b", r"$\partial\mathcal{L}/\partial\hat b_i = -\partial\mathcal{L}/\partial\hat z_i$", "equation",
-        sp.Eq(sp.Derivative(d.L_REC(bh), bh), dL_dz * (-1), evaluate=False))
+        sp.Eq(sp.Derivative(d.L_REC(f.b_hat[f.i]), f.b_hat[f.i]), dL_dz * (-1), evaluate=False))
     thh_ik = sp.Symbol("thetahat_i1", real=True)  # the seed writes theta_hat_{ik} here
     add("eq5.theta", r"$\partial\mathcal{L}/\partial\hat\theta_{jk} = \partial\mathcal{L}/\partial\hat z_i\,"
         r"\hat a_{ik}$", "equation",
@@ -144,7 +193,7 @@ def seed_claims(K=2):
         r"function $\mathcal{L}_{\mathbb{E}[\text{REC}]}$ is non-negative, the reconstruction error at "
         r"the true IRT paramters is a global minimum.")
     add("eq8", r"KL closed form $-\frac{1}{2}\sum_k (1 + \log\hat\sigma_k^2 - \hat\theta_k^2 - \hat\sigma_k^2)$",
-        "equation", sp.Eq(kl, kl_closed, evaluate=False))
+        "equation", sp.Eq(kl, kl_closed_form(f), evaluate=False))
     add("claim.kl-min", r"KL term minimised ($= 0$) at $\hat\theta = 0$, $\hat\sigma = 1$", "argument",
         sp.And(sp.GreaterThan(d.L_KL(*thh, *sh), 0),
                sp.Eq(kl_closed.subs({**{x: 0 for x in thh}, **{s: 1 for s in sh}}), 0)),
@@ -176,9 +225,10 @@ def seed_definitions(ctx):
     through each kept as written): the expected reconstruction loss of item :math:`i`,
     :math:`\mathcal L_{\mathbb E[\mathrm{REC}]} = -[\sigma(z_i)\log\sigma(\hat z_i) + (1 - \sigma(z_i))
     \log(1 - \sigma(\hat z_i))]` (written :math:`\mathcal L_{\mathbb E[\mathrm{REC}]}(w)` when it is
-    differentiated by :math:`w`), and the logits :math:`z_i`, :math:`\hat z_i` of the model."""
-    m = ctx.m
-    return {display.L_REC: item_cross_entropy(sigmoid(Z), ZHAT), Z: z(m), ZHAT: z_hat(m)}
+    differentiated by :math:`w`), and the logits :math:`z_i`, :math:`\hat z_i` of the model for every
+    number of traits (sums up to the symbol :math:`K`, :func:`~ml2p_symbolic.model.z_sum`)."""
+    f = ml2p_families()
+    return {display.L_REC: item_cross_entropy(sigmoid(Z), ZHAT), Z: z_sum(f), ZHAT: z_hat_sum(f)}
 
 
 #: the seed as a derivation: its statements and named quantities; checks and confirmations
