@@ -22,6 +22,7 @@ __all__ = [
     "ResultsError",
     "ClusterError",
     "LatexInputError",
+    "NotCheckableError",
 ]
 
 
@@ -120,3 +121,8 @@ class LatexInputError(ML2PError):
         self.col = col
         super().__init__(f"{file}:{line}:{col}: error: {message}")
 
+
+class NotCheckableError(ML2PError):
+    """A step the checker cannot decide soundly as written (a bar that puts a variable outside
+    its declared domain, a derivative taken where it does not exist, an expectation that is
+    not shown to exist): the step is ``open`` with this message."""

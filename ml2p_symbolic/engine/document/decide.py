@@ -20,6 +20,7 @@ import sympy as sp
 from .. import kernel
 from ..certificates import Goal, Lemma, Rewriting, SignProof
 from ..identity import check_identity
+from ..expectation import integrable
 from ..latex_input.nodes import Expect
 from ..refute import DIGITS, refute_expectations, values_at
 
@@ -93,6 +94,10 @@ def decide(lhs, rhs, relation, assumptions, budget):
     strict = relation in ("<", ">")
     d = (rhs - lhs) if relation in ("<=", "<") else (lhs - rhs)
     if lhs.has(Expect) or rhs.has(Expect):
+        missing = [e for e in lhs.atoms(Expect) | rhs.atoms(Expect) if not integrable(e.body, e.variables)]
+        if missing:
+            return Decision("open", "undecided", detail=f"the expectation {missing[0]} is not shown to exist "
+                            "(its integrand is not bounded by a polynomial times an exponential of a linear form)")
         proof = prove_zero(lhs - rhs, budget / 3) if relation == "=" else prove_sign(d, strict, budget / 3)
         if proof is not None:
             return _holds(proof, "exact rewriting with the expectations as opaque terms")

@@ -30,7 +30,9 @@ from ..certificates import Goal
 from ..expectation import reduce_expectations
 from ..latex_input.matrix_nodes import Gradient, MatrixEvalAt, is_matrix
 from ..latex_input.nodes import Diff, EvalAt, Expect, StandardNormal
+from ...errors import NotCheckableError
 from .instances import free_indices
+from .substitution import substitute
 
 __all__ = ["elaborate", "Unsupported"]
 
@@ -46,7 +48,7 @@ def elaborate(lhs, rhs, relation, decls):
         e = _Elaborator(decls)
         left, right = e.run(lhs), e.run(rhs)
         assumptions = tuple(e.run(a) for a in decls.assumptions)
-    except Unsupported:
+    except (Unsupported, NotCheckableError):
         return None
     except (TypeError, ValueError, AttributeError, NotImplementedError, RecursionError):
         return None  # SymPy could not build it symbolically: instances only
@@ -177,8 +179,11 @@ class _Elaborator:
                 raise Unsupported("a bar on a defined quantity or random variable")
             new = self._e(value, keep)
             if not decl.slots:
-                body = body.xreplace({decl.obj: new})
+                body = substitute(body, {decl.obj: new})
                 continue
+            if body.has(sp.sign, sp.Heaviside, sp.DiracDelta) or any(
+                    getattr(decl.obj, "is_" + f, None) for f in ("positive", "nonnegative", "negative", "integer")):
+                raise Unsupported("a bar on a family with a restricted domain")
             letters = [i for i in target.indices]
             if not all(isinstance(i, sp.Symbol) and i.is_integer for i in letters):
                 raise Unsupported("a bar on one member of a family")
@@ -202,6 +207,8 @@ class _Elaborator:
             eta = StandardNormal(decl.obj.name)
             mean = self._e(decl.mean if decl.mean is not None else sp.Integer(0), keep)
             variance = self._e(decl.variance if decl.variance is not None else sp.Integer(1), keep)
+            if variance.is_nonnegative is not True:
+                raise Unsupported("a variance not known to be nonnegative")
             bound[decl.obj] = mean + sp.sqrt(variance) * eta
             etas.append(eta)
         inner = _RandomBound(self, bound)

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ...errors import ML2PError
+from ...errors import ML2PError, NotCheckableError
 from ..latex_input.matrix_nodes import is_matrix
 from ..latex_input.nodes import Diff, EvalAt, Expect, StandardNormal
 from . import matrices
+from .substitution import substitute
 
 __all__ = ["Instance", "Concretizer", "concretize", "instances", "used_definitions", "free_indices",
            "is_symmetric", "size_symbols_of", "OutOfRange", "DEFAULT_SIZES", "MAX_SIZE_COMBINATIONS",
-           "MAX_INSTANCES", "Plan"]
+           "MAX_INSTANCES", "Plan", "assumptions_at"]
 
 #: sizes tried for an index range when the document does not say (``%! sizes``)
 DEFAULT_SIZES = (1, 2, 3)
@@ -258,7 +259,7 @@ class Concretizer:
         body = self._c(e.expr, env, keep2, rv)
         for handle, value, member_env, info in pending:
             targets[handle] = self._c(value, member_env, keep, rv)
-        result = body.xreplace(targets)
+        result = substitute(body, targets)
         leftover = {self._placeholder(d, idx): self.definition(d, idx, keep, rv)
                     for d, idx in ((self.decls.decl_of_object(o), i) for o, i in defined_keep)}
         return result.xreplace(leftover) if leftover else result
@@ -293,6 +294,8 @@ class Concretizer:
                 eta = StandardNormal(sym.name)
                 mean = self._c(decl.mean if decl.mean is not None else sp.Integer(0), env, keep, rv)
                 var_ = self._c(decl.variance if decl.variance is not None else sp.Integer(1), env, keep, rv)
+                if var_.is_nonnegative is not True:
+                    raise NotCheckableError(f"the variance {var_} of {decl.latex} is not known to be >= 0")
                 new_rv[sym] = mean + sp.sqrt(var_) * eta
                 bound.append(eta)
         body = self._c(e.body, env, keep, new_rv)
@@ -455,11 +458,16 @@ def _assumptions_symmetric(decls):
 
 def instances(exprs, decls):
     """The :class:`Plan` of a step's instances."""
-    sizes = size_symbols_of(exprs, decls)
     frees = set()
     for ex in exprs:
         frees |= free_indices(ex, decls)
     frees = sorted(frees, key=str)
+    sizes = set(size_symbols_of(exprs, decls))
+    for f in frees:  # a free index ranges over its whole range, whose size then varies too
+        size = decls.index_of_symbol(f).size
+        if isinstance(size, sp.Symbol):
+            sizes.add(size)
+    sizes = sorted(sizes, key=str)
     symmetric = (is_symmetric(exprs + [d.body for ex in exprs for d in used_definitions(ex, decls)], decls)
                  and _assumptions_symmetric(decls))
     choices = [decls.sizes.get(s, DEFAULT_SIZES) for s in sizes]
@@ -515,4 +523,29 @@ def _patterns(count, size):
             grow(prefix + [v], max(top, v))
 
     grow([], 0)
+    return out
+
+
+def assumptions_at(conc, decls):
+    """The document's ``%! assume`` conditions at the instance of ``conc``: a condition with a
+    free index holds for every member (it is expanded over all the index's values, whatever
+    value the step's index of the same letter has in the instance); a condition that fails at the instance (``n >= 4`` at ``n = 1``) excludes
+    it (:class:`OutOfRange`); one that holds there is dropped."""
+    out = []
+    for cond in decls.assumptions:
+        frees = sorted(free_indices(cond, decls), key=str)  # its own letters: every member
+        ranges = []
+        for f in frees:
+            size = decls.index_of_symbol(f).size
+            size = conc.env.get(size, size) if isinstance(size, sp.Symbol) else size
+            if not isinstance(size, (int, sp.Integer)):
+                raise OutOfRange(f"the assumption {cond} ranges over an index of unknown size")
+            ranges.append(range(1, int(size) + 1))
+        for combo in itertools.product(*ranges):
+            env = {**conc.env, **dict(zip(frees, combo))}
+            value = conc.run(cond, env)
+            if value is sp.false:
+                raise OutOfRange(f"the assumption {cond} fails at this instance")
+            if value is not sp.true:
+                out.append(value)
     return out

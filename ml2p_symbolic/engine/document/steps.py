@@ -34,7 +34,7 @@ from ..records import Verdict
 from ..refute import DIGITS
 from .conditions import candidates, prove_under
 from .decide import decide
-from .instances import MAX_INSTANCES, Concretizer, OutOfRange, instances, used_definitions
+from .instances import MAX_INSTANCES, Concretizer, OutOfRange, assumptions_at, instances, used_definitions
 from .prove import prove_goal, restate_for_step
 from .elaborate import elaborate
 
@@ -78,7 +78,7 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
                 rules = []
                 lhs_c = reduce_expectations(lhs_c, rules)
                 rhs_c = reduce_expectations(rhs_c, rules)
-                assumptions = [conc.run(a) for a in decls.assumptions]
+                assumptions = assumptions_at(conc, decls)
             except OutOfRange:
                 continue
             per_budget = min(remaining / 2, max(8.0, budget / 4))

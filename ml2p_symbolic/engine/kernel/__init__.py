@@ -63,8 +63,8 @@ def verify(goal, certificate, *, method=None, detail="", evidence=(), corrected=
         raise KernelRejection(f"not a goal: {type(goal).__name__}")
     backwards = sums.backward_range(goal)
     if backwards is not None:
-        raise KernelRejection(f"the range of {backwards} may run backwards for some size, where SymPy's "
-                              "convention (Karr's) is not the empty sum")
+        raise KernelRejection(f"the bounds of {backwards} may not be integers, or its range may run backwards "
+                              "for some size, where SymPy's convention (Karr's) is not the empty sum")
     try:
         with time_limit(limit):
             ok, why = _check(goal, certificate)

@@ -129,8 +129,8 @@ def peel_last(expr, n):
 
 
 def backward_range(goal):
-    """The first sum or product of ``goal`` (lhs, rhs, assumptions) whose range is not proved
-    to satisfy ``hi - lo + 1 >= 0``, or None."""
+    """The first sum or product of ``goal`` (lhs, rhs, assumptions) whose bounds are not proved
+    integers with ``hi - lo + 1 >= 0``, or None."""
     def walk(e, sub):
         if not isinstance(e, sp.Basic) or not e.args:
             return None
@@ -138,6 +138,8 @@ def backward_range(goal):
             inner = dict(sub)
             for var, lo, hi in e.limits:
                 lo_s, hi_s = lo.xreplace(inner), hi.xreplace(inner)
+                if lo_s.is_integer is not True or hi_s.is_integer is not True:
+                    return e  # a bound that may not be an integer (n/2, sqrt(n), 1/2)
                 if (hi_s - lo_s + 1).is_nonnegative is not True:
                     return e
                 p = sp.Dummy("p", integer=True, nonnegative=True)

@@ -53,12 +53,28 @@ class Expect(Expr):
     ``variables`` are what the document names (random families as ``IndexedBase``, single
     random variables as ``Symbol``/``Indexed``) before the step checker concretises them,
     and :class:`StandardNormal` symbols after.
+
+    An expectation not shown to exist (:func:`ml2p_symbolic.engine.expectation.integrable`)
+    carries a fresh tag, so that two of them never cancel as equal terms
+    (:math:`\mathbb E[e^{\varepsilon^2}] - \mathbb E[e^{\varepsilon^2}]` is not 0: it is
+    :math:`\infty - \infty`).
     """
 
     is_commutative = True
 
-    def __new__(cls, body, variables):
-        return Expr.__new__(cls, sp.sympify(body), Tuple(*variables))
+    def __new__(cls, body, variables, tag=None):
+        from ..expectation.integrability import integrable
+
+        body = sp.sympify(body)
+        if tag is None:
+            randoms = [v for v in variables if isinstance(v, (sp.Symbol, sp.Indexed))]
+            randoms += [a for v in variables if isinstance(v, sp.IndexedBase) for a in body.atoms(sp.Indexed)
+                        if a.base == v]
+            if not integrable(body, randoms):
+                tag = sp.Dummy("nonexistent")
+        if tag is None:
+            return Expr.__new__(cls, body, Tuple(*variables))
+        return Expr.__new__(cls, body, Tuple(*variables), tag)
 
     @property
     def body(self):
