@@ -22,6 +22,7 @@ __all__ = [
     "ResultsError",
     "ClusterError",
     "LatexInputError",
+    "InputFileError",
 ]
 
 
@@ -120,3 +121,8 @@ class LatexInputError(ML2PError):
         self.col = col
         super().__init__(f"{file}:{line}:{col}: error: {message}")
 
+
+
+class InputFileError(ML2PError):
+    """An input file that is not read: missing, not a regular file (a FIFO, a device such as
+    ``/dev/zero``, a directory) or above its size limit (see :mod:`ml2p_symbolic.input_files`)."""
