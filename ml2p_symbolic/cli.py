@@ -248,7 +248,7 @@ _READ_FILES = r"\\(input|include|includegraphics)\s*(?:\[[^\]]*\]\s*)?\{([^{}]+)
 
 
 def _document_inputs(path):
-    """The files the LaTeX document ``path`` reads: itself, and the files of its
+    r"""The files the LaTeX document ``path`` reads: itself, and the files of its
     ``\input``, ``\include`` and ``\includegraphics`` (relative to its folder; with the
     ``.tex`` or ``.pdf`` LaTeX would add), whether or not they exist."""
     import os
@@ -278,7 +278,7 @@ def _same_file(a, b):
 
 
 def _refuse_overwriting_inputs(path, preamble, targets):
-    """``render FILE.tex``: refuse, before any work, an output path that is the document, its
+    r"""``render FILE.tex``: refuse, before any work, an output path that is the document, its
     preamble or a file it reads (``\input``, ``\include``, a figure): it would be overwritten."""
     inputs = _document_inputs(path) + ([preamble] if preamble else [])
     for target in targets:

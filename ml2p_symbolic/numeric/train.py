@@ -40,7 +40,7 @@ from .model import ML2PVAE
 from .validate import as_generator, check_responses, plain
 
 __all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar", "check_fit_options",
-           "fit_bytes"]
+           "fit_bytes", "check_holdout"]
 
 
 @dataclass(frozen=True, eq=False)
