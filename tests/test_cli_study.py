@@ -123,6 +123,7 @@ def test_run_resume_and_summarize(tmp_path, capsys, monkeypatch):
         (["study", "spec.toml", "--plots", "p"], "options of 'study summarize RESULTS'"),
         (["study", "spec.toml", "extra.csv"], "unexpected argument 'extra.csv'"),
         (["study", "spec.toml", "--workers", "0"], "workers must be at least 1"),
+        (["study", "summarize", "r.csv", "--out", "./r.csv"], "--out ./r.csv is the results file"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path, capsys, monkeypatch, argv, message):
@@ -268,3 +269,28 @@ def test_tasks_that_can_never_run_are_refused_before_any_work(tmp_path, capsys, 
     assert main(["study", "spec.toml", "--workers", "1"]) == 2
     assert message in _one_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == [tmp_path / "spec.toml"]
+
+
+def test_a_results_file_without_spec_digests_is_summarized_but_not_resumed(tmp_path, capsys, monkeypatch):
+    """Files written before rows recorded their spec: still read, never continued (the spec
+    that made them cannot be told)."""
+    from ml2p_symbolic.study.tasks import COLUMNS
+
+    monkeypatch.chdir(tmp_path)
+    _results_of(SPEC, "new.csv", tmp_path)
+    import csv
+
+    with open(tmp_path / "new.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    at = list(COLUMNS).index("spec_digest")
+    assert rows[0][at] == "spec_digest" and rows[1][at]
+    with open(tmp_path / "old.csv", "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([r[:at] + r[at + 1:] for r in rows])
+    assert main(["study", "summarize", "old.csv"]) == 0
+    assert "| N=120, n=6, K=2, ECPE-like Q | mml | 1 |" in capsys.readouterr().out
+    (tmp_path / "spec.toml").write_text(SPEC)
+    _no_cluster(monkeypatch)
+    before = (tmp_path / "old.csv").read_bytes()
+    assert main(["study", "spec.toml", "--results", "old.csv", "--resume"]) == 2
+    assert "does not record its spec (written by an older version)" in _one_line(capsys.readouterr().err)
+    assert (tmp_path / "old.csv").read_bytes() == before
