@@ -699,8 +699,14 @@ def _run_study(args):
         run = run_study(spec, args.results, scheduler=args.scheduler, workers=args.workers,
                         resume=args.resume, quiet=args.quiet or args.json)
     except KeyboardInterrupt:
-        print("\nml2p-proof study: interrupted; the finished tasks are in the results file; "
-              "rerun with --resume to finish the study", file=sys.stderr)
+        from .study import default_results_path
+
+        if os.path.lexists(args.results or default_results_path(spec.name)):
+            print("\nml2p-proof study: interrupted; the finished tasks are in the results file; "
+                  "rerun with --resume to finish the study", file=sys.stderr)
+        else:
+            print("\nml2p-proof study: interrupted before the first task finished; nothing was "
+                  "written", file=sys.stderr)
         return 130
     rows = read_results(run["results"])
     summary = summarize(rows)

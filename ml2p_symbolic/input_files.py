@@ -18,12 +18,10 @@ The limits (bytes):
 
 Examples
 --------
->>> import os, tempfile
->>> d = tempfile.mkdtemp()
->>> check_input_file(d, "spec")
+>>> check_input_file("/dev/zero", "spec")
 Traceback (most recent call last):
 ...
-ml2p_symbolic.errors.InputFileError: ... is a directory, not a spec file
+ml2p_symbolic.errors.InputFileError: /dev/zero: a device, not a spec file
 """
 
 from __future__ import annotations

@@ -222,6 +222,7 @@ def test_a_run_stopped_before_its_first_row_removes_the_file_it_created(tmp_path
     (tmp_path / "spec.toml").write_text(SPEC)
     assert main(["study", "spec.toml", "--results", "r.csv", "--quiet"]) == 130
     assert not (tmp_path / "r.csv").exists()
+    assert "interrupted before the first task finished; nothing was written" in capsys.readouterr().err
     # so the same command is not refused ("the results file exists") when given again
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
