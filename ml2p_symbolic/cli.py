@@ -45,7 +45,9 @@ def _add_check(sub):
     g.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for each step (default 60); past it the step is 'open (timed out)'")
     g.add_argument("--watch", action="store_true", help="re-check whenever the document or the preamble is saved")
-    g.add_argument("--jobs", type=int, default=None, metavar="N", help="steps checked at once (default 2)")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="steps checked at once (default 2; at most 64, 4 per core, and what memory "
+                   "holds at about 100 MB each)")
     g.add_argument("--cache-dir", metavar="DIR", help="where verdicts are cached (default: the user cache directory)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write cached verdicts")
 
@@ -69,9 +71,26 @@ def _document_args(args):
             raise _UsageError(f"{', '.join(used)} only apply to a document (FILE.tex, .md or .txt)")
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    if args.preamble is not None and not os.path.isfile(args.preamble):
+    if args.preamble is not None and not os.path.exists(args.preamble):
         raise _UsageError(f"no such preamble file: {args.preamble}")
+    _check_preamble(args.preamble)
+    if args.jobs is not None:
+        from .numeric.budget import check_processes
+
+        check_processes(args.jobs, "--jobs", _STEP_WORKER_BYTES)
     return docs
+
+
+#: Estimated memory of one worker process checking a document's step (for ``--jobs``).
+_STEP_WORKER_BYTES = 100e6
+
+
+def _check_preamble(preamble):
+    """A ``--preamble`` must be a regular file of at most 1 MB (no FIFO, device, directory)."""
+    if preamble is not None:
+        from .input_files import MAX_TEXT_BYTES, check_input_file
+
+        check_input_file(preamble, "preamble", limit=MAX_TEXT_BYTES)
 
 
 def _check_documents(docs, args):
@@ -210,8 +229,10 @@ def _render_document(path, args):
         raise _UsageError(INSTALL_HINT)
     if not args.timeout > 0:
         raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    _check_preamble(args.preamble)
     default_pdf = os.path.splitext(os.path.basename(path))[0] + "-checked.pdf"
     tex_path, pdf_path = _render_targets(args, default_pdf=default_pdf)
+    _refuse_overwriting_inputs(path, args.preamble, (tex_path, pdf_path))
     doc = read_document(path, preamble=args.preamble)
     progress = None if args.quiet else _document_progress
     report = check_document(path, timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
@@ -220,6 +241,53 @@ def _render_document(path, args):
         print(file=sys.stderr)
     return _write_rendered(annotate_document(doc, report), tex_path, pdf_path,
                            source_dir=os.path.dirname(os.path.abspath(path)))
+
+
+#: ``\input{F}``, ``\include{F}``, ``\includegraphics[..]{F}``: files a document reads.
+_READ_FILES = r"\\(input|include|includegraphics)\s*(?:\[[^\]]*\]\s*)?\{([^{}]+)\}"
+
+
+def _document_inputs(path):
+    r"""The files the LaTeX document ``path`` reads: itself, and the files of its
+    ``\input``, ``\include`` and ``\includegraphics`` (relative to its folder; with the
+    ``.tex`` or ``.pdf`` LaTeX would add), whether or not they exist."""
+    import os
+    import re
+
+    from .input_files import MAX_DATA_BYTES, read_input_bytes
+
+    folder = os.path.dirname(os.path.abspath(path))
+    text = read_input_bytes(path, "document", limit=MAX_DATA_BYTES).decode("utf-8", "replace")
+    text = re.sub(r"(?<!\\)%.*", "", text)  # commented-out lines read nothing
+    files = [path]
+    for command, name in re.findall(_READ_FILES, text):
+        name = os.path.join(folder, os.path.expanduser(name.strip()))
+        files.append(name)
+        if not os.path.splitext(name)[1]:
+            files.append(name + (".pdf" if command == "includegraphics" else ".tex"))
+    return files
+
+
+def _same_file(a, b):
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare the resolved paths
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_overwriting_inputs(path, preamble, targets):
+    r"""``render FILE.tex``: refuse, before any work, an output path that is the document, its
+    preamble or a file it reads (``\input``, ``\include``, a figure): it would be overwritten."""
+    inputs = _document_inputs(path) + ([preamble] if preamble else [])
+    for target in targets:
+        for source in inputs if target else ():
+            if _same_file(target, source):
+                what = ("the document itself" if source == path else "the preamble" if source == preamble
+                        else f"a file the document reads ({source})")
+                raise _UsageError(f"{target} is {what}; rendering would overwrite it; choose another "
+                                  "--out")
 
 
 def _write_rendered(tex, tex_path, pdf_path, source_dir=None):
@@ -436,7 +504,7 @@ def _run_fit(args):
     from .numeric.budget import check_memory
     from .numeric.data import check_out_dir, load_or_simulate, write_estimates
     from .numeric.simulate import simulation_bytes
-    from .numeric.train import check_fit_options, fit, fit_bytes, fit_summary
+    from .numeric.train import check_fit_options, check_holdout, fit, fit_bytes, fit_summary
 
     mml_options = {"quadrature": "rule", "nodes": "nodes", "tol": "tol", "max_iter": "max_iter"}
     if args.method == "mml":
@@ -466,6 +534,8 @@ def _run_fit(args):
         if args.estimate_correlation and args.traits < 2:
             raise _UsageError(f"--estimate-correlation needs --traits >= 2 (a correlation between "
                               f"traits); got {args.traits}")
+        if args.method == "vae":
+            check_holdout(args.holdout, args.students, "--holdout")
         sizes = (args.students, args.items, args.traits)
         check_memory(simulation_bytes(*sizes) + fit_bytes(*sizes, hidden=hidden, batch_size=args.batch_size,
                                                           iw_samples=args.iw_samples, holdout=args.holdout),
@@ -566,7 +636,9 @@ def _add_study(sub):
     r.add_argument("--results", metavar="PATH", help="results file, *.parquet or *.csv (default NAME.results.*)")
     r.add_argument("--resume", action="store_true", help="continue the results file, skipping finished tasks")
     r.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    r.add_argument("--workers", type=int, metavar="N", help="local cluster processes (default: one per core)")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="local cluster processes (default: one per core; at most 64, 4 per core, "
+                   "and what memory holds at about 100 MB each)")
     r.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     s = p.add_argument_group("summarize")
     s.add_argument("--format", choices=("markdown", "latex", "json"), default=None,
@@ -582,13 +654,15 @@ def _run_study(args):
     from .study import load_spec, read_results, run_study, summarize, summary_latex, summary_markdown
 
     run_only = [o for o, v in (("--results", args.results), ("--resume", args.resume),
-                               ("--scheduler", args.scheduler), ("--workers", args.workers)) if v]
+                               ("--scheduler", args.scheduler), ("--workers", args.workers is not None)) if v]
     if args.spec == "summarize":
         if args.results_file is None:
             raise _UsageError("summarize needs the results file: ml2p-proof study summarize RESULTS")
         if run_only:
             raise _UsageError(", ".join(run_only) + " run a study; they cannot be used with summarize")
         fmt = "json" if args.json else (args.format or "markdown")
+        if args.out and _same_file(args.out, args.results_file):
+            raise _UsageError(f"--out {args.out} is the results file; it would be overwritten")
         rows = read_results(args.results_file)
         summary = summarize(rows)
         if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
@@ -615,13 +689,24 @@ def _run_study(args):
         raise _UsageError(f"unexpected argument {args.results_file!r} (the results file of a run is --results PATH)")
     if args.format or args.out or args.plots:
         raise _UsageError("--format, --out and --plots are options of 'study summarize RESULTS'")
+    if args.workers is not None:
+        from .numeric.budget import check_processes
+        from .study.runner import WORKER_BYTES
+
+        check_processes(args.workers, "--workers", WORKER_BYTES)
     spec = load_spec(args.spec)
     try:
         run = run_study(spec, args.results, scheduler=args.scheduler, workers=args.workers,
                         resume=args.resume, quiet=args.quiet or args.json)
     except KeyboardInterrupt:
-        print("\nml2p-proof study: interrupted; the finished tasks are in the results file; "
-              "rerun with --resume to finish the study", file=sys.stderr)
+        from .study import default_results_path
+
+        if os.path.lexists(args.results or default_results_path(spec.name)):
+            print("\nml2p-proof study: interrupted; the finished tasks are in the results file; "
+                  "rerun with --resume to finish the study", file=sys.stderr)
+        else:
+            print("\nml2p-proof study: interrupted before the first task finished; nothing was "
+                  "written", file=sys.stderr)
         return 130
     rows = read_results(run["results"])
     summary = summarize(rows)

@@ -23,6 +23,7 @@ __all__ = [
     "ClusterError",
     "LatexInputError",
     "NotCheckableError",
+    "InputFileError",
 ]
 
 
@@ -126,3 +127,8 @@ class NotCheckableError(ML2PError):
     """A step the checker cannot decide soundly as written (a bar that puts a variable outside
     its declared domain, a derivative taken where it does not exist, an expectation that is
     not shown to exist): the step is ``open`` with this message."""
+
+
+class InputFileError(ML2PError):
+    """An input file that is not read: missing, not a regular file (a FIFO, a device such as
+    ``/dev/zero``, a directory) or above its size limit (see :mod:`ml2p_symbolic.input_files`)."""

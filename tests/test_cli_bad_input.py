@@ -115,3 +115,129 @@ def test_render_traits_3_shows_three_traits(capsys):
     tex = capsys.readouterr().out
     assert "$K = 3$ latent traits" in tex
     assert r"\theta_{j3}" in tex and r"\theta_{j4}" not in tex
+
+
+# --------------------------------------------------------------------------- issue 18: input files
+import contextlib  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from ml2p_symbolic.input_files import MAX_DATA_BYTES, MAX_TEXT_BYTES  # noqa: E402
+
+_SPEC = '[study]\nreplications = 1\n[grid]\nstudents = 120\nitems = 6\ntraits = 2\n[estimators.mml]\nmethod = "mml"\n'
+_Q = "1,0\n1,0\n1,0\n0,1\n0,1\n0,1\n"
+
+
+@contextlib.contextmanager
+def _fifo(path, after=5.0):
+    """A FIFO at ``path``. Should a command block reading it (the bug), a writer opens and
+    closes it after ``after`` seconds, so that the test fails instead of hanging."""
+    os.mkfifo(path)
+    stop = threading.Event()
+
+    def unblock():
+        if stop.wait(after):
+            return
+        while not stop.is_set():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # no reader waiting
+                time.sleep(0.05)
+                continue
+            os.close(fd)
+
+    thread = threading.Thread(target=unblock, daemon=True)
+    thread.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _files(tmp_path):
+    (tmp_path / "spec.toml").write_text(_SPEC)
+    (tmp_path / "q.csv").write_text(_Q)
+    (tmp_path / "u.csv").write_text("0,1,1,0,1,0\n1,1,0,1,0,1\n" * 20)
+    (tmp_path / "doc.tex").write_text("%! real x\n\\[ x + x = 2x \\]\n")
+
+
+_COMMANDS = {
+    "spec": (["study", "{F}"], "study"),
+    "results": (["study", "summarize", "{F}.csv"], "study"),
+    "resumed results": (["study", "spec.toml", "--results", "{F}.csv", "--resume", "--workers", "1"], "study"),
+    "Q-matrix": (["identify", "{F}"], "identify"),
+    "sigma": (["identify", "q.csv", "--prior", "known", "--sigma", "{F}"], "identify"),
+    "responses": (["fit", "--responses", "{F}", "--q", "q.csv", "--quiet"], "fit"),
+    "fit Q-matrix": (["fit", "--responses", "u.csv", "--q", "{F}", "--quiet"], "fit"),
+    "check preamble": (["check", "doc.tex", "--preamble", "{F}"], "check"),
+    "render preamble": (["render", "doc.tex", "--preamble", "{F}", "--quiet"], "render"),
+}
+
+
+def _run(argv, name, capsys):
+    t0 = time.monotonic()
+    status = main(argv)
+    seconds = time.monotonic() - t0
+    line = _one_error_line(capsys.readouterr().err)
+    assert status == 2 and line.startswith(f"ml2p-proof {name}: error: "), line
+    assert seconds < 4, "the file was read before it was refused"
+    return line
+
+
+@pytest.mark.parametrize("role", list(_COMMANDS))
+def test_a_fifo_is_refused_at_once_not_read(tmp_path, capsys, monkeypatch, role):
+    """Issue 18, item 16: a FIFO as spec, results, summarize input or Q-matrix hung."""
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path)
+    argv, name = _COMMANDS[role]
+    fifo = "pipe.csv" if "{F}.csv" in " ".join(argv) else "pipe"
+    with _fifo(str(tmp_path / fifo)):
+        line = _run([a.replace("{F}.csv", fifo).replace("{F}", fifo) for a in argv], name, capsys)
+    assert f"{fifo}: a FIFO (named pipe), not a " in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["doc.tex", "q.csv", "spec.toml", "u.csv", fifo])
+
+
+@pytest.mark.parametrize("role", ["spec", "Q-matrix", "sigma", "responses", "check preamble", "render preamble"])
+@pytest.mark.parametrize("target, kind", [("/dev/zero", "a device"), ("folder", "a directory")])
+def test_a_device_or_a_directory_is_refused_at_once(tmp_path, capsys, monkeypatch, role, target, kind):
+    """``/dev/zero`` as a spec exhausted the memory; a directory gave an OS error."""
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path)
+    (tmp_path / "folder").mkdir()
+    argv, name = _COMMANDS[role]
+    line = _run([a.replace("{F}", target) for a in argv], name, capsys)
+    assert f"{target}: {kind}, not a " in line
+
+
+@pytest.mark.parametrize(
+    "role, size",
+    [("spec", MAX_TEXT_BYTES + 1), ("check preamble", MAX_TEXT_BYTES + 1), ("results", MAX_DATA_BYTES + 1),
+     ("Q-matrix", MAX_DATA_BYTES + 1), ("responses", MAX_DATA_BYTES + 1)],
+)
+def test_a_file_above_its_size_limit_is_refused_unread(tmp_path, capsys, monkeypatch, role, size):
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path)
+    argv, name = _COMMANDS[role]
+    big = "big.csv" if "{F}.csv" in " ".join(argv) else "big"
+    with open(tmp_path / big, "wb") as fh:  # sparse: no disk used, and all zeros if read
+        fh.truncate(size)
+    line = _run([a.replace("{F}.csv", big).replace("{F}", big) for a in argv], name, capsys)
+    assert f"{big}: the " in line and f"file has {size:,} bytes, above the limit of {size - 1:,}" in line
+
+
+def test_jobs_out_of_bounds_exit_2_before_checking(tmp_path, capsys, monkeypatch):
+    """Issue 18, item 14: ``--jobs -1`` looped forever; --jobs had no upper bound."""
+    import ml2p_symbolic.engine.document.check as check_module
+    from ml2p_symbolic.numeric.budget import MAX_PROCESSES, process_limit
+
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path)
+    monkeypatch.setattr(check_module, "check_document", _no_check)
+    for jobs, message in (("-1", "--jobs must be at least 1; got -1"), ("0", "--jobs must be at least 1; got 0"),
+                          (str(MAX_PROCESSES + 1), f"--jobs {MAX_PROCESSES + 1} is above the limit of")):
+        assert main(["check", "doc.tex", "--jobs", jobs]) == 2
+        assert message in _one_error_line(capsys.readouterr().err)
+    assert 1 <= process_limit(100e6) <= min(MAX_PROCESSES, 4 * (os.cpu_count() or 1))
+    with pytest.raises(ValueError, match="jobs must be a positive integer; got -1"):
+        check_module.check_steps([object()], None, jobs=-1)  # the library refuses it too

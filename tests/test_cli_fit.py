@@ -275,3 +275,26 @@ def test_estimate_correlation_with_mml(capsys):
 def test_estimate_correlation_with_a_one_trait_q_file_exits_2(tmp_path, capsys):
     assert main(_fit_files(tmp_path, "0,1\n1,0\n1,1\n", "1\n1\n", "--estimate-correlation")) == 2
     assert "estimate_correlation needs K >= 2 traits" in _one_error_line(capsys)
+
+
+def test_a_batch_larger_than_the_students_is_counted_as_the_students(capsys, monkeypatch):
+    """Issue 18, item 21: ``--batch-size 100000000`` with 200 students was refused as needing
+    43 GB; no batch holds more than the 200 students, so the run needs a few MB."""
+    monkeypatch.setenv("ML2P_MEMORY_LIMIT", "1GB")
+    argv = ["fit", "--students", "200", "--items", "9", "--traits", "3", "--epochs", "2", "--quiet", "--json"]
+    assert main(argv + ["--batch-size", "100000000"]) == 0
+    big = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--batch-size", "200"]) == 0  # the same run: one batch of every student
+    same = json.loads(capsys.readouterr().out)
+    assert big["recovery"] == same["recovery"]
+    assert train.fit_bytes(200, 9, 3, batch_size=10 ** 8) == train.fit_bytes(200, 9, 3, batch_size=200) < 1e7
+
+
+def test_a_held_out_split_of_too_few_students_is_refused_before_simulating(capsys, monkeypatch):
+    import importlib
+
+    simulate = importlib.import_module("ml2p_symbolic.numeric.simulate")
+    monkeypatch.setattr(simulate, "simulate", lambda *a, **k: pytest.fail("simulated before the check"))
+    assert main(["fit", "--students", "1", "--items", "9", "--traits", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--holdout=0.1 leaves no students" in err and "N >= 6" in err

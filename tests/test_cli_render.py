@@ -65,3 +65,42 @@ def test_render_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for opt in ("--out", "--pdf", "ID"):
         assert opt in out
+
+
+DOC = "\\documentclass{article}\n\\begin{document}\n\\input{part}\n\\includegraphics[width=3cm]{fig}\n%! real x\n\\[ x + x = 2x \\]\n\\end{document}\n"
+
+
+@pytest.mark.parametrize(
+    "out, what",
+    [
+        ("paper.tex", "the document itself"),
+        ("./sub/../paper.tex", "the document itself"),
+        ("link.tex", "the document itself"),  # a symbolic link to it
+        ("part.tex", "a file the document reads"),  # its \input{part}
+        ("pre.tex", "the preamble"),
+        ("fig.tex --pdf", "a file the document reads"),  # the PDF fig.pdf is its figure
+    ],
+)
+def test_render_refuses_to_overwrite_the_document_or_what_it_reads(tmp_path, capsys, monkeypatch, out, what):
+    """Issue 18, item 6: ``render paper.tex --out paper.tex`` overwrote the author's source."""
+    import ml2p_symbolic.engine.document.check as check_module
+    import ml2p_symbolic.engine.latex_input as latex_input
+    from ml2p_symbolic.engine.render import pdf as pdfmod
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    files = {"paper.tex": DOC, "part.tex": "\\[ 1 + 1 = 2 \\]\n", "pre.tex": "%! real y\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "link.tex").symlink_to(tmp_path / "paper.tex")
+    (tmp_path / "fig.pdf").write_bytes(b"%PDF-1.5 the author's figure")
+    monkeypatch.setattr(check_module, "check_document", lambda *a, **k: pytest.fail("checked before refusing"))
+    monkeypatch.setattr(latex_input, "read_document", lambda *a, **k: pytest.fail("read before refusing"))
+    monkeypatch.setattr(pdfmod, "find_pdflatex", lambda: "/bin/true")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert main(["render", "paper.tex", "--preamble", "pre.tex", "--quiet", "--out"] + out.split()) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert lines[0].startswith("ml2p-proof render: error: ") and what in lines[0] and "--out" in lines[0]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

@@ -10,6 +10,12 @@ Callers estimate the bytes of their largest simultaneous arrays (float64: 8 byte
 number) and call :func:`check_memory`, which raises
 :class:`~ml2p_symbolic.errors.ResourceError` naming the work, the estimate and the limit.
 
+Worker processes (``check --jobs``, ``study --workers``) are bounded by
+:func:`process_limit`: at most :data:`MAX_PROCESSES` (64), at most
+:data:`PROCESSES_PER_CORE` (4) per core of ``os.cpu_count()``, and at most as many as the
+memory limit holds at the caller's estimate per process; :func:`check_processes` refuses
+a count below 1 or above that bound.
+
 Examples
 --------
 >>> format_bytes(3 * 2**30), format_bytes(1536)
@@ -27,7 +33,14 @@ import re
 
 from ..errors import ResourceError
 
-__all__ = ["MEMORY_FRACTION", "memory_limit", "check_memory", "format_bytes"]
+__all__ = ["MEMORY_FRACTION", "memory_limit", "check_memory", "format_bytes", "MAX_PROCESSES",
+           "PROCESSES_PER_CORE", "process_limit", "check_processes"]
+
+#: The most worker processes any command starts.
+MAX_PROCESSES = 64
+
+#: The most worker processes per core (more only wait for a core and hold memory).
+PROCESSES_PER_CORE = 4
 
 #: Fraction of the available memory one computation may plan to use.
 MEMORY_FRACTION = 0.8
@@ -96,3 +109,39 @@ def check_memory(nbytes, what, hint=""):
         f"{format_bytes(limit)} ({'ML2P_MEMORY_LIMIT' if os.environ.get('ML2P_MEMORY_LIMIT', '').strip() else f'{MEMORY_FRACTION:.0%} of the available memory'})"
         + (f"; {hint}" if hint else "")
     )
+
+
+def process_limit(per_process_bytes):
+    """The most worker processes of about ``per_process_bytes`` each that may be started:
+    ``min(MAX_PROCESSES, PROCESSES_PER_CORE x os.cpu_count(), memory limit / per_process_bytes)``,
+    and at least 1.
+
+    >>> 1 <= process_limit(100e6) <= MAX_PROCESSES
+    True
+    """
+    bound = min(MAX_PROCESSES, PROCESSES_PER_CORE * (os.cpu_count() or 1))
+    limit = memory_limit()
+    if limit is not None and per_process_bytes > 0:
+        bound = min(bound, int(limit // per_process_bytes))
+    return max(1, bound)
+
+
+def check_processes(n, option, per_process_bytes):
+    """Raise :class:`~ml2p_symbolic.errors.ArgumentError` unless ``n`` is an integer between
+    1 and :func:`process_limit` (``option`` names it in the message, e.g. ``"--jobs"``).
+
+    >>> check_processes(-1, "--jobs", 100e6)
+    Traceback (most recent call last):
+    ...
+    ml2p_symbolic.errors.ArgumentError: --jobs must be at least 1; got -1
+    """
+    from ..errors import ArgumentError
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ArgumentError(f"{option} must be at least 1; got {n}")
+    bound = process_limit(per_process_bytes)
+    if n > bound:
+        raise ArgumentError(
+            f"{option} {n} is above the limit of {bound} processes (at most {MAX_PROCESSES}, "
+            f"{PROCESSES_PER_CORE} per core of {os.cpu_count() or 1}, and what the memory limit "
+            f"holds at about {format_bytes(per_process_bytes)} each)")

@@ -59,6 +59,7 @@ import re
 import numpy as np
 
 from ..errors import DataFileError, DomainError, QMatrixError, ShapeError
+from ..input_files import read_input_bytes
 from ..output import atomic_write_many
 from .validate import as_generator
 
@@ -86,8 +87,7 @@ def _looks_utf16(raw):
 
 def _decode(path, what, error):
     """The file's text: UTF-8 (a BOM skipped), or ``error`` for binary/UTF-16/other bytes."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    raw = read_input_bytes(path, what, error=error)
     if _looks_utf16(raw):
         raise error(f"{path}: the {what} file is UTF-16 text; save it as UTF-8 CSV "
                     "(comma-separated; in Excel: 'CSV UTF-8')")

@@ -40,7 +40,7 @@ from .model import ML2PVAE
 from .validate import as_generator, check_responses, plain
 
 __all__ = ["FitResult", "fit", "fit_summary", "recovery", "progress_bar", "check_fit_options",
-           "fit_bytes"]
+           "fit_bytes", "check_holdout"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +180,28 @@ def check_fit_options(*, iw_samples=1, epochs=200, batch_size=128, lr=0.01, lr_h
         raise bad("seed", expected, seed) from None
 
 
+def check_holdout(holdout, n_students, name="holdout"):
+    """The number of held-out students, ``round(holdout x N)``; raise
+    :class:`~ml2p_symbolic.errors.DomainError` when ``holdout > 0`` leaves no student for
+    validation or none for training (``name`` names the option in the message).
+
+    >>> check_holdout(0.1, 200)
+    20
+    >>> check_holdout(0.1, 1)
+    Traceback (most recent call last):
+    ...
+    ml2p_symbolic.errors.DomainError: holdout=0.1 leaves no students for training or validation (N=1); the held-out split needs N >= 6
+    """
+    N = int(n_students)
+    n_val = int(round(holdout * N))
+    if holdout > 0 and (n_val < 1 or n_val >= N):
+        start = max(2, int(0.5 / holdout) - 2, int(0.5 / (1 - holdout)) - 2)
+        need = next(m for m in range(start, start + 1000) if 1 <= round(holdout * m) < m)
+        raise DomainError(f"{name}={holdout} leaves no students for training or validation (N={N}); "
+                          f"the held-out split needs N >= {need}")
+    return n_val
+
+
 def fit_bytes(n_students, n_items, n_traits, *, hidden=(64,), batch_size=128, iw_samples=1,
               holdout=0.1):
     """Peak memory of :func:`fit` in bytes, estimated from its largest arrays at once.
@@ -187,16 +209,19 @@ def fit_bytes(n_students, n_items, n_traits, *, hidden=(64,), batch_size=128, iw
     The responses and their copy with missing cells set to 0 (two float64 (N, n) arrays
     and a boolean mask), the fixed held-out draws eps (k, N_val, K), the temporaries of one
     minibatch's objective (five float64 (k, B, n) arrays: logits, softplus, sigmoid,
-    log-likelihood, residual; B the batch size or the held-out block), and the encoder's
+    log-likelihood, residual; B = min(batch size, N), as no batch holds more than the N
+    students, or the held-out block), and the encoder's
     activations of a block of 4096 students at the end (two per hidden width, 2K outputs),
     and theta_hat and its standard deviation with their log-variance (N, K) each.
 
     >>> round(fit_bytes(10_000, 28, 3) / 1e6, 1)
     10.3
+    >>> fit_bytes(200, 28, 3, batch_size=10**8) == fit_bytes(200, 28, 3, batch_size=200)
+    True
     """
     N, n, K, k = float(n_students), float(n_items), float(n_traits), float(iw_samples)
     n_val = round(holdout * N)
-    B = float(batch_size)
+    B = float(min(batch_size, n_students))
     width = float(sum(hidden))
     block = min(N, 4096.0)  # the final encoding runs 4096 students at a time
     return (17 * N * n + 8 * k * n_val * K + 40 * k * B * n + 24 * k * B * K
@@ -264,6 +289,7 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
     N, n = U.shape
     K = Q.shape[1]
     check_estimate_correlation(estimate_correlation, Sigma, K)
+    n_val = check_holdout(holdout, N)
     check_memory(fit_bytes(N, n, K, hidden=hidden, batch_size=batch_size, iw_samples=k, holdout=holdout),
                  f"fitting {N:,} students x {n:,} items with iw_samples={k}",
                  "use fewer students, fewer importance samples or a smaller batch size")
@@ -295,9 +321,6 @@ def fit(U, Q, *, iw_samples=1, hidden=(64,), activation="elu", nonneg=True, Sigm
         return float(total / len(rows))
 
     order = rng.permutation(N)
-    n_val = int(round(holdout * N))
-    if holdout > 0 and (n_val < 1 or n_val >= N):
-        raise DomainError(f"holdout={holdout} leaves no students for training or validation (N={N})")
     val_idx, train_idx = np.sort(order[:n_val]), order[n_val:]
     model, adam = new_model(train_idx)
     params = model.params

@@ -9,7 +9,10 @@ installed).  Rows are appended to the results file (:mod:`~ml2p_symbolic.study.s
 the order tasks finish; a failed task gives an error row and the study goes on.
 
 Resuming (``resume=True``) skips every task whose latest row is ``ok`` with the same seed
-and options, and runs the rest (failed tasks included).  Ctrl-C (``KeyboardInterrupt``)
+and options, and runs the rest (failed tasks included); a results file of another study,
+or of a changed spec (its rows record the spec's digest), is refused.  Everything is
+checked before anything is created (the results path, ``workers``, the scheduler), and a
+results file the run created is removed again if the run stops before its first row.  Ctrl-C (``KeyboardInterrupt``)
 is deferred while a row is being written, so the results file always ends with a
 complete row; the cluster is then shut down and the interrupt re-raised.
 
@@ -26,13 +29,21 @@ import time
 import uuid
 
 from ..errors import ClusterError, MissingExtraError
-from .store import ResultsWriter, default_results_path, read_results
+from ..numeric.budget import check_processes
+from .store import ResultsWriter, check_results_path, check_same_study, default_results_path, read_results
 from .tasks import error_row, expand_tasks, options_json, run_task
 
 __all__ = ["run_study", "pending_tasks", "progress_bar", "start_local_cluster", "STUDY_EXTRA_HINT"]
 
 #: What to install for ``ml2p-proof study``.
 STUDY_EXTRA_HINT = "pip install 'ml2p-symbolic[study]'"
+
+#: Estimated memory of one local study worker process (Python, numpy, dask), for the bound
+#: on ``workers`` (:func:`~ml2p_symbolic.numeric.budget.check_processes`).
+WORKER_BYTES = 100e6
+
+#: How long to try to reach a ``scheduler`` before refusing the run.
+SCHEDULER_TIMEOUT = "15s"
 
 
 def _distributed():
@@ -138,11 +149,9 @@ def start_local_cluster(workers):
 def _connect(distributed, scheduler, workers, n_tasks):
     if scheduler is not None:
         try:
-            return distributed.Client(scheduler, timeout="15s"), None
+            return distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
-    if workers is not None and workers < 1:
-        raise ClusterError(f"workers must be at least 1; got {workers}")
     cluster = start_local_cluster(workers or max(1, min(os.cpu_count() or 1, n_tasks)))
     try:
         return distributed.Client(cluster), cluster
@@ -178,20 +187,25 @@ def run_study(spec, results=None, *, scheduler=None, workers=None, resume=False,
     scheduler; ``KeyboardInterrupt`` after shutting down cleanly.
     """
     results = default_results_path(spec.name) if results is None else str(results)
+    check_results_path(results, resume=resume)
+    if workers is not None:
+        check_processes(workers, "workers", WORKER_BYTES)
     distributed = _distributed()
-    rows = read_results(results) if resume and os.path.exists(results) else []
+    rows = read_results(results) if resume and os.path.lexists(results) else []
+    check_same_study(rows, spec, results)
     todo, finished = pending_tasks(spec, rows)
     t0 = time.perf_counter()
     summary = {"results": results, "tasks": len(todo) + len(finished), "skipped": len(finished),
                "ran": 0, "failed": 0, "seconds": 0.0}
-    writer = ResultsWriter(results, resume=resume)
     if progress is None and not quiet:
         progress = progress_bar
-    client = cluster = None
+    client = cluster = writer = None
     futures = []
     try:
-        if todo:
+        if todo:  # a scheduler that cannot be reached is refused before the file is created
             client, cluster = _connect(distributed, scheduler, workers, len(todo))
+        writer = ResultsWriter(results, resume=resume)
+        if todo:
             t_start = time.perf_counter()  # the time left is estimated from here on
             token = uuid.uuid4().hex[:8]
             futures = [client.submit(run_task, t, key=f"{t.task_id}#{token}", pure=False) for t in todo]
@@ -213,7 +227,9 @@ def run_study(spec, results=None, *, scheduler=None, workers=None, resume=False,
                 print(file=sys.stderr)
     finally:
         with _DeferInterrupt():
-            writer.close()
+            if writer is not None:
+                writer.close()
+                writer.discard()  # a file this run created and wrote no row to
             if client is not None:
                 if futures:
                     client.cancel(futures)

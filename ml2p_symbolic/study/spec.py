@@ -349,58 +349,91 @@ def parse_spec(text, path="<string>"):
 
 def _check_conditions(c, spec):
     """Too many tasks, grid values that name the same condition, designs that cannot be
-    simulated, MML fits above their cost limit: refused now."""
+    simulated, tasks that can never run (a VAE's held-out split of too few students, a
+    fit or a simulation needing more memory than the limit of
+    :func:`~ml2p_symbolic.numeric.budget.check_memory`), MML fits above their cost limit:
+    refused now.
+
+    The grid is never built here: its size is the product of the axes' lengths, refused
+    above :data:`MAX_TASKS` before anything else, and each check runs over the values that
+    matter to it (the largest sizes for memory and cost, which grow with each size; each
+    distinct size for the held-out split).
+    """
     import numpy as np
 
+    from ..numeric.budget import check_memory
     from ..numeric.mml import MAX_WORK, mml_plan
-    from ..numeric.simulate import simulate_q
+    from ..numeric.simulate import simulate_q, simulation_bytes
+    from ..numeric.train import check_holdout, fit_bytes
     from .tasks import condition_id
 
-    conditions = spec.conditions()
-    n_tasks = len(conditions) * len(spec.estimators) * spec.replications
+    grid = spec.grid
+    n_conditions = math.prod(len(v) for v in grid.values())
+    n_tasks = n_conditions * len(spec.estimators) * spec.replications
     if n_tasks > MAX_TASKS:
-        c.fail(("study",), "replications", f"the spec makes {n_tasks:.3g} tasks (conditions x "
-               f"estimators x replications), above the limit of {MAX_TASKS:.0e}")
+        c.fail(("study",), "replications", f"the spec makes {n_tasks:.3g} tasks ({n_conditions:.3g} "
+               f"conditions x {len(spec.estimators)} estimators x {spec.replications} replications), "
+               f"above the limit of {MAX_TASKS:.0e}")
     seen = {}
-    for cond in conditions:
-        cid = condition_id(cond)
+    for q in grid["q"]:  # the condition's name differs only in q's printed form
+        cid = condition_id({"students": 1, "items": 1, "traits": 1, "q": q, "correlated": False})
         if cid in seen:
-            c.fail(("grid",), "q", f"two grid values name the same condition {cid}: {seen[cid]} and {cond}")
-        seen[cid] = cond
-    for cond in conditions:
-        N, n, K, q = cond["students"], cond["items"], cond["traits"], cond["q"]
-        if q == "ecpe" and n < 3 * K:
+            c.fail(("grid",), "q", f"two grid values name the same condition: q = {seen[cid]!r} and {q!r}")
+        seen[cid] = q
+    for n, K in itertools.product(grid["items"], grid["traits"]):
+        if "ecpe" in grid["q"] and n < 3 * K:
             c.fail(("grid",), "items", f"the 'ecpe' Q design needs items >= 3 x traits; the "
-                   f"condition students={N}, items={n}, traits={K} has {n} < {3 * K}")
-        if N * n > MAX_RESPONSES:
-            c.fail(("grid",), "students", f"students x items = {N} x {n} = {N * n:.3g} responses "
-                   f"is above the limit of {MAX_RESPONSES:.0e} per data set")
-        for est in spec.estimators:
-            if est.method != "mml":
-                continue
+                   f"condition items={n}, traits={K} has {n} < {3 * K}")
+    N_max, n_max, K_max = max(grid["students"]), max(grid["items"]), max(grid["traits"])
+    if N_max * n_max > MAX_RESPONSES:
+        c.fail(("grid",), "students", f"students x items = {N_max} x {n_max} = {N_max * n_max:.3g} "
+               f"responses is above the limit of {MAX_RESPONSES:.0e} per data set")
+    largest = f"students={N_max}, items={n_max}, traits={K_max}"
+    for est in spec.estimators:
+        o = est.options
+        if est.method == "vae":
+            holdout = o.get("holdout", 0.1)
+            for N in sorted(grid["students"]):
+                try:
+                    check_holdout(holdout, N)
+                except ML2PError as exc:
+                    c.fail(("estimators", est.name), "holdout" if "holdout" in o else None,
+                           f"estimator {est.name!r} can never run on the condition students={N}: {exc}")
+            need = simulation_bytes(N_max, n_max, K_max) + fit_bytes(
+                N_max, n_max, K_max, hidden=o.get("hidden", (64,)), batch_size=o.get("batch_size", 128),
+                iw_samples=o.get("iw_samples", 1), holdout=holdout)
+        else:
+            need = simulation_bytes(N_max, n_max, K_max)
+        try:
+            check_memory(need, f"estimator {est.name!r} on the condition {largest}",
+                         "use fewer students or items, or smaller options (iw_samples, batch_size, hidden)")
+        except ML2PError as exc:
+            keys = [k for k in ("iw_samples", "batch_size", "hidden") if k in o]
+            c.fail(("estimators", est.name), keys[0] if keys else None, str(exc))
+        if est.method != "mml":
+            continue
+        for n, K, q, correlated in itertools.product(grid["items"], grid["traits"], grid["q"], grid["correlated"]):
             Q = simulate_q(n, K, q=q, seed=0)
-            Sigma = np.full((K, K), 0.25) + 0.75 * np.eye(K) if cond["correlated"] else None
-            o = est.options
+            Sigma = np.full((K, K), 0.25) + 0.75 * np.eye(K) if correlated else None
             try:
-                mml_plan(N, Q, rule=o.get("rule", "auto"), nodes=o.get("nodes"), Sigma=Sigma,
+                mml_plan(N_max, Q, rule=o.get("rule", "auto"), nodes=o.get("nodes"), Sigma=Sigma,
                          max_work=o.get("max_work", MAX_WORK))
             except ML2PError as exc:
                 c.fail(("estimators", est.name), "nodes" if "nodes" in o else None,
-                       f"estimator {est.name!r} on the condition students={N}, items={n}, "
+                       f"estimator {est.name!r} on the condition students={N_max}, items={n}, "
                        f"traits={K}: {exc}")
 
 
 def load_spec(path):
     """Read and validate the spec file ``path`` (:func:`parse_spec`).
 
-    Raises :class:`~ml2p_symbolic.errors.SpecError` for an unreadable file (missing, a
-    directory, not UTF-8 text) as for a bad spec.
+    Raises :class:`~ml2p_symbolic.errors.SpecError` for an unreadable file (missing, not
+    a regular file (a FIFO, a device, a directory), above 1 MB
+    (:data:`~ml2p_symbolic.input_files.MAX_TEXT_BYTES`), not UTF-8 text) as for a bad spec.
     """
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec: {exc.strerror or exc}") from None
+    from ..input_files import MAX_TEXT_BYTES, read_input_bytes
+
+    raw = read_input_bytes(path, "spec", limit=MAX_TEXT_BYTES, error=SpecError)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

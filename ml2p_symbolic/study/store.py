@@ -31,9 +31,15 @@ import time
 import uuid
 
 from ..errors import ResultsError
+from ..input_files import MAX_DATA_BYTES, check_input_file, read_input_bytes
 from .tasks import COLUMNS
 
-__all__ = ["ResultsWriter", "read_results", "default_results_path", "parquet_available", "results_format"]
+__all__ = ["ResultsWriter", "read_results", "default_results_path", "parquet_available", "results_format",
+           "check_results_path", "check_same_study"]
+
+#: The columns of results files written before rows recorded their spec's digest: still
+#: read (``spec_digest`` is then None), never resumed.
+_COLUMNS_WITHOUT_DIGEST = [c for c in COLUMNS if c != "spec_digest"]
 
 
 def parquet_available():
@@ -101,23 +107,62 @@ def _arrow_schema():
 
 
 # --------------------------------------------------------------------------- writing
+def check_results_path(path, *, resume=False):
+    """Raise :class:`ResultsError` now, creating nothing, if ``path`` cannot be a results
+    file to write: another suffix than .csv/.parquet (or Parquet without pyarrow), a missing
+    folder, an existing file without ``resume``, or an existing path of the wrong kind (a
+    FIFO, a device or a directory for CSV; a file for Parquet, which is a directory)."""
+    path = str(path)
+    fmt = results_format(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ResultsError(f"{path}: the folder {parent} does not exist")
+    if not os.path.lexists(path):
+        return
+    if not resume:
+        raise ResultsError(f"{path}: the results file exists; pass --resume to continue "
+                           "that study, or choose another results path")
+    if fmt == "csv":
+        check_input_file(path, "results", error=ResultsError)
+    elif not os.path.isdir(path):
+        raise ResultsError(f"{path}: not a Parquet results dataset (a directory of part files)")
+
+
+def check_same_study(rows, spec, path):
+    """Raise :class:`ResultsError` unless every row of ``rows`` (read from the results file
+    ``path``) was written by ``spec``: the same study name and the same spec digest. Resuming
+    with another study's spec, or with a changed spec, would mix rows of two studies."""
+    for r in rows:
+        if r.get("study") != spec.name:
+            raise ResultsError(f"{path}: the results file is of the study {r.get('study')!r}, not "
+                               f"{spec.name!r}; give this study its own results file (--results PATH)")
+        if r.get("spec_digest") != spec.digest:
+            if not r.get("spec_digest"):
+                raise ResultsError(f"{path}: the results file does not record its spec (written by an "
+                                   "older version); it cannot be resumed, start a new results file")
+            raise ResultsError(f"{path}: the results file was written with another version of the "
+                               f"spec of {spec.name!r} (spec digest {r['spec_digest'][:12]}, now "
+                               f"{spec.digest[:12]}); restore that spec, or give the changed study "
+                               "a new results file (--results PATH)")
+
+
 class ResultsWriter:
     """Appends rows to a results file (a context manager; :meth:`close` when done).
 
     ``resume=False`` refuses an existing file (:class:`ResultsError`: the run would mix two
     studies' rows); ``resume=True`` continues it, after dropping a cut-short last CSV line.
+    Every check (:func:`check_results_path`) is made before anything is created.
+    :attr:`created` tells whether the writer created the file, :attr:`rows` how many rows it
+    appended; :meth:`discard` removes a file it created and wrote no row to.
     """
 
     def __init__(self, path, *, resume=False):
         self.path = str(path)
         self.format = results_format(self.path)
-        exists = os.path.exists(self.path)
-        if exists and not resume:
-            raise ResultsError(f"{self.path}: the results file exists; pass --resume to continue "
-                               "that study, or choose another results path")
-        parent = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(parent):
-            raise ResultsError(f"{self.path}: the folder {parent} does not exist")
+        check_results_path(self.path, resume=resume)
+        exists = os.path.lexists(self.path)
+        self.created = not exists
+        self.rows = 0
         if self.format == "csv":
             self._open_csv(exists)
         else:
@@ -128,8 +173,7 @@ class ResultsWriter:
     def _open_csv(self, exists):
         header = ",".join(COLUMNS) + "\n"
         if exists:
-            with open(self.path, "rb") as fh:
-                data = fh.read()
+            data = read_input_bytes(self.path, "results", error=ResultsError)
             first = data.split(b"\n", 1)[0].decode("utf-8", "replace") + "\n"
             if data and first != header:
                 raise ResultsError(f"{self.path}:1: not a results file of this version (its "
@@ -164,6 +208,7 @@ class ResultsWriter:
             pq.write_table(table, tmp)
             os.replace(tmp, os.path.join(self.path, name))
             self._parts += 1
+        self.rows += 1
 
     def close(self):
         """Close the file; for Parquet merge the run's part files into one."""
@@ -172,6 +217,21 @@ class ResultsWriter:
                 self._fh.close()
             return
         _compact(self.path, self._schema)
+
+    def discard(self):
+        """Remove the results file (or Parquet folder) if this writer created it and wrote no
+        row: a run refused or stopped before its first result leaves nothing behind, so the
+        same command can be given again. Call after :meth:`close`."""
+        if not self.created or self.rows:
+            return
+        if self.format == "csv":
+            if os.path.isfile(self.path):
+                os.remove(self.path)
+            return
+        if os.path.isdir(self.path):
+            for name in os.listdir(self.path):  # only our hidden temporaries can be there
+                os.remove(os.path.join(self.path, name))
+            os.rmdir(self.path)
 
     def __enter__(self):
         return self
@@ -204,40 +264,64 @@ def _compact(path, schema):
 
 
 # --------------------------------------------------------------------------- reading
+def _read_parquet(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not os.path.isdir(path):
+        raise ResultsError(f"{path}: not a Parquet results dataset (a directory of part files)")
+    parts = sorted(glob.glob(os.path.join(path, "part-*.parquet")))
+    if not parts:
+        return []
+    total = 0
+    for p in parts:
+        check_input_file(p, "results part", error=ResultsError)
+        total += os.path.getsize(p)
+    if total > MAX_DATA_BYTES:
+        raise ResultsError(f"{path}: the results dataset has {total:,} bytes, above the limit of "
+                           f"{MAX_DATA_BYTES:,}")
+    schema = _arrow_schema()
+    tables = []
+    try:
+        for p in parts:
+            if "spec_digest" not in pq.read_schema(p).names:  # written before rows recorded their spec
+                t = pq.read_table(p, schema=pa.schema([f for f in schema if f.name != "spec_digest"]))
+                t = t.add_column(list(COLUMNS).index("spec_digest"), schema.field("spec_digest"),
+                                 pa.nulls(len(t), pa.string()))
+            else:
+                t = pq.read_table(p, schema=schema)
+            tables.append(t)
+        table = pa.concat_tables(tables)
+    except (pa.ArrowException, OSError) as exc:
+        raise ResultsError(f"{path}: not a results dataset of this version: {exc}") from None
+    return table.to_pylist()
+
+
 def _read_all(path):
     fmt = results_format(path)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise ResultsError(f"{path}: no such results file")
     if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parts = sorted(glob.glob(os.path.join(path, "part-*.parquet")))
-        if not parts:
-            return []
-        schema = _arrow_schema()
-        try:
-            table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts])
-        except (pa.ArrowException, OSError) as exc:
-            raise ResultsError(f"{path}: not a results dataset of this version: {exc}") from None
-        return table.to_pylist()
+        return _read_parquet(path)
+    raw = read_input_bytes(path, "results", error=ResultsError)
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ResultsError(f"{path}: not a results file (not UTF-8 text: byte {exc.start})") from None
     text = text[: text.rfind("\n") + 1]  # a last line cut short by a hard kill is not a row
     rows = []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header != list(COLUMNS):
+    columns = list(COLUMNS) if header != _COLUMNS_WITHOUT_DIGEST else _COLUMNS_WITHOUT_DIGEST
+    if header != columns:
         raise ResultsError(f"{path}:1: not a results file of this version (expected the header "
                            f"{','.join(COLUMNS)})")
     for lineno, cells in enumerate(reader, start=2):
-        if len(cells) != len(COLUMNS):
-            raise ResultsError(f"{path}:{lineno}: {len(cells)} cells; expected {len(COLUMNS)}")
-        rows.append({k: _from_text(v, COLUMNS[k], f"{path}:{lineno}: column {k}")
-                     for k, v in zip(COLUMNS, cells)})
+        if len(cells) != len(columns):
+            raise ResultsError(f"{path}:{lineno}: {len(cells)} cells; expected {len(columns)}")
+        row = dict.fromkeys(COLUMNS)
+        row.update({k: _from_text(v, COLUMNS[k], f"{path}:{lineno}: column {k}") for k, v in zip(columns, cells)})
+        rows.append(row)
     return rows
 
 

@@ -6,7 +6,8 @@ the current process) and returns its row; it never raises for a failing fit, it 
 row with ``status = "error"`` and the error, so a study goes on.
 
 A row has the columns of :data:`COLUMNS`: the task's identity (``task_id``, ``study``,
-``condition``, the grid values, ``estimator``, ``method``, ``options`` (the estimator's
+``spec_digest`` (the :attr:`~ml2p_symbolic.study.spec.StudySpec.digest` of the spec that made
+it: resuming with another study's or a changed spec is refused), ``condition``, the grid values, ``estimator``, ``method``, ``options`` (the estimator's
 options as JSON), ``rep``, ``seed``), the outcome
 (``status`` ``"ok"``/``"error"``, ``error``), the recovery figures of
 :func:`~ml2p_symbolic.numeric.train.recovery` (``a_rmse``, ``a_bias``, ``a_corr``, and the
@@ -32,7 +33,7 @@ __all__ = ["Task", "COLUMNS", "expand_tasks", "condition_id", "data_seed", "task
 
 #: The results schema: column name -> type (``int``, ``float``, ``bool`` or ``str``).
 COLUMNS = {
-    "task_id": str, "study": str, "condition": str, "students": int, "items": int, "traits": int,
+    "task_id": str, "study": str, "spec_digest": str, "condition": str, "students": int, "items": int, "traits": int,
     "q": str, "correlated": bool, "estimator": str, "method": str, "options": str, "rep": int,
     "seed": int,
     "status": str, "error": str,
@@ -51,7 +52,7 @@ class Task:
     ``task_id`` is ``CONDITION/ESTIMATOR/repR`` (stable: the same spec gives the same ids,
     and resuming skips the ids already finished); ``condition`` the grid values (dict);
     ``options`` the estimator's keyword arguments; ``seed`` the integer that seeds both the
-    simulation and the fit.
+    simulation and the fit; ``spec_digest`` the digest of the spec it comes from.
     """
 
     task_id: str
@@ -62,6 +63,7 @@ class Task:
     options: dict
     rep: int
     seed: int
+    spec_digest: str = ""
 
 
 def condition_id(condition):
@@ -102,7 +104,7 @@ def expand_tasks(spec):
             for est in spec.estimators:
                 tasks.append(Task(task_id=f"{cid}/{est.name}/rep{rep}", study=spec.name, condition=dict(cond),
                                   estimator=est.name, method=est.method, options=dict(est.options),
-                                  rep=rep, seed=seed))
+                                  rep=rep, seed=seed, spec_digest=spec.digest))
     return tasks
 
 
@@ -120,7 +122,7 @@ def task_data(task):
 def _base_row(task):
     c = task.condition
     row = dict.fromkeys(COLUMNS)
-    row.update(task_id=task.task_id, study=task.study, condition=condition_id(c),
+    row.update(task_id=task.task_id, study=task.study, spec_digest=task.spec_digest, condition=condition_id(c),
                students=c["students"], items=c["items"], traits=c["traits"],
                q="ecpe" if c["q"] == "ecpe" else f"{float(c['q']):g}", correlated=bool(c["correlated"]),
                estimator=task.estimator, method=task.method, options=options_json(task.options),

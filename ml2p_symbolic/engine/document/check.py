@@ -88,6 +88,10 @@ def check_document(path, *, preamble=None, timeout=DEFAULT_TIMEOUT, cache_dir=No
 
 def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None, progress=None):
     """Verdicts of ``steps`` (in order), each in a child process with a hard time limit."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        from ...errors import ArgumentError
+
+        raise ArgumentError(f"jobs must be a positive integer; got {jobs!r}")  # -1 would wait forever
     cache = cache or VerdictCache(None)
     verdicts = [None] * len(steps)
     todo = []
