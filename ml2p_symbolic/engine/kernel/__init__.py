@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..certificates import (Bound, Goal, Induction, Lemma, Rewriting, SignProof, SummandIdentity,
-                            describe)
+from ..certificates import (Bound, Goal, Induction, IntervalBoxes, Lemma, Rewriting, SignProof,
+                            SumOfSquares, SummandIdentity, describe)
 from ..limits import OutOfTime, time_limit
 from ..records import Verdict
-from . import rewriting, sums
+from . import intervals, lemmas, rewriting, sos, sums
 
 __all__ = ["verify", "accepts", "restate", "KernelRejection", "RECHECK_LIMIT", "LEMMAS"]
 
@@ -113,6 +113,11 @@ def _check(goal, cert):
         return _check_sign(goal, cert)
     if isinstance(cert, Lemma):
         return _check_lemma(goal, cert)
+    # inequalities (issue 17): exact SOS, arb interval boxes (kernel/sos.py, kernel/intervals.py)
+    if isinstance(cert, SumOfSquares):
+        return sos.check_sos(goal, cert)
+    if isinstance(cert, IntervalBoxes):
+        return intervals.check_boxes(goal, cert, _check)
     return False, f"unknown certificate {type(cert).__name__}"
 
 
@@ -196,6 +201,7 @@ def _min_lemma(goal, cert):
 
 
 LEMMAS["min(d, 0) = 0"] = _min_lemma
+LEMMAS.update(lemmas.LEMMA_CHECKERS)  # inequality lemmas (kernel/lemmas.py)
 
 
 # --------------------------------------------------------------------------- domains
