@@ -214,7 +214,7 @@ def _sign_ok(v, strict):
 
 
 def _leaf_holds(f, grads, box, strict):
-    """The naive enclosure of ``d`` on ``box``, else the mean-value form
+    r"""The naive enclosure of ``d`` on ``box``, else the mean-value form
     :math:`d(m) + \sum_i \partial_i d(\mathrm{box}) (x_i - m_i)` (both rigorous; the second
     needs the partial derivatives finite on the box)."""
     balls = [_ball(lo, hi) for lo, hi in box]

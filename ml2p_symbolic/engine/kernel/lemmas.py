@@ -239,10 +239,25 @@ def _gibbs(goal, cert):
     return _applies(goal, cert, split, False) or _applies(goal, cert, ratio, False)
 
 
+def termwise_parts(d):
+    r"""(rest, {(lo, hi): summand}) of ``d`` by :func:`~ml2p_symbolic.engine.kernel.sums.summands`,
+    a multiple :math:`c\,hi` of a size in the rest moved into the sum over :math:`1..hi` as
+    the summand :math:`c` (:math:`\sum_{k=1}^{hi} c = c\,hi` for every integer :math:`hi`)."""
+    rest, groups = sums.summands(d)
+    groups = dict(groups)
+    for (lo, hi), body in list(groups.items()):
+        if lo == 1 and isinstance(hi, sp.Symbol) and rest.has(hi):
+            c = sp.expand(rest).coeff(hi, 1)
+            if c != 0 and not c.has(hi) and not c.has(sums._K):
+                groups[(lo, hi)] = body + c
+                rest = sp.expand(rest - c * hi)
+    return rest, groups
+
+
 def _termwise(goal, cert):
     if goal.relation not in ("<=", ">="):
         return False
-    rest, groups = sums.summands(difference(goal))
+    rest, groups = termwise_parts(difference(goal))
     if not groups:
         return False
     k = sums._K

@@ -67,7 +67,7 @@ def _termwise(goal, deadline, depth):
     d = difference(goal)
     if goal.relation not in ("<=", ">=") or not d.has(sp.Sum):
         return None
-    rest, groups = sums.summands(d)
+    rest, groups = kernel_lemmas.termwise_parts(d)
     if not groups or not kernel_lemmas._zero(rest):
         rest_cert = None
         if groups and not kernel_lemmas._zero(rest):

@@ -136,7 +136,7 @@ def _jensen(d):
 def _gibbs(d):
     r"""``sum_j p_j log(p_j / q_j)``: log terms grouped by their coefficient ``p_j``."""
     groups = {}
-    for term in _terms(d):
+    for term in sp.Add.make_args(d):
         factors = sp.Mul.make_args(term)
         logs = [f for f in factors if isinstance(f, sp.log)]
         if len(logs) != 1:
@@ -145,6 +145,8 @@ def _gibbs(d):
         num, p = coeff.as_coeff_Mul()
         if num not in (1, -1):
             return
+        if p.could_extract_minus_sign():
+            num, p = -num, -p
         groups.setdefault(p, []).append((num, logs[0].args[0]))
     if len(groups) < 2:
         return
