@@ -139,9 +139,9 @@ def describe(certificate) -> str:
                 f"{' then '.join(certificate.base_steps)}, step by {' then '.join(certificate.step_steps)}")
     if isinstance(certificate, SignProof):
         return f"sign of the difference from the assumptions ({' then '.join(certificate.steps)})"
-    if isinstance(certificate, Lemma):
-        return f"lemma {certificate.name} with {len(certificate.side_conditions)} side condition(s) proved"
     line = describe_inequality(certificate)
+    if line is None and isinstance(certificate, Lemma):
+        return f"lemma {certificate.name} with {len(certificate.side_conditions)} side condition(s) proved"
     return line if line is not None else type(certificate).__name__
 
 
@@ -199,8 +199,36 @@ def _leaves(tree):
     return 1 if tree is None else _leaves(tree[2]) + _leaves(tree[3])
 
 
+def _short(expr, limit=70):
+    text = str(expr)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _describe_lemma(lemma, depth):
+    inst = lemma.instance if isinstance(lemma.instance, dict) else {}
+    params = ", ".join(f"{k} = {_short(v, 40)}" for k, v in inst.items() if k != "f" and not (k == "weight" and v == 1))
+    if "f" in inst:
+        params = f"f = {_short(inst['f'], 40)}" + (", " + params if params else "")
+    line = f"lemma {lemma.name}" + (f" at {params}" if params else "")
+    sides = []
+    for goal, cert in lemma.side_conditions:
+        if depth >= 3:
+            sides.append("...")
+            break
+        how = _describe_lemma(cert, depth + 1) if isinstance(cert, Lemma) else describe(cert)
+        sides.append(f"{_short(goal.lhs)} {goal.relation} {_short(goal.rhs)} by {how}")
+    if sides:
+        line += " [side conditions: " + "; ".join(sides) + "]"
+    return line
+
+
 def describe_inequality(certificate):
-    """One line for the inequality certificates (None for any other)."""
+    """One line for the inequality certificates (None for any other): the SOS's size, the
+    boxes' number and smallest width, the lemma with its parameters and side conditions."""
+    if isinstance(certificate, Lemma):
+        if certificate.name == "min(d, 0) = 0":
+            return None
+        return _describe_lemma(certificate, 0)
     if isinstance(certificate, SumOfSquares):
         extra = f" + {len(certificate.nonnegative)} nonnegative term(s)" if certificate.nonnegative else ""
         n = len(certificate.monomials)
