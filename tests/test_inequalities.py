@@ -134,3 +134,28 @@ def test_corpus_issue_examples_and_wrong_variants(reports):
         v = got[step]
         assert v.verdict in ("refuted", "conditional")
         assert v.counterexample and v.values is not None and v.values[0] != v.values[1]
+
+
+# ------------------------------------------------------------------ the seed's inequality claims
+def test_seed_kl_min_and_global_min_from_the_kernel():
+    from ml2p_symbolic.derivations.seed import check_claim
+
+    kl_min = check_claim("claim.kl-min", numeric=False)
+    assert kl_min.verdict == "verified" and kl_min.certificate is not None
+    assert any(e.startswith("kernel: lemma log x <= x - 1") for e in kl_min.evidence)
+    global_min = check_claim("claim.global-min", numeric=False)
+    assert global_min.verdict == "conditional" and global_min.counterexample
+    assert any("kernel: lemma Gibbs" in e for e in global_min.evidence)
+
+
+def test_instances_use_the_prover():
+    """At an instance (explicit sums) Cauchy-Schwarz at n = 2 is a sum of squares."""
+    from ml2p_symbolic.engine.document.decide import decide
+
+    a, b = sp.symbols("a b", real=True)
+    dec = decide((a + b) ** 2 + (a - b) ** 2 / 3, 3 * (a ** 2 + b ** 2), "<=", [], 20.0)
+    assert dec.verdict == "holds" and dec.proof.certificate is not None
+    dec = decide((a + b) ** 2, 2 * (a ** 2 + b ** 2), "<=", [], 20.0)
+    assert dec.verdict == "holds"
+    dec = decide((a + b) ** 2, (a ** 2 + b ** 2), "<=", [], 20.0)
+    assert dec.verdict == "refuted" and dec.counterexample

@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ...derive import gaussian_kl, gaussian_kl_1d, kl_gradient
+from ...derive import gaussian_kl, gaussian_kl_1d
 from ...engine.evidence import DPS, fmt, latex_number, value_at, verdict_from_identity
 from ...engine.identity import check_identity
 from ...engine import kernel

@@ -237,7 +237,7 @@ def _check_global_min(claim, ctx):
     at_alt = expected_item_rec(m, alt)
     ok = proof is not None
     rec = r"\mathbb{E}[\mathrm{REC}]_i"
-    zh, zi = sp.latex(ZHAT), sp.latex(Z)
+    zi = sp.latex(Z)
     evidence = (
         rf"${rec}(\hat z) \ge {rec}(z)$ without noise: "
         + (proof.evidence[-1] if proof is not None else "no certificate accepted by the kernel"),
@@ -248,9 +248,10 @@ def _check_global_min(claim, ctx):
     )
     detail = (r"Zero gradient alone does not give a minimum, and non-negativity of the cross-entropy says "
               r"nothing about where its minimum is (its minimum is the entropy of $P$, not 0). The correct "
-              r"argument: each item's expected cross-entropy is strictly convex in $\hat z_i$ with its "
-              r"stationary point at $\hat z_i = z_i$, so when the decoder noise vanishes ($s_i = 0$, "
-              r"$\hat z_i = \hat a_i\cdot\hat\theta_j - \hat b_i$) the true parameters are a global minimum. "
+              r"argument: by Gibbs' inequality each item's expected cross-entropy exceeds its value at the truth by "
+              r"$\mathrm{KL}(\mathrm{Bern}(P_i) \,\|\, \mathrm{Bern}(\hat P_i)) \ge 0$, so when the decoder "
+              r"noise vanishes ($s_i = 0$, $\hat z_i = \hat a_i\cdot\hat\theta_j - \hat b_i$) the true "
+              r"parameters are a global minimum (proved by the engine's inequality prover, kernel-checked). "
               r"With $s_i > 0$ the $\varepsilon$-averaged loss is lower elsewhere: lhs = loss at "
               r"$\hat b_i = b_i \mp 1/4$, rhs = loss at the truth.")
     from ...corrections import calibrated_logit
