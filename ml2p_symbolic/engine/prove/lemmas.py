@@ -36,6 +36,9 @@ def _logs(d):
     for c, u in _log_terms(d):
         if c < 0:
             yield "log x <= x - 1", {"x": u, "weight": -c}, u - 1 - sp.log(u), [(u, ">")]
+        elif c > 0:  # w log u = -w log(1/u)
+            v = 1 / u
+            yield "log x <= x - 1", {"x": v, "weight": c}, v - 1 - sp.log(v), [(v, ">")]
     for term in _terms(d):
         c, rest = term.as_coeff_Mul()
         if c > 0 and isinstance(rest, sp.exp):
@@ -133,6 +136,39 @@ def _jensen(d):
                    L, [("convex", sp.diff(f.expr, t, 2))])
 
 
+def _jensen_points(d):
+    """Jensen with explicit weights at every ``F(w_1 x_1 + ... + w_m x_m)``, the ``w_j``
+    nonnegative rationals summing to 1 and ``F`` one of ``exp``, ``log``, a square."""
+    for e in sp.preorder_traversal(d):
+        if isinstance(e, sp.exp):
+            u, kind = e.args[0], "real"
+        elif isinstance(e, sp.log):
+            u, kind = e.args[0], "positive"
+        elif isinstance(e, sp.Pow) and e.exp == 2:
+            u, kind = e.base, "real"
+        else:
+            continue
+        if not isinstance(u, sp.Add):
+            continue
+        weights, points = [], []
+        for term in u.args:
+            w, x = term.as_coeff_Mul()
+            if not w.is_Rational or w <= 0 or x.is_Number:
+                break
+            weights.append(w)
+            points.append(x)
+        else:
+            if sum(weights) != 1:
+                continue
+            t = sp.Dummy("t", positive=True) if kind == "positive" else sp.Dummy("t", real=True)
+            F = e.func(t) if not isinstance(e, sp.Pow) else t ** 2
+            for sign in (1, -1):
+                f = sp.Lambda(t, sign * F)
+                L = sp.Add(*[w * f(x) for w, x in zip(weights, points)]) - f(u)
+                yield ("Jensen", {"f": f, "points": tuple(points), "weights": tuple(weights)},
+                       L, [("convex", sp.diff(f.expr, t, 2))])
+
+
 def _gibbs(d):
     r"""``sum_j p_j log(p_j / q_j)``: log terms grouped by their coefficient ``p_j``."""
     groups = {}
@@ -160,7 +196,7 @@ def _gibbs(d):
     yield ("Gibbs", {"p": tuple(ps), "q": tuple(qs)}, L, [(v, ">") for v in ps + qs])
 
 
-MATCHERS = (_softplus, _sigmas, _logs, _am_gm, _cauchy_schwarz, _jensen, _gibbs)
+MATCHERS = (_softplus, _sigmas, _logs, _am_gm, _cauchy_schwarz, _jensen, _jensen_points, _gibbs)
 
 
 def matches(d):
