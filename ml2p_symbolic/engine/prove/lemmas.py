@@ -189,11 +189,20 @@ def _gibbs(d):
     ps, qs = [], []
     for p, items in groups.items():
         ratio = sp.Mul(*[a ** n for n, a in items])  # p / q
-        q = sp.cancel(sp.together(p / ratio))
+        plus = [a for n, a in items if n == 1]
+        minus = [a for n, a in items if n == -1]
+        if len(plus) == 1 and len(minus) == 1 and plus[0] == p:
+            q = minus[0]  # p log p - p log q: q as written
+        elif len(plus) == 1 and not minus:
+            q = p / plus[0]  # p log(p / q)
+        else:
+            q = sp.cancel(sp.together(p / ratio))
         ps.append(p)
         qs.append(q)
-    L = sp.Add(*[p * (sp.log(p) - sp.log(q)) for p, q in zip(ps, qs)])
-    yield ("Gibbs", {"p": tuple(ps), "q": tuple(qs)}, L, [(v, ">") for v in ps + qs])
+    hypotheses = [(v, ">") for v in ps + qs]
+    for L in (sp.Add(*[p * sp.log(p / q) for p, q in zip(ps, qs)]),
+              sp.Add(*[p * (sp.log(p) - sp.log(q)) for p, q in zip(ps, qs)])):  # the kernel's two forms
+        yield ("Gibbs", {"p": tuple(ps), "q": tuple(qs)}, L, hypotheses)
 
 
 MATCHERS = (_softplus, _sigmas, _logs, _am_gm, _cauchy_schwarz, _jensen, _jensen_points, _gibbs)
