@@ -10,7 +10,10 @@ numeric screens and symmetry shortcuts may only propose certificates or refute.
 
 What a re-check trusts: SymPy's exact rewritings named in :mod:`.rewriting` (each maps an
 expression to one equal to it where both are defined), SymPy's assumption system for the
-sign of an expression, and the sum transformations of :mod:`.sums`. Size symbols and index
+sign of an expression, and the sum transformations of :mod:`.sums`; for inequalities
+(:mod:`.sos`, :mod:`.intervals`, :mod:`.lemmas`) also SymPy's ``expand`` of a polynomial
+identity, exact rational arithmetic (a Gram matrix's :math:`LDL^{\mathsf T}`), python-flint's
+arb ball arithmetic (outward rounding) and SymPy's ``limit`` at the end of an interval. Size symbols and index
 symbols are symbols (positive integers, integers), never instances, so a certificate covers
 every size and every index value of the goal.
 
