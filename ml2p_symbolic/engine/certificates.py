@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Goal", "Bound", "Rewriting", "SummandIdentity", "Induction", "SignProof", "Lemma", "Sealed",
-           "describe"]
+           "describe", "SumOfSquares", "IntervalBoxes", "Tail"]
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,121 @@ def describe(certificate) -> str:
                 f"{' then '.join(certificate.base_steps)}, step by {' then '.join(certificate.step_steps)}")
     if isinstance(certificate, SignProof):
         return f"sign of the difference from the assumptions ({' then '.join(certificate.steps)})"
-    if isinstance(certificate, Lemma):
+    line = describe_inequality(certificate)
+    if line is None and isinstance(certificate, Lemma):
         return f"lemma {certificate.name} with {len(certificate.side_conditions)} side condition(s) proved"
     if isinstance(certificate, Sealed):
         return f"{certificate.description} (sealed in the cache)"
-    return type(certificate).__name__
+    return line if line is not None else type(certificate).__name__
+
+
+# --------------------------------------------------------------------------- inequalities
+@dataclass(frozen=True)
+class SumOfSquares:
+    r"""For an inequality with difference :math:`d` (``rhs - lhs`` for ``<=``):
+    :math:`d = m^{\mathsf T} Q m + \sum_j c_j t_j` identically (SymPy ``expand`` of the
+    difference is 0), with ``monomials`` :math:`m` real expressions, ``gram`` :math:`Q` a
+    symmetric matrix of rationals that is positive semidefinite (an exact rational
+    :math:`LDL^{\mathsf T}` with nonnegative pivots), and ``nonnegative`` pairs
+    :math:`(c_j, t_j)`, :math:`c_j \ge 0` rational and :math:`t_j \ge 0` by SymPy's
+    assumptions. ``steps`` (names of the kernel's exact rewritings) are applied to :math:`d`
+    first. Strict goals need :math:`Q` positive definite with the constant 1 among the
+    monomials, or a term :math:`c_j t_j` with :math:`c_j > 0`, :math:`t_j > 0`."""
+
+    monomials: tuple
+    gram: tuple
+    nonnegative: tuple = ()
+    steps: tuple = ()
+
+
+@dataclass(frozen=True)
+class Tail:
+    r"""The part of the domain of the variable beyond the boxes, on the ``side`` ``"below"``
+    or ``"above"``: the difference :math:`d` is monotone there (``monotone`` is
+    ``"increasing"`` or ``"decreasing"``), by ``derivative``, a certificate for the sign of
+    :math:`d'(\varphi(t))` with :math:`t \ge 0` and :math:`\varphi` the kernel's map of
+    :math:`[0, \infty)` onto the tail; then :math:`d` on the tail is at least its value at
+    the covered end (moving away from it :math:`d` grows) or its limit at the domain's end
+    (``limit=True``; SymPy's ``limit``)."""
+
+    side: str
+    monotone: str
+    derivative: Any
+    limit: bool = False
+
+
+@dataclass(frozen=True)
+class IntervalBoxes:
+    r"""One or two real ``variables``: the compact box ``box`` (a pair ``(lo, hi)`` of
+    rationals per variable) split by ``tree`` (``None``: a leaf; ``(axis, mid, left, right)``:
+    the box cut at ``mid`` along ``axis``), and on every leaf a rigorous enclosure of the
+    difference (python-flint arb balls) has the goal's sign. ``tails`` (one variable only)
+    cover the domain beyond the box; the domain is the variables' SymPy assumptions and
+    numeric bounds among the goal's assumptions."""
+
+    variables: tuple
+    box: tuple
+    tree: Any = None
+    tails: tuple = ()
+
+
+def _leaves(tree):
+    return 1 if tree is None else _leaves(tree[2]) + _leaves(tree[3])
+
+
+def _short(expr, limit=70):
+    text = str(expr)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _describe_lemma(lemma, depth):
+    inst = lemma.instance if isinstance(lemma.instance, dict) else {}
+    params = ", ".join(f"{k} = {_short(v, 40)}" for k, v in inst.items() if k != "f" and not (k == "weight" and v == 1))
+    if "f" in inst:
+        params = f"f = {_short(inst['f'], 40)}" + (", " + params if params else "")
+    line = f"lemma {lemma.name}" + (f" at {params}" if params else "")
+    sides = []
+    for goal, cert in lemma.side_conditions:
+        if depth >= 3:
+            sides.append("...")
+            break
+        how = _describe_lemma(cert, depth + 1) if isinstance(cert, Lemma) else describe(cert)
+        sides.append(f"{_short(goal.lhs)} {goal.relation} {_short(goal.rhs)} by {how}")
+    if sides:
+        line += " [side conditions: " + "; ".join(sides) + "]"
+    return line
+
+
+def describe_inequality(certificate):
+    """One line for the inequality certificates (None for any other): the SOS's size, the
+    boxes' number and smallest width, the lemma with its parameters and side conditions."""
+    if isinstance(certificate, Lemma):
+        if certificate.name == "min(d, 0) = 0":
+            return None
+        return _describe_lemma(certificate, 0)
+    if isinstance(certificate, SumOfSquares):
+        extra = f" + {len(certificate.nonnegative)} nonnegative term(s)" if certificate.nonnegative else ""
+        n = len(certificate.monomials)
+        return f"sum of squares: rational {n}x{n} Gram matrix, PSD by exact LDL^T{extra}"
+    if isinstance(certificate, IntervalBoxes):
+        widths = []
+
+        def walk(box, tree):
+            if tree is None:
+                widths.append(min(hi - lo for lo, hi in box))
+                return
+            axis, mid = tree[0], tree[1]
+            lo, hi = box[axis]
+            left = tuple((lo, mid) if k == axis else b for k, b in enumerate(box))
+            right = tuple((mid, hi) if k == axis else b for k, b in enumerate(box))
+            walk(left, tree[2])
+            walk(right, tree[3])
+
+        walk(tuple(certificate.box), certificate.tree)
+        names = ", ".join(map(str, certificate.variables))
+        box = " x ".join(f"[{lo}, {hi}]" for lo, hi in certificate.box)
+        tails = "".join(f"; {t.side} the box {t.monotone} ({'limit' if t.limit else 'end value'})"
+                        for t in certificate.tails)
+        return (f"interval boxes in {names}: {box} in {_leaves(certificate.tree)} box(es), smallest width "
+                f"{min(widths)} (arb enclosures){tails}")
+    return None

@@ -22,6 +22,7 @@ from ..certificates import Goal, Lemma, Rewriting, SignProof
 from ..identity import check_identity
 from ..expectation import integrable
 from ..latex_input.nodes import Expect
+from ..prove import inequality_certificates
 from ..refute import DIGITS, refute_expectations, values_at
 
 __all__ = ["Decision", "decide", "prove_zero", "prove_sign", "pairs"]
@@ -117,6 +118,13 @@ def decide(lhs, rhs, relation, assumptions, budget):
     proof = prove_sign(d, strict, budget / 3)
     if proof is not None:
         return _holds(proof, f"the difference {'>' if strict else '>='} 0 follows from the symbols' assumptions")
+    # inequalities (issue 17): the inequality prover's certificate (lemmas, SOS, interval boxes)
+    goal = Goal(lhs, rhs, relation, tuple(assumptions or ()))
+    for cert in inequality_certificates(goal, time.monotonic() + budget / 3):
+        try:
+            return _holds(kernel.verify(goal, cert))
+        except kernel.KernelRejection:
+            pass
     v = check_identity(sp.Min(d, 0), sp.Integer(0), assumptions=assumptions or None,
                        timeout=max(0.5, budget / 3))
     if v.verdict == "refuted":

@@ -10,19 +10,23 @@ For the goal of :mod:`.elaborate`, in turn (each within its share of the time):
    :math:`D(n+1) - D(n) = 0` with the last terms split off
    (:class:`~ml2p_symbolic.engine.certificates.Induction`);
 4. for an inequality: a sign proof from the symbols' assumptions
-   (:class:`~ml2p_symbolic.engine.certificates.SignProof`).
+   (:class:`~ml2p_symbolic.engine.certificates.SignProof`), then the inequality prover
+   (:mod:`ml2p_symbolic.engine.prove.inequality`: lemmas, sums termwise, sums of squares,
+   interval boxes).
 
 Only :func:`ml2p_symbolic.engine.kernel.verify` decides; this module proposes.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import sympy as sp
 
 from .. import kernel
 from ..certificates import Induction, Rewriting, SignProof, SummandIdentity
+from ..prove import inequality_certificates
 from .decide import PROOF_STEPS, SIGN_STEPS
 
 __all__ = ["prove_goal", "restate_for_step", "candidate_certificates"]
@@ -31,10 +35,14 @@ _SUMMAND_STEPS = (("expand",), ("cancel(together)",), ("simplify",))
 _INDUCTION_STEPS = (("expand",), ("doit+simplify",))
 
 
-def candidate_certificates(goal):
-    """The certificates worth proposing for ``goal``, cheapest first."""
+def candidate_certificates(goal, deadline=None):
+    """The certificates worth proposing for ``goal``, cheapest first (an inequality's last one
+    is searched for only when the sign proofs failed, until ``deadline``)."""
     if goal.relation != "=":
-        return [SignProof((name,)) for name in SIGN_STEPS]
+        # inequalities (issue 17): after the sign proofs, the inequality prover's certificate
+        # (lemmas, termwise sums, sums of squares, interval boxes: engine/prove/inequality.py)
+        return itertools.chain([SignProof((name,)) for name in SIGN_STEPS],
+                               _LazyInequality(goal, deadline))
     out = [Rewriting((name,)) for name in PROOF_STEPS]
     both = (goal.lhs, goal.rhs)
     has_sums = any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in both)
@@ -52,12 +60,22 @@ def candidate_certificates(goal):
     return out
 
 
+class _LazyInequality:
+    """The inequality prover's certificate, searched for when first iterated."""
+
+    def __init__(self, goal, deadline):
+        self.goal, self.deadline = goal, deadline
+
+    def __iter__(self):
+        return iter(inequality_certificates(self.goal, self.deadline))
+
+
 def prove_goal(goal, budget, evidence):
     """The kernel's verdict for ``goal`` from the first accepted certificate within
     ``budget`` seconds, or None; ``evidence`` gets a line saying what was tried."""
     deadline = time.monotonic() + budget
     tried = 0
-    for cert in candidate_certificates(goal):
+    for cert in candidate_certificates(goal, deadline):
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             break

@@ -10,7 +10,10 @@ numeric screens and symmetry shortcuts may only propose certificates or refute.
 
 What a re-check trusts: SymPy's exact rewritings named in :mod:`.rewriting` (each maps an
 expression to one equal to it where both are defined), SymPy's assumption system for the
-sign of an expression, and the sum transformations of :mod:`.sums`. Size symbols and index
+sign of an expression, and the sum transformations of :mod:`.sums`; for inequalities
+(:mod:`.sos`, :mod:`.intervals`, :mod:`.lemmas`) also SymPy's ``expand`` of a polynomial
+identity, exact rational arithmetic (a Gram matrix's :math:`LDL^{\mathsf T}`), python-flint's
+arb ball arithmetic (outward rounding) and SymPy's ``limit`` at the end of an interval. Size symbols and index
 symbols are symbols (positive integers, integers), never instances, so a certificate covers
 every size and every index value of the goal.
 
@@ -23,11 +26,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..certificates import (Bound, Goal, Induction, Lemma, Rewriting, SignProof, SummandIdentity,
-                            describe)
+from ..certificates import (Bound, Goal, Induction, IntervalBoxes, Lemma, Rewriting, SignProof,
+                            SumOfSquares, SummandIdentity, describe)
 from ..limits import OutOfTime, time_limit
 from ..records import Verdict
-from . import rewriting, sums
+from . import intervals, lemmas, rewriting, sos, sums
 
 __all__ = ["verify", "accepts", "restate", "KernelRejection", "RECHECK_LIMIT", "LEMMAS"]
 
@@ -117,6 +120,11 @@ def _check(goal, cert):
         return _check_sign(goal, cert)
     if isinstance(cert, Lemma):
         return _check_lemma(goal, cert)
+    # inequalities (issue 17): exact SOS, arb interval boxes (kernel/sos.py, kernel/intervals.py)
+    if isinstance(cert, SumOfSquares):
+        return sos.check_sos(goal, cert)
+    if isinstance(cert, IntervalBoxes):
+        return intervals.check_boxes(goal, cert, _check)
     return False, f"unknown certificate {type(cert).__name__}"
 
 
@@ -200,6 +208,7 @@ def _min_lemma(goal, cert):
 
 
 LEMMAS["min(d, 0) = 0"] = _min_lemma
+LEMMAS.update(lemmas.LEMMA_CHECKERS)  # inequality lemmas (kernel/lemmas.py)
 
 
 # --------------------------------------------------------------------------- domains
