@@ -8,7 +8,8 @@ for a display handed to Python by ``%! python ID = package.module:function``, fr
 function called with the display id (it must return a
 :class:`~ml2p_symbolic.engine.records.Verdict`). A display skipped by ``%! skip`` is reported
 ``open`` with the reason. Verdicts are cached (:mod:`.cache`), so re-checking an unchanged
-document only reads the cache.
+document only reads the cache; only decided verdicts are cached (never a step that timed out,
+whose worker was killed or failed).
 """
 
 from __future__ import annotations
@@ -78,10 +79,10 @@ def check_document(path, *, preamble=None, timeout=DEFAULT_TIMEOUT, cache_dir=No
         (``FILE:LINE:COL: error: ...``) for anything the reader does not understand.
     """
     doc = document if document is not None else read_document(path, preamble=preamble)
-    if timeout is None or timeout <= 0:
+    if not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:  # also refuses nan and inf
         from ...errors import ArgumentError
 
-        raise ArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise ArgumentError(f"timeout must be a positive number of seconds, at most 86400, got {timeout!r}")
     cache = VerdictCache((cache_dir if cache_dir is not None else default_cache_dir()) if use_cache else None)
     verdicts = check_steps(doc.steps, doc.declarations, timeout=timeout, cache=cache, jobs=jobs,
                            progress=progress)
@@ -94,7 +95,7 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
     cache = cache or VerdictCache(None)
     verdicts = [None] * len(steps)
     todo = []
-    keys = [step_key(s, decls.directive_text, timeout) for s in steps]
+    keys = [step_key(s, decls, timeout) for s in steps]
     done = 0
     for n, (s, key) in enumerate(zip(steps, keys)):
         cached = cache.get(key)
@@ -188,6 +189,7 @@ def _run_pool(todo, timeout, jobs):
             try:
                 verdict = conn.recv()
             except (EOFError, OSError):
+                proc.join(timeout=5)
                 verdict = Verdict("open", "error", detail="the checking process ended without a verdict "
                                   f"(exit code {proc.exitcode})")
             conn.close()
@@ -210,7 +212,9 @@ def _stderr_progress(done, total, step_id, verdict):  # pragma: no cover - termi
 
 def wait_for_change(paths, *, interval=0.5, max_polls=None):
     """Yield once each time one of ``paths`` is saved (its modification time or size changes),
-    polling every ``interval`` seconds; stop after ``max_polls`` polls if given."""
+    polling every ``interval`` seconds; stop after ``max_polls`` polls if given. While a file
+    is missing (an editor saving by delete and rename) nothing is yielded: the change is the
+    file coming back."""
     def stamp():
         out = []
         for p in paths:
@@ -227,6 +231,8 @@ def wait_for_change(paths, *, interval=0.5, max_polls=None):
             time.sleep(interval)
             polls += 1
             now = stamp()
+            if None in now:
+                continue
             if now != last:
                 last = now
                 yield now
