@@ -521,7 +521,7 @@ def _alias(decls, d):
     written = (refs[0].key, refs[0].text)
     if written in decls.aliases:
         raise d.error(f"{refs[0].written()} is aliased twice (first at {_first(decls, 'alias', written)}); "
-                      "give one alias per spelling")
+                      "give one alias per spelling", len(d.text) - len(d.text.lstrip()))
     decls.aliases[written] = (refs[1].key, refs[1].text)
     _remember(decls, "alias", written, d)
 
@@ -537,7 +537,7 @@ def _python(decls, d):
     for ident in re.split(r"\s*,\s*", m.group("ids")):
         if not re.fullmatch(_ID_RE, ident):
             raise d.error(f"{ident!r} is not a display id", m.start("ids"))
-        _not_yet_routed(decls, d, ident)
+        _not_yet_routed(decls, d, ident, m.start("ids"))
         decls.python_checks[ident] = (target, d.position())
 
 
@@ -548,17 +548,17 @@ def _skip(decls, d):
     for ident in re.split(r"\s*,\s*", m.group("ids")):
         if not re.fullmatch(_ID_RE, ident):
             raise d.error(f"{ident!r} is not a display id")
-        _not_yet_routed(decls, d, ident)
+        _not_yet_routed(decls, d, ident, m.start("ids"))
         decls.skips[ident] = (m.group("reason").strip(), d.position())
 
 
-def _not_yet_routed(decls, d, ident):
+def _not_yet_routed(decls, d, ident, at):
     """Refuse a display named by a second ``%! python``/``%! skip`` (the last would win)."""
     for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
         if ident in table:
             where = table[ident][1]
             raise d.error(f"display {ident} is already named by '%! {what}' at {where.file}:{where.line}:{where.col}; "
-                          "name each display once")
+                          "name each display once", at)
 
 
 def _remember(decls, what, key, d):
