@@ -359,3 +359,19 @@ def test_only_decided_verdicts_are_stored(tmp_path, verdict):
     cache.save()
     again = VerdictCache(tmp_path / "c")
     assert again.get("k") is None and again.get("v") == Verdict("verified", "structural")
+
+
+def test_steps_with_the_same_key_are_checked_once(tmp_path, monkeypatch):
+    doc = tmp_path / "t.md"
+    doc.write_text("%! real x\n$$ x + 1 = 1 + x $$\n$$ x+1=1+x $$\n$$ x + 2 = 2 + x $$\n")
+    asked = []
+    real = document_check._run_pool
+
+    def counting(todo, timeout, jobs):
+        asked.extend(todo)
+        yield from real(todo, timeout, jobs)
+
+    monkeypatch.setattr(document_check, "_run_pool", counting)
+    report = check_document(doc, use_cache=False)
+    assert sorted(asked) == [0, 2]
+    assert [r.verdict.verdict for r in report.results] == ["verified"] * 3

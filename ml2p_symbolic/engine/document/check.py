@@ -115,12 +115,16 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
         global _WORK
         _WORK = (steps, decls, timeout)
         jobs = jobs or (2 if (os.cpu_count() or 1) > 1 else 1)
-        for n, verdict in _run_pool(todo, timeout, jobs):
-            verdicts[n] = verdict
+        twins = {}  # steps with the same key (same parsed statement and declarations) are checked once
+        for n in todo:
+            twins.setdefault(keys[n], []).append(n)
+        for n, verdict in _run_pool([group[0] for group in twins.values()], timeout, jobs):
             cache.put(keys[n], verdict)
-            done += 1
-            if progress:
-                progress(done, len(steps), steps[n].id, verdict)
+            for m in twins[keys[n]]:
+                verdicts[m] = verdict
+                done += 1
+                if progress:
+                    progress(done, len(steps), steps[m].id, verdict)
         _WORK = None
     return verdicts
 
