@@ -30,8 +30,8 @@ from ml2p_symbolic.errors import LatexInputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: a verified, a refuted and a conditional step (x^2 >= x holds at x = 0 of the candidates, as in
-#: test_document_check; (x+1)^2 - 1 = x^2 is false for x != 0 and -2 x ...)
+#: a verified, a refuted and a conditional step (x + 1 = x is false everywhere; x^2 >= x fails at
+#: x = 1/2 and holds exactly at x = 0 among the candidates, as in test_document_check)
 DOC = "%! real x\n$$ (x + 1)^2 = x^2 + 2x + 1 $$\n$$ x + 1 = x $$\n$$ x^2 \\ge x $$\n"
 
 
@@ -57,6 +57,8 @@ def truth(tmp_path_factory):
     cached_dir = root / "cache"
     first = check_document(doc, cache_dir=cached_dir)
     assert _summary(first) == _summary(uncached)
+    assert [r.verdict.verdict for r in first.results] == ["verified", "refuted", "conditional"]
+    assert len(_entries(cached_dir)) == 3  # every decided verdict was stored (and reads back)
     return doc, uncached, cached_dir
 
 
