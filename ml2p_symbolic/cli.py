@@ -22,6 +22,14 @@ class _UsageError(Exception):
     """Raised by a subcommand for a problem with its arguments (exit status 2)."""
 
 
+def _check_timeout(value):
+    """Refuse a ``--timeout`` that is not a finite positive number of seconds (at most a day)."""
+    import math
+
+    if not (math.isfinite(value) and 0 < value <= 86400):
+        raise _UsageError(f"--timeout must be a positive number of seconds, at most 86400 (a day), got {value:g}")
+
+
 # --------------------------------------------------------------------------- check / list
 def _add_check(sub):
     p = sub.add_parser(
@@ -43,7 +51,8 @@ def _add_check(sub):
     g = p.add_argument_group("documents")
     g.add_argument("--preamble", metavar="FILE", help="a file of %%! directives applied before the document's own")
     g.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                   help="seconds allowed for each step (default 60); past it the step is 'open (timed out)'")
+                   help="seconds allowed for each step (default 60, at most 86400); past it the step is "
+                   "'open (timed out)'")
     g.add_argument("--watch", action="store_true", help="re-check whenever the document or the preamble is saved")
     g.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="steps checked at once (default 2; at most 64, 4 per core, and what memory "
@@ -69,9 +78,8 @@ def _document_args(args):
         used = [o for o, v in (("--preamble", args.preamble), ("--watch", args.watch)) if v]
         if used:
             raise _UsageError(f"{', '.join(used)} only apply to a document (FILE.tex, .md or .txt)")
-    if args.timeout is not None and not args.timeout > 0:
-        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    if args.preamble is not None and not os.path.exists(args.preamble):
+    _check_timeout(args.timeout)
+    if args.preamble is not None and not os.path.isfile(args.preamble):
         raise _UsageError(f"no such preamble file: {args.preamble}")
     _check_preamble(args.preamble)
     if args.jobs is not None:
@@ -137,7 +145,11 @@ def _watch_documents(docs, args):
     try:
         for _ in wait_for_change(paths):
             print(f"--- {time.strftime('%H:%M:%S')}: changed, re-checking", file=sys.stderr)
-            status = _check_documents(docs, args)
+            try:
+                status = _check_documents(docs, args)
+            except (ML2PError, OSError) as exc:  # a save in progress: report it and keep watching
+                print(f"ml2p-proof check: error: {exc}", file=sys.stderr)
+                status = 2
     except KeyboardInterrupt:
         pass
     return status
@@ -227,8 +239,7 @@ def _render_document(path, args):
         raise _UsageError(f"render needs a LaTeX document (.tex), got {path}")
     if args.pdf and find_pdflatex() is None:
         raise _UsageError(INSTALL_HINT)
-    if not args.timeout > 0:
-        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    _check_timeout(args.timeout)
     _check_preamble(args.preamble)
     default_pdf = os.path.splitext(os.path.basename(path))[0] + "-checked.pdf"
     tex_path, pdf_path = _render_targets(args, default_pdf=default_pdf)

@@ -9,10 +9,10 @@ import sys
 # small dense linear algebra is much slower multithreaded on a shared 2-core machine
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# the kernel's sealing key (engine/kernel/seal.py) of the test run, never the user's own
+# the verdict cache's signing key: a fresh one per test session, never the user's own
 import tempfile  # noqa: E402
 
-os.environ.setdefault("ML2P_KERNEL_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="ml2p-key-"), "kernel.key"))
+os.environ.setdefault("ML2P_CONFIG_DIR", tempfile.mkdtemp(prefix="ml2p-config-"))
 
 from hypothesis import HealthCheck, settings
 

@@ -6,7 +6,8 @@ and the step is ``open (timed out)``, so a document never hangs the checker. Up 
 steps run at once. Verdicts come from :func:`ml2p_symbolic.engine.document.steps.check_relation`
 (every display's own text; no verdict is ever chosen by a display's id). A display skipped by
 ``%! skip`` is reported ``open`` with the reason. Verdicts are cached (:mod:`.cache`), so re-checking an unchanged
-document only reads the cache.
+document only reads the cache; only decided verdicts are cached (never a step that timed out,
+whose worker was killed or failed).
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ def check_document(path, *, preamble=None, timeout=DEFAULT_TIMEOUT, cache_dir=No
         (``FILE:LINE:COL: error: ...``) for anything the reader does not understand.
     """
     doc = document if document is not None else read_document(path, preamble=preamble)
-    if timeout is None or timeout <= 0:
+    if not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:  # also refuses nan and inf
         from ...errors import ArgumentError
 
-        raise ArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise ArgumentError(f"timeout must be a positive number of seconds, at most 86400, got {timeout!r}")
     cache = VerdictCache((cache_dir if cache_dir is not None else default_cache_dir()) if use_cache else None)
     verdicts = check_steps(doc.steps, doc.declarations, timeout=timeout, cache=cache, jobs=jobs,
                            progress=progress)
@@ -95,7 +96,7 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
     cache = cache or VerdictCache(None)
     verdicts = [None] * len(steps)
     todo = []
-    keys = [step_key(s, decls.directive_text, timeout) for s in steps]
+    keys = [step_key(s, decls, timeout) for s in steps]
     done = 0
     for n, (s, key) in enumerate(zip(steps, keys)):
         cached = cache.get(key)
@@ -115,12 +116,16 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
         global _WORK
         _WORK = (steps, decls, timeout)
         jobs = jobs or (2 if (os.cpu_count() or 1) > 1 else 1)
-        for n, verdict in _run_pool(todo, timeout, jobs):
-            verdicts[n] = verdict
+        twins = {}  # steps with the same key (same parsed statement and declarations) are checked once
+        for n in todo:
+            twins.setdefault(keys[n], []).append(n)
+        for n, verdict in _run_pool([group[0] for group in twins.values()], timeout, jobs):
             cache.put(keys[n], verdict)
-            done += 1
-            if progress:
-                progress(done, len(steps), steps[n].id, verdict)
+            for m in twins[keys[n]]:
+                verdicts[m] = verdict
+                done += 1
+                if progress:
+                    progress(done, len(steps), steps[m].id, verdict)
         _WORK = None
     return verdicts
 
@@ -173,6 +178,7 @@ def _run_pool(todo, timeout, jobs):
             try:
                 verdict = conn.recv()
             except (EOFError, OSError):
+                proc.join(timeout=5)
                 verdict = Verdict("open", "error", detail="the checking process ended without a verdict "
                                   f"(exit code {proc.exitcode})")
             conn.close()
@@ -195,7 +201,9 @@ def _stderr_progress(done, total, step_id, verdict):  # pragma: no cover - termi
 
 def wait_for_change(paths, *, interval=0.5, max_polls=None):
     """Yield once each time one of ``paths`` is saved (its modification time or size changes),
-    polling every ``interval`` seconds; stop after ``max_polls`` polls if given."""
+    polling every ``interval`` seconds; stop after ``max_polls`` polls if given. While a file
+    is missing (an editor saving by delete and rename) nothing is yielded: the change is the
+    file coming back."""
     def stamp():
         out = []
         for p in paths:
@@ -212,6 +220,8 @@ def wait_for_change(paths, *, interval=0.5, max_polls=None):
             time.sleep(interval)
             polls += 1
             now = stamp()
+            if None in now:
+                continue
             if now != last:
                 last = now
                 yield now

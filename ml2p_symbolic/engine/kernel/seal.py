@@ -3,9 +3,8 @@ r"""Sealed verdicts: a ``verified`` verdict the kernel made, stored and read bac
 A verdict cache (:mod:`ml2p_symbolic.engine.document.cache`) may live in a shared directory
 or be restored by a CI job: whoever can write it must not be able to forge ``verified``. So
 the kernel seals the JSON record of each ``verified`` verdict with an HMAC-SHA256 under a
-secret key of this user, kept outside any cache (``$ML2P_KERNEL_KEY_FILE``, else
-``$XDG_CONFIG_HOME/ml2p-symbolic/kernel.key``, else ``~/.config/ml2p-symbolic/kernel.key``,
-created with mode 0600), and :func:`unseal` rebuilds a verified verdict only from a record
+secret key of this user, kept outside any cache (``kernel.key`` in ``$ML2P_CONFIG_DIR``, else
+``$XDG_CONFIG_HOME/ml2p-symbolic``, else ``~/.config/ml2p-symbolic``, created with mode 0600), and :func:`unseal` rebuilds a verified verdict only from a record
 whose seal matches. A record that does not match is no verdict (the step is checked again).
 """
 
@@ -27,8 +26,8 @@ _KEY = []
 
 def key_path() -> Path:
     """Where this user's sealing key lives (see the module docstring)."""
-    if os.environ.get("ML2P_KERNEL_KEY_FILE"):
-        return Path(os.environ["ML2P_KERNEL_KEY_FILE"])
+    if os.environ.get("ML2P_CONFIG_DIR"):
+        return Path(os.environ["ML2P_CONFIG_DIR"]) / "kernel.key"
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "ml2p-symbolic" / "kernel.key"
 

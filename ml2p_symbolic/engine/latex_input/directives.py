@@ -235,7 +235,11 @@ def _sizes(decls, d):
             raise d.error(f"{name} is not the size of a declared index", at)
         if not 1 <= lo <= hi or hi > 6:
             raise d.error("sizes must satisfy 1 <= lo <= hi <= 6", at)
+        if known[name] in decls.sizes:
+            raise d.error(f"the sizes of {name} are given twice (first at {_first(decls, 'sizes', name)}); "
+                          "give them once", at)
         decls.sizes[known[name]] = tuple(range(lo, hi + 1))
+        _remember(decls, "sizes", name, d)
 
 
 # --------------------------------------------------------------------------- variables
@@ -513,7 +517,12 @@ def _alias(decls, d):
         atom, sub = _name_tree(tr, chain, "each side of an alias")
         refs.append(tr._name_ref(atom, sub))
         at += len(part) + 1
-    decls.aliases[(refs[0].key, refs[0].text)] = (refs[1].key, refs[1].text)
+    written = (refs[0].key, refs[0].text)
+    if written in decls.aliases:
+        raise d.error(f"{refs[0].written()} is aliased twice (first at {_first(decls, 'alias', written)}); "
+                      "give one alias per spelling", len(d.text) - len(d.text.lstrip()))
+    decls.aliases[written] = (refs[1].key, refs[1].text)
+    _remember(decls, "alias", written, d)
 
 
 def _python(decls, d):
@@ -531,7 +540,27 @@ def _skip(decls, d):
     for ident in re.split(r"\s*,\s*", m.group("ids")):
         if not re.fullmatch(_ID_RE, ident):
             raise d.error(f"{ident!r} is not a display id")
+        _not_yet_routed(decls, d, ident, m.start("ids"))
         decls.skips[ident] = (m.group("reason").strip(), d.position())
+
+
+def _not_yet_routed(decls, d, ident, at):
+    """Refuse a display named by a second ``%! python``/``%! skip`` (the last would win)."""
+    for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
+        if ident in table:
+            where = table[ident][1]
+            raise d.error(f"display {ident} is already named by '%! {what}' at {where.file}:{where.line}:{where.col}; "
+                          "name each display once", at)
+
+
+def _remember(decls, what, key, d):
+    """Note where the directive ``what`` set ``key`` (for the refusal of a repeat)."""
+    decls.__dict__.setdefault("_directive_places", {})[(what, key)] = d.position()
+
+
+def _first(decls, what, key):
+    where = decls.__dict__.get("_directive_places", {}).get((what, key))
+    return "an earlier line" if where is None else f"{where.file}:{where.line}:{where.col}"
 
 
 _LATER = {"random": _random_law, "function": _function, "define": _define, "assume": _assume,

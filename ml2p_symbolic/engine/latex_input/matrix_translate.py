@@ -26,6 +26,8 @@ refusing with the source position what it cannot read for sure:
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 from lark import Token
 from sympy.matrices.common import ShapeError as SympyShapeError
@@ -56,6 +58,10 @@ def fit_items(items, arity):
     for it in items:
         split.extend(it if it.isdigit() else [it])
     return split if len(split) == arity else None
+
+
+#: largest exact power computed while reading (decimal digits of the result)
+MAX_POWER_DIGITS = 50_000
 
 
 class MatrixTranslation:
@@ -124,6 +130,17 @@ class MatrixTranslation:
         coefficient = sp.Mul(*scalars)
         return product if coefficient == 1 else self.checked(lambda: coefficient * product, nodes[0])
 
+    def exact_power(self, base, exponent, node):
+        """``base ** exponent``, refusing an exact number too large to compute: a rational
+        base to a rational exponent whose value has more than :data:`MAX_POWER_BITS` bits
+        (``2^{2^{40}}`` would take hours and 128 GB while the document is read)."""
+        if isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational) and abs(base) not in (0, 1):
+            digits = (abs(exponent.p) // exponent.q + 1) * max(math.log10(abs(base.p)), math.log10(base.q))
+            if digits > MAX_POWER_DIGITS:
+                raise self.error(node, f"this power is an exact number of about {digits:.3g} digits, "
+                                 f"too large to compute (at most {MAX_POWER_DIGITS} digits)")
+        return base ** exponent
+
     def divide(self, num, den, node):
         den = self.scalar(den, node, "a denominator")
         if is_matrix(num):
@@ -167,7 +184,7 @@ class MatrixTranslation:
             if sarg.data == "sarg_top":
                 raise self.error(sarg, "a transpose ^\\top applies to a vector or matrix")
             exponent = self.scalar(self._script_value(sarg), sarg, "an exponent")
-            return value ** exponent
+            return self.exact_power(value, exponent, sarg)
         key = self.transpose_key(sarg)
         if key is not None:
             if self._declared_name(key):

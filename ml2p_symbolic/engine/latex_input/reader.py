@@ -23,7 +23,7 @@ from typing import Any
 
 from .declarations import Declarations
 from .directives import apply_directives, find_directives
-from .source import SourceText, parse_piece
+from .source import SourceText, parse_piece, read_source
 from .translate import Translator
 
 __all__ = ["Step", "Display", "Document", "read_document", "DOCUMENT_SUFFIXES"]
@@ -122,24 +122,34 @@ def read_document(path, *, preamble=None, text=None, preamble_text=None):
 
         raise LatexInputError(f"a document must be {', '.join(DOCUMENT_SUFFIXES)}", path, 1, 1)
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_source(path, "document")
+    elif text.startswith("\ufeff"):
+        text = text[1:]
     kind = "tex" if suffix == ".tex" else "markdown"
     source = SourceText(path, text)
     decls = Declarations()
     directives = []
     if preamble is not None:
         if preamble_text is None:
-            preamble_text = Path(preamble).read_text(encoding="utf-8")
+            preamble_text = read_source(preamble, "preamble")
+        elif preamble_text.startswith("\ufeff"):
+            preamble_text = preamble_text[1:]
         pre_source = SourceText(str(preamble), preamble_text)
         directives.extend(find_directives(pre_source, html_comments=True))
     directives.extend(find_directives(source, html_comments=(kind == "markdown")))
     apply_directives(decls, directives)
-    blank = _blank_non_math(text, kind)
+    blank = _blank_non_math(source, kind)
+    if kind == "tex":
+        _refuse_inputs(source, blank)
     displays = _find_displays(source, blank)
+    labels = _user_labels(source, displays)
     steps = []
     ids = set()
     for disp, content_start, content_end in displays:
-        steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids))
+        try:
+            steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids, labels))
+        except RecursionError:
+            raise source.error(disp.start, "this display is nested too deeply to read") from None
     for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
         shown = {d.id for d, _, _ in displays}
         for ident, (_, where) in table.items():
@@ -159,8 +169,13 @@ def _blank(chars, start, end):
             chars[i] = " "
 
 
-def _blank_non_math(text, kind):
-    """A copy of ``text`` with comments (tex), directive lines and code blocks blanked."""
+_FENCE_RE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*", re.M)
+
+
+def _blank_non_math(source, kind):
+    """A copy of the text with comments (tex), directive lines and code blocks blanked.
+    An unclosed Markdown code fence is an error (its content is not mathematics)."""
+    text = source.text
     chars = list(text)
     if kind == "tex":
         for m in re.finditer(r"(?<!\\)%[^\n]*", text):
@@ -170,9 +185,43 @@ def _blank_non_math(text, kind):
             _blank(chars, m.start(), m.end())
         for m in re.finditer(r"<!--.*?-->", text, re.S):
             _blank(chars, m.start(), m.end())
-        for m in re.finditer(r"^```.*?^```[^\n]*", text, re.S | re.M):
-            _blank(chars, m.start(), m.end())
+        opened = None
+        for m in _FENCE_RE.finditer(text):
+            fence = m.group(1)
+            if opened is None:
+                opened = m
+            elif fence[0] == opened.group(1)[0] and len(fence) >= len(opened.group(1)) \
+                    and not text[m.end(1):m.end()].strip():
+                _blank(chars, opened.start(), m.end())
+                opened = None
+        if opened is not None:
+            raise source.error(opened.start(1), f"this code block ({opened.group(1)}) is never closed")
     return "".join(chars)
+
+
+_INPUT_RE = re.compile(r"\\(input|include|subfile|import|includeonly)(?![a-zA-Z])")
+
+
+def _refuse_inputs(source, blank):
+    """Refuse ``\\input``/``\\include``: their mathematics would otherwise go unchecked."""
+    m = _INPUT_RE.search(blank)
+    if m:
+        raise source.error(m.start(), f"\\{m.group(1)} is not followed by the checker: the mathematics of the "
+                           "included file would go unchecked; check that file on its own (with the "
+                           "directives it needs, e.g. via --preamble) or paste its content here")
+
+
+def _user_labels(source, displays):
+    """{label: offset} of every ``\\label`` (refusing a label given twice)."""
+    labels = {}
+    for disp, _, _ in displays:
+        for label, offset in disp.labels:
+            if label in labels:
+                first = source.position(labels[label])
+                raise source.error(offset, f"the label {label} is given twice (first at {source.name}:"
+                                   f"{first[0]}:{first[1]}); labels must be unique")
+            labels[label] = offset
+    return labels
 
 
 # --------------------------------------------------------------------------- displays
@@ -220,7 +269,7 @@ def _find_displays(source, blank):
         displays.append((Display(ident, start, end, line, labels, tag), cs, ce))
     seen = {}
     for disp, _, _ in displays:
-        if disp.id in seen and not disp.id.startswith("L"):
+        if disp.id in seen and (disp.labels or disp.tag is not None):
             raise source.error(disp.start, f"two displays have the id {disp.id} (lines {seen[disp.id]} "
                                f"and {disp.line})")
         seen[disp.id] = disp.line
@@ -232,7 +281,28 @@ def _without_layout(content):
     return _TAG_RE.sub(" ", _LABEL_RE.sub(" ", content))
 
 
-def _display_steps(source, blank, disp, cs, ce, decls, ids):
+class _Window:
+    """A mutable copy of ``text[start:end]`` indexed by offsets of the whole text (so that a
+    display is edited without copying the whole document: reading stays linear)."""
+
+    def __init__(self, text, start, end):
+        self.start = start
+        self.chars = list(text[start:end])
+
+    def _shift(self, key):
+        if isinstance(key, slice):
+            return slice(None if key.start is None else key.start - self.start,
+                         None if key.stop is None else key.stop - self.start)
+        return key - self.start
+
+    def __getitem__(self, key):
+        return self.chars[self._shift(key)]
+
+    def __setitem__(self, key, value):
+        self.chars[self._shift(key)] = value
+
+
+def _display_steps(source, blank, disp, cs, ce, decls, ids, labels=None):
     raw = source.text[cs:ce]
     if disp.id in decls.python_checks or disp.id in decls.skips:
         text = " ".join(raw.split())
@@ -243,7 +313,7 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
                          offset=cs, end=ce)]
         return [Step(disp.id, source.name, line, col, "skip", text, disp.id,
                      reason=decls.skips[disp.id][0], offset=cs, end=ce)]
-    chars = list(blank)
+    chars = _Window(blank, cs, ce)
     content = blank[cs:ce]
     for pattern in (_LABEL_RE, _TAG_RE):
         for m in pattern.finditer(content):
@@ -299,8 +369,13 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
             base = f"L{line}"
         bases.append(base)
     counts = {b: bases.count(b) for b in bases}
+    own_labels = {lab for lab, _ in disp.labels}
     seen = {}
     for (lhs, rel, rhs, r0, r1, text, forall), base in zip(links, bases):
+        automatic = base not in own_labels and base != f"eq{disp.tag}"
+        if automatic and labels and base in labels:
+            raise source.error(labels[base], f"the label {base} is also the automatic id of the step on line "
+                               f"{source.line_of(r0)} (L<line>); choose another label")
         if counts[base] > 1:
             seen[base] = seen.get(base, 0) + 1
             ident = f"{base}.{seen[base]}"

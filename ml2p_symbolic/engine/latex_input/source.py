@@ -15,9 +15,14 @@ from pathlib import Path
 
 from ...errors import LatexInputError
 
-__all__ = ["SourceText", "parse_piece", "GRAMMAR_PATH"]
+__all__ = ["SourceText", "parse_piece", "read_source", "GRAMMAR_PATH", "MAX_NESTING", "MAX_SOURCE_BYTES"]
 
 GRAMMAR_PATH = Path(__file__).with_name("math.lark")
+
+#: deepest nesting of braces, parentheses and brackets in one formula
+MAX_NESTING = 50
+#: largest document or preamble read (bytes)
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 #: LaTeX commands people write that the grammar deliberately does not read
 UNSUPPORTED = {
@@ -57,6 +62,69 @@ class SourceText:
         return LatexInputError(message, self.name, line, col)
 
 
+def read_source(path, what="document"):
+    """The text of the file ``path``: UTF-8, a leading byte-order mark removed.
+
+    Raises :class:`LatexInputError` (``FILE:LINE:COL: error: ...``, one line) for a file that
+    is not a regular file (a directory, a FIFO), larger than :data:`MAX_SOURCE_BYTES`, UTF-16,
+    or not UTF-8 (the position of the first bad byte), and ``OSError`` for a missing or
+    unreadable file.
+    """
+    import os
+    import stat
+
+    name = str(path)
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise LatexInputError(f"the {what} is not a regular file", name, 1, 1)
+    if st.st_size > MAX_SOURCE_BYTES:
+        raise LatexInputError(f"the {what} is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB", name, 1, 1)
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_SOURCE_BYTES + 1)
+    return decode_source(data, name, what)
+
+
+def decode_source(data, name, what="document"):
+    """``data`` (bytes) decoded as UTF-8 with a leading byte-order mark removed; see
+    :func:`read_source` for the refusals."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise LatexInputError(f"the {what} is UTF-16 text, not UTF-8; save it as UTF-8", name, 1, 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LatexInputError(f"the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} here); "
+                              "save it as UTF-8", name, line, col) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    nul = text.find("\x00")
+    if nul >= 0:
+        source = SourceText(name, text)
+        raise source.error(nul, f"the {what} contains a NUL character (UTF-16 or binary?); save it as UTF-8 text")
+    return text
+
+
+def _check_nesting(piece, source, base):
+    """Refuse braces, parentheses or brackets nested deeper than :data:`MAX_NESTING`."""
+    depth = 0
+    i = 0
+    n = len(piece)
+    while i < n:
+        ch = piece[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "{([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise source.error(base + i, f"the formula is nested more than {MAX_NESTING} levels deep "
+                                   "(braces, parentheses, brackets); split it with %! define")
+        elif ch in "})]":
+            depth -= 1
+        i += 1
+
+
 @lru_cache(maxsize=1)
 def _parser():
     import lark
@@ -82,6 +150,7 @@ def parse_piece(piece, source, base, start="start"):
     grammar; return the Lark tree. Raises :class:`LatexInputError` at the true position."""
     import lark
 
+    _check_nesting(piece, source, base)
     try:
         return _parser().parse(piece, start=start)
     except lark.exceptions.UnexpectedCharacters as exc:

@@ -52,6 +52,10 @@ _REL_CLASSES = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
                 "<=": sp.LessThan, ">=": sp.GreaterThan}
 
 
+#: longest number literal read (digits)
+MAX_LITERAL_DIGITS = 4000
+
+
 def relation_class(rel):
     """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``."""
     return _REL_CLASSES[rel]
@@ -409,7 +413,7 @@ class Translator(MatrixTranslation):
         return False
 
     def _name_ref(self, atom, sub):
-        if atom.data == "brace":
+        while atom.data == "brace":  # {x}, {{x}}: the name x
             atom = self._single_postfix(atom.children[0]).children[0]
         key = base_key(atom)
         offset = self._offset(atom)
@@ -488,6 +492,8 @@ class Translator(MatrixTranslation):
     def _atom_value(self, atom):
         kind = atom.data
         if kind == "number":
+            if len(atom.children[0]) > MAX_LITERAL_DIGITS:
+                raise self.error(atom, f"a number of more than {MAX_LITERAL_DIGITS} digits")
             return sp.Rational(str(atom.children[0]))
         if kind == "frac":
             deriv = self._derivative_frac(atom)
@@ -499,7 +505,8 @@ class Translator(MatrixTranslation):
         if kind == "sqrt":
             if len(atom.children) == 3:
                 index = self.scalar(self.expr(atom.children[1]), atom, "a root's index")
-                return self.scalar(self.expr(atom.children[2]), atom, "a root's argument") ** (1 / index)
+                return self.exact_power(self.scalar(self.expr(atom.children[2]), atom, "a root's argument"),
+                                        1 / index, atom)
             return sp.sqrt(self.scalar(self.expr(atom.children[1]), atom, "a root's argument"))
         if kind == "paren":
             if len(atom.children) != 1:
