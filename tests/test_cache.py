@@ -178,7 +178,13 @@ def test_damaged_signed_entries_are_recomputed_not_a_crash(truth, tmp_path, monk
     monkeypatch.setattr(document_check, "_run_pool", _recompute_from(uncached))
     report = check_document(doc, cache_dir=target)
     if "condition" in damage and isinstance(damage["condition"], str) and damage["condition"].startswith("Pow("):
-        assert all(isinstance(r.verdict.condition, sp.Pow) for r in report.results)
+        # a signed record of another verdict is read as it is (unevaluated); a verified one is
+        # rebuilt only by the kernel, whose own seal no longer matches: it is checked again
+        for r, u in zip(report.results, uncached.results):
+            if u.verdict.verdict == "verified":
+                assert r.verdict.verdict == "verified" and r.verdict.condition is None
+            else:
+                assert isinstance(r.verdict.condition, sp.Pow)
     else:
         assert _summary(report) == _summary(uncached)
 
@@ -355,12 +361,19 @@ def test_a_killed_worker_is_not_cached(tmp_path, monkeypatch):
 @pytest.mark.parametrize("verdict", [Verdict("open", "timed out"), Verdict("open", "error", detail="exit code -9"),
                                      Verdict("open", "no proof")])
 def test_only_decided_verdicts_are_stored(tmp_path, verdict):
+    from ml2p_symbolic.engine import kernel
+    from ml2p_symbolic.engine.certificates import Goal, Rewriting
+
+    x = sp.Symbol("x")
+    proved = kernel.verify(Goal(x + x, 2 * x), Rewriting(("structural",)), method="structural")
     cache = VerdictCache(tmp_path / "c")
     cache.put("k", verdict)
-    cache.put("v", Verdict("verified", "structural"))
+    cache.put("v", proved)
     cache.save()
     again = VerdictCache(tmp_path / "c")
-    assert again.get("k") is None and again.get("v") == Verdict("verified", "structural")
+    back = again.get("v")
+    assert again.get("k") is None
+    assert (back.verdict, back.method, back.sizes, back.evidence) == ("verified", "structural", "all", proved.evidence)
 
 
 def test_steps_with_the_same_key_are_checked_once(tmp_path, monkeypatch):

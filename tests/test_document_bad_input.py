@@ -171,7 +171,6 @@ def test_input_in_a_comment_is_not_refused(tmp_path):
     ("%! index i = 1..n\n%! real a_i\n%! sizes n = 1..2\n%! sizes n = 1..3\n", (4, 9)),
     ("%! real x, y\n%! alias x = y\n%! alias x = y\n", (3, 10)),
     ("%! real x\n%! skip eq1: a\n%! skip eq1: b\n", (3, 9)),
-    ("%! real x\n%! skip eq1: a\n%! python eq1 = ml2p_symbolic.derivations.seed:check_claim\n", (3, 11)),
 ])
 def test_a_directive_whose_last_one_would_win_is_refused(tmp_path, lines, where):
     doc = tmp_path / "d.tex"

@@ -140,7 +140,8 @@ def test_only_the_kernel_builds_verified():
 
 
 def test_a_sealed_verdict_survives_the_cache_and_a_forged_one_does_not(tmp_path):
-    from ml2p_symbolic.engine.document.cache import verdict_from_json, verdict_to_json
+    from ml2p_symbolic.engine.document.cache import verdict_from_record as verdict_from_json
+    from ml2p_symbolic.engine.document.cache import verdict_to_record as verdict_to_json
     from ml2p_symbolic.engine.kernel.seal import seal
 
     v = kernel.verify(Goal((x + 1) ** 2, x**2 + 2 * x + 1), Rewriting(("expand",)))
