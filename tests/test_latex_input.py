@@ -142,6 +142,26 @@ def test_refusal_position_is_the_true_file_position(tmp_path):
     assert str(info.value).startswith(f"{doc}:6:16: error: undeclared name \\sigma")
 
 
+def test_keep_going_reads_every_display_and_collects_every_error(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x, y
+        \[ x + y = y + x \]
+        \[ x = \sigma(x) \]
+        \begin{align}
+          x &= x \\
+          y &= \foo
+        \end{align}
+        \[ 2 x = x + x \]
+    """).lstrip())
+    with pytest.raises(LatexInputError):   # the default still refuses the document
+        read_document(doc)
+    d = read_document(doc, keep_going=True)
+    assert [(s.id, s.line) for s in d.steps] == [("L2", 2), ("L8", 8)]
+    assert [(e.line, e.col) for e in d.errors] == [(3, 8), (6, 8)]
+    assert "undeclared name \\sigma" in str(d.errors[0]) and "unknown command \\foo" in str(d.errors[1])
+
+
 @pytest.mark.parametrize("directive, col, message", [
     ("%! index i = 0..n", 10, "expected 'letter = 1..N'"),
     ("%! real 2", 9, "single name"),

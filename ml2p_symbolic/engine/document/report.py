@@ -7,8 +7,9 @@ so that editors can jump to each step, then a summary line. JSON: the schema of
 
     {"document": str, "preamble": str or null,
      "definitions": [{"name", "kind", "definition", "file", "line"}],
+     "errors": [{"file": str, "line": int, "col": int, "message": str}],   # unreadable displays
      "claims": [{... as report_to_dict ..., "file": str, "line": int, "source_text": str}],
-     "summary": {"verified": int, "refuted": int, "conditional": int, "open": int}}
+     "summary": {"verified": int, "refuted": int, "conditional": int, "open": int, "unreadable": int}}
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sympy as sp
 from ..report import result_to_dict
 
 __all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label", "condition_text",
-           "claim_to_dict"]
+           "claim_to_dict", "error_to_dict"]
 
 
 def verdict_label(verdict):
@@ -60,8 +61,9 @@ def _short(s, width=60):
     return s if len(s) <= width else s[: width - 3] + "..."
 
 
-def document_lines(report):
-    """The terminal lines of ``report`` (one per step, then the summary)."""
+def document_lines(report, errors=()):
+    """The terminal lines of ``report`` (one per step, then the summary; ``errors``, the
+    displays the reader could not read, are counted in the summary)."""
     lines = []
     for r in report.results:
         c, v = r.claim, r.verdict
@@ -82,8 +84,12 @@ def document_lines(report):
             text += f": {_short(v.detail, 100)}" if v.detail else ""
         lines.append(text)
     counts = _counts(report)
+    unread = f"; {len(errors)} display(s) could not be read (errors above)" if errors else ""
     if report.results:
-        lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f" of {len(report.results)} steps")
+        lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f" of {len(report.results)} steps"
+                     + unread)
+    elif errors:
+        lines.append("no step could be checked" + unread)
     else:
         lines.append("no steps: the document has no display with a relation")
     return lines
@@ -107,14 +113,23 @@ def claim_to_dict(result):
     return out
 
 
-def document_to_dict(report, *, document=None, preamble=None, definitions=()):
+def error_to_dict(error):
+    """A reader error (:class:`~ml2p_symbolic.errors.LatexInputError`) as
+    ``{"file", "line", "col", "message"}``."""
+    return {"file": error.file, "line": error.line, "col": error.col, "message": error.message}
+
+
+def document_to_dict(report, *, document=None, preamble=None, definitions=(), errors=()):
     """The JSON form of a checked document (see the module docstring)."""
+    summary = _counts(report)
+    summary["unreadable"] = len(errors)
     return {
         "document": document,
         "preamble": preamble,
         "definitions": list(definitions),
+        "errors": [error_to_dict(e) for e in errors],
         "claims": [claim_to_dict(r) for r in report.results],
-        "summary": _counts(report),
+        "summary": summary,
     }
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...errors import LatexInputError
 from .declarations import Declarations
 from .directives import apply_directives, find_directives
 from .source import SourceText, parse_piece
@@ -93,6 +94,7 @@ class Document:
     displays: list = field(default_factory=list)
     preamble: str | None = None
     preamble_text: str = ""
+    errors: list = field(default_factory=list)
 
     def definitions(self):
         """The defined quantities and functions, in declaration order, as dicts."""
@@ -108,18 +110,22 @@ class Document:
         return out
 
 
-def read_document(path, *, preamble=None, text=None, preamble_text=None):
+def read_document(path, *, preamble=None, text=None, preamble_text=None, keep_going=False):
     """Read ``path`` (``.tex``, ``.md`` or ``.txt``) with the directives of ``preamble``.
 
     Returns a :class:`Document`. Raises :class:`~ml2p_symbolic.errors.LatexInputError`
     (``FILE:LINE:COL: error: ...``) for anything not understood, and ``OSError`` for an
     unreadable file.
+
+    With ``keep_going=True`` a display the reader cannot read does not void the document, as a
+    compiler reports all its errors: the display contributes no step, its error (at its
+    FILE:LINE:COL) is appended to ``Document.errors`` (in document order), and every other
+    display is read. Errors in the directives, an unclosed display and two displays with one id
+    are still raised (every step depends on them).
     """
     path = str(path)
     suffix = Path(path).suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES:
-        from ...errors import LatexInputError
-
         raise LatexInputError(f"a document must be {', '.join(DOCUMENT_SUFFIXES)}", path, 1, 1)
     if text is None:
         text = Path(path).read_text(encoding="utf-8")
@@ -138,18 +144,26 @@ def read_document(path, *, preamble=None, text=None, preamble_text=None):
     displays = _find_displays(source, blank)
     steps = []
     ids = set()
+    errors = []
     for disp, content_start, content_end in displays:
-        steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids))
+        if not keep_going:
+            steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids))
+            continue
+        try:
+            # a display's ids are taken only when the whole display is read
+            taken = set(ids)
+            steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, taken))
+            ids |= taken
+        except LatexInputError as exc:
+            errors.append(exc)
     for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
         shown = {d.id for d, _, _ in displays}
         for ident, (_, where) in table.items():
             if ident not in shown:
-                from ...errors import LatexInputError
-
                 raise LatexInputError(f"'%! {what} {ident}': no display of {path} has this id "
                                       f"(ids: {', '.join(sorted(shown)) or 'none'})", where.file, where.line, where.col)
     return Document(path, kind, text, steps, decls, [d for d, _, _ in displays],
-                    None if preamble is None else str(preamble), preamble_text or "")
+                    None if preamble is None else str(preamble), preamble_text or "", errors)
 
 
 # --------------------------------------------------------------------------- blanking
