@@ -35,7 +35,14 @@ def parse(formula):
     (r"\dfrac{x}{y} + \tfrac12", x / y + sp.Rational(1, 2)),
     (r"(x + y)/(x - y)", (x + y) / (x - y)),
     (r"x \cdot y \times 2", 2 * x * y),
-    (r"x(y + 1) + \hat{a}_{ik}(x)", x * (y + 1) + x * sp.IndexedBase("ahat", real=True)[i, k]),
+    (r"x(y + 1) + \hat{a}_{ik}(x + 1)", x * (y + 1) + (x + 1) * sp.IndexedBase("ahat", real=True)[i, k]),
+    # declarations decide juxtaposition: p is a variable, so p(1 - p) is a product (issue 16)
+    (r"p(1 - p)", sp.Symbol("p", real=True) * (1 - sp.Symbol("p", real=True))),
+    (r"\theta_{jk}\left(x - \sigma(y)\right)", theta[sp.Symbol("j"), k] * (x - 1 / (1 + sp.exp(-y)))),
+    # a run of declared one-letter names is their product; a script belongs to the last letter
+    (r"x^2 + 2xy + y^2", x ** 2 + 2 * x * y + y ** 2),
+    (r"xe^{x}", x * sp.exp(x)),
+    (r"xyb_i", x * y * sp.IndexedBase("b", real=True)[i]),
     (r"2x y", 2 * x * y),
     (r"\exp(x) + e^{-x} + \exp\left(y\right)", sp.exp(x) + sp.exp(-x) + sp.exp(y)),
     (r"\log x + \ln(y)", sp.log(x) + sp.log(y)),
@@ -96,8 +103,10 @@ def test_chain_rule_through_a_defined_quantity_parses_as_written():
 # --------------------------------------------------------------------------- refusals
 @pytest.mark.parametrize("formula, col, message", [
     (r"x + \tau", 5, "undeclared name \\tau"),
-    (r"xy", 1, "undeclared name 'xy'"),
-    (r"p(y + 1)", 2, "ambiguous 'p('"),
+    (r"p(y)", 2, "ambiguous 'p(y)': the product p \\cdot (y), or p as a function of (y)?"),
+    (r"\hat{a}_{ik}(x)", 13, "ambiguous"),
+    (r"xw", 1, "undeclared name 'xw'"),
+    (r"\log xy", 7, "ambiguous: does \\log apply"),
     (r"\hat{\theta}(x)", 13, "ambiguous"),
     (r"y + \foo", 5, "unknown command \\foo"),
     (r"\int x", 1, "unsupported command \\int"),
@@ -454,3 +463,48 @@ def test_any_matrix_token_soup_parses_or_is_refused_with_a_position(formula):
         return
     values = value[0] if isinstance(value, tuple) else (value,)
     assert all(isinstance(v, sp.Basic) for v in values)
+
+
+# --------------------------------------------------------------------------- issue 16: juxtaposition
+JUXTA = r"""%! index i = 1..n
+%! real u, v, p, x, \theta, a_i, b_i, u_i
+%! define z_i := a_i (\theta - b_i)
+%! define P_i := \frac{1}{1 + e^{-z_i}}
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! define \ell := \sum_{i} (u_i \log P_i + (1 - u_i) \log(1 - P_i))
+%! real d
+"""
+
+
+def _juxta(formula):
+    return parse_formula(formula, JUXTA)
+
+
+def test_a_declared_quantity_written_with_its_variables_is_that_quantity():
+    ell = sp.Symbol("ell")
+    P = sp.IndexedBase("P")
+    theta = sp.Symbol("theta", real=True)
+    assert _juxta(r"\ell(\theta)") == ell
+    assert _juxta(r"P_i(\theta)") == P[i]           # P_i depends on theta through z_i
+    assert _juxta(r"\frac{\partial \ell(\theta)}{\partial\theta}") == Diff(ell, [(theta, 1)])
+    # was read as P_i * theta before issue 16: now the quantity, and a product only with a non-name
+    assert _juxta(r"a_i P_i (1 - P_i)") == sp.IndexedBase("a", real=True)[i] * P[i] * (1 - P[i])
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\ell(x)", 5, "\\ell does not depend on x"),
+    (r"p(x)", 2, "the product p \\cdot (x), or p as a function of (x)?"),
+    (r"\frac{dP_i}{dx}", 6, "d is a declared name"),
+])
+def test_juxtaposition_the_declarations_leave_open_is_refused_naming_both_readings(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _juxta(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value)
+
+
+def test_the_differential_of_a_subscripted_quantity():
+    theta = sp.Symbol("theta", real=True)
+    got = parse_formula(r"\frac{dP_1}{d\theta} + \frac{dP_i}{d\theta}",
+                        JUXTA.replace("%! real d\n", ""))
+    P = sp.IndexedBase("P")
+    assert got == Diff(P[1], [(theta, 1)]) + Diff(P[i], [(theta, 1)])

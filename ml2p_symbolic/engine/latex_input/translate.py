@@ -278,6 +278,7 @@ class Translator(MatrixTranslation):
         return self._product(items)
 
     def _product(self, items):
+        items = self._split_letter_runs(items)
         factors, nodes = [], []
         i = 0
         previous_was_cdot = True
@@ -342,10 +343,17 @@ class Translator(MatrixTranslation):
                     i += 1
                     continue
                 value = self._resolve_value(ref)
-                if nxt_group == "paren" and ref.text is None and not _is_number(value) \
-                        and _function_like(ref.key) and not is_matrix(value):
-                    raise self.error(nxt, f"ambiguous '{ref.written()}(': {ref.written()} is not a declared "
-                                     "function; declare it with '%! function' or write a product with \\cdot")
+                if nxt_group == "paren" and not _is_number(value) and not is_matrix(value) \
+                        and self._parenthesis_reading(ref, value, sup, nxt) == "quantity":
+                    # \ell(\theta): the declared quantity \ell, written with its variables
+                    for script in nxt.children[1:]:
+                        if script.data == "sub":
+                            raise self.error(script, f"a subscript after {ref.written()}(..) is not understood")
+                        value = self.power(value, script.children[0], script)
+                    factors.append(value)
+                    nodes.append(nxt)
+                    i += 2
+                    continue
                 if sup is not None:
                     value = self.power(value, sup, item)
                 factors.append(value)
@@ -354,6 +362,123 @@ class Translator(MatrixTranslation):
             factors.append(self._postfix_value(atom, sub, sup, item))
             i += 1
         return self.multiply(factors, nodes[:len(factors)])
+
+    # ------------------------------------------------------------------ juxtaposition
+    def _split_letter_runs(self, items):
+        r"""``uv`` (an undeclared run of letters each of which is a declared scalar name) is
+        the product of its letters, as LaTeX typesets it; a script on the run belongs to its
+        last letter (``uv_i`` is u v_i, ``xe^{x}`` is x e^x). A run with any letter that is not
+        a declared scalar (or ``e``) is left alone (and refused as an undeclared name)."""
+        out = None
+        for n, item in enumerate(items):
+            letters = self._letter_run(item)
+            if letters is None:
+                if out is not None:
+                    out.append(item)
+                continue
+            if out is None:
+                out = list(items[:n])
+            atom = item.children[0]
+            tok = atom.children[0]
+            for k, ch in enumerate(letters):
+                letter = Token("WORD", ch, start_pos=tok.start_pos + k, end_pos=tok.start_pos + k + 1)
+                scripts = item.children[1:] if k == len(letters) - 1 else []
+                out.append(Tree("postfix", [Tree("word", [letter]), *scripts]))
+        return items if out is None else out
+
+    def _letter_run(self, item):
+        if not (isinstance(item, Tree) and item.data == "postfix"):
+            return None
+        atom = item.children[0]
+        if not (isinstance(atom, Tree) and atom.data == "word"):
+            return None
+        word = str(atom.children[0])
+        if len(word) < 2 or self._declared_name(word) or word in self.decls.names or word in self.decls.functions:
+            return None
+        if any(key == word for key, _ in self.decls.aliases):
+            return None
+        has_sub = any(sc.data == "sub" for sc in item.children[1:])
+        last = word[-1]
+        last_ok = self._scalar_letter(last) or (has_sub and bool(self.decls.names.get(last)))
+        return word if last_ok and all(self._scalar_letter(ch) for ch in word[:-1]) else None
+
+    def _scalar_letter(self, ch):
+        """Whether the single letter ``ch`` stands for a scalar here (a declared unsubscripted
+        variable or quantity, a function parameter, a bound or declared index, a size, or
+        Euler's e when e is not declared)."""
+        if ch in self.local or any(bl == ch for bl, _, _ in self.bound):
+            return True
+        if ch in self.decls.functions or ch in self.decls.matrices:
+            return False
+        decls = self.decls.names.get(ch, [])
+        if any(not d.slots and d.label_text is None for d in decls):
+            return True
+        if decls:
+            return False
+        if ch in self.decls.indices or any(isinstance(d.size, sp.Symbol) and d.size.name == ch
+                                           for d in self.decls.indices.values()):
+            return True
+        return ch == "e"
+
+    def _parenthesis_reading(self, ref, value, sup, group_item):
+        r"""How a declared name (not a function) followed by a parenthesis reads.
+
+        * ``"quantity"``: the parenthesis lists names the defined quantity depends on
+          (``\ell(	heta)`` with ``\ell := ..	heta..``, ``P_i(	heta)``): the quantity itself.
+        * ``"product"``: the parenthesis holds anything but a list of names (``p(1 - p)``,
+          ``P_i (1 - P_i)``, ``	heta\left(u - \sigma(z)
+ight)``): the declarations say the
+          name is no function, so this is a product.
+        * otherwise refused, naming both readings: ``p(x)`` with p a variable (p times x, or
+          p as a function of x), ``\ell(x)`` with \ell not depending on x.
+        """
+        group = group_item.children[0]
+        if group.data == "brace":
+            group = self._single_postfix(group.children[0]).children[0]
+        # a list of names as written (not a value that happens to be one: \theta + 0 x)
+        for arg in group.children:
+            post = self._single_postfix(arg)
+            if post is None:
+                return "product"
+            atom, _, arg_sup = self._split_postfix(post)
+            if arg_sup is not None or not self._is_name_atom(atom):
+                return "product"
+        args = [self.expr(c) for c in group.children]
+        names = [a for a in args if isinstance(a, (sp.Symbol, sp.Indexed)) and not _is_number(a)]
+        if len(names) != len(args):
+            return "product"
+        written = self.text_of(group).strip()
+        decl = self.decls.decl_of_object(value.base if isinstance(value, sp.Indexed) else value)
+        if decl is not None and decl.kind == "define" and sup is None:
+            deps = self._quantity_dependencies(decl, set())
+            missing = [a for a in names if (a.base if isinstance(a, sp.Indexed) else a) not in deps]
+            if not missing:
+                return "quantity"
+            raise self.error(group, f"ambiguous '{ref.written()}{written}': {ref.written()} does not depend on "
+                             f"{sp.sstr(missing[0])}, so this is either the product {ref.written()} \\cdot "
+                             f"{written} or a function of it; write \\cdot, or '%! function'")
+        raise self.error(group, f"ambiguous '{ref.written()}{written}': the product {ref.written()} \\cdot "
+                         f"{written}, or {ref.written()} as a function of {written}? {ref.written()} is declared "
+                         "a variable, not a function: write \\cdot for the product, or declare the function "
+                         "with '%! function'")
+
+    def _quantity_dependencies(self, decl, seen):
+        """The variables and quantities (Symbols, IndexedBases) a defined quantity depends on,
+        through the definitions of the quantities it uses."""
+        out = set()
+        if id(decl) in seen or decl.body is None:
+            return out
+        seen.add(id(decl))
+        atoms = [(a.base, a.base) for a in decl.body.atoms(sp.Indexed)] + \
+                [(a, a) for a in decl.body.atoms(sp.Symbol)]
+        for key, obj in atoms:
+            d = self.decls.decl_of_object(key)
+            if d is None:
+                continue
+            out.add(obj)
+            if d.kind == "define":
+                out |= self._quantity_dependencies(d, seen)
+        return out
 
     def make_diff(self, body, variables, node):
         """A :class:`Diff` of a scalar body, or the :class:`Gradient` for a vector variable."""
@@ -722,6 +847,9 @@ class Translator(MatrixTranslation):
         d_kind, order, rest_word = self._differential(head)
         if d_kind is None:
             return None
+        if d_kind == "d" and self._scalar_letter("d") and ("d" in self.decls.names or "d" in self.local):
+            raise self.error(num, "ambiguous: d is a declared name, so this is a derivative or a fraction of "
+                             "products with d; write \\mathrm{d} or \\partial for the derivative")
         den_items = self._term_items(den.children[0])
         if not den_items:
             return None
@@ -735,7 +863,12 @@ class Translator(MatrixTranslation):
             raise self.error(num, f"write the order in the numerator: \\partial^{{{total}}}")
         body_items = num_items[1:]
         if rest_word is not None:
-            body_value = self._resolve_value(NameRef(rest_word, None, None, self._offset(head)))
+            word, word_sub = rest_word
+            ref = NameRef(word, None, None, self._offset(head) + 1)
+            if word_sub is not None:
+                items_, text = self._subscript_items(word_sub)
+                ref = NameRef(word, items_, text, ref.offset, self._offset(word_sub))
+            body_value = self._resolve_value(ref)
             body = body_value * (self._product(body_items) if body_items else 1)
         elif body_items:
             body = self._product(body_items)
@@ -755,6 +888,12 @@ class Translator(MatrixTranslation):
         atom = item.children[0]
         scripts = item.children[1:]
         order = None
+        if atom.data == "word" and len(scripts) == 1 and scripts[0].data == "sub":
+            # dP_i: the differential of P_i
+            word = str(atom.children[0])
+            if word.startswith("d") and len(word) == 2:
+                return "d", None, (word[1:], scripts[0].children[0])
+            return None, None, None
         if scripts:
             if len(scripts) != 1 or scripts[0].data != "sup":
                 return None, None, None
@@ -769,7 +908,7 @@ class Translator(MatrixTranslation):
             if word == "d":
                 return "d", order, None
             if word.startswith("d") and len(word) == 2 and not scripts:
-                return "d", None, word[1:]
+                return "d", None, (word[1:], None)
         if atom.data == "accent" and base_key(atom) == r"\mathrm{d}":
             return "d", order, None
         return None, None, None
