@@ -184,3 +184,40 @@ def test_a_cached_verdict_is_not_reused_by_a_changed_checker(tmp_path, monkeypat
     monkeypatch.setattr(cache, "_FINGERPRINT", ["a different checker"])
     with pytest.raises(AssertionError, match="checked again"):
         check_document(doc, cache_dir=tmp_path / "c")
+
+
+def test_neq_is_verified_only_when_proved_nonzero_and_approx_never(tmp_path):
+    """By hand: x^2 + 1 > 0 for real x, so x^2 + 1 != 0 holds; x != 1 fails at x = 1; an
+    approximation has no tolerance, so neither the exact one nor the rough one is verified."""
+    doc = tmp_path / "rel.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x
+        %! positive s
+        \[ x^2 + 1 \neq 0 \label{ne} \]
+        \[ x \neq 1 \label{ne-false} \]
+        \[ s + 1 \approx 1 + s \label{ap-exact} \]
+        \[ e^{s} \approx 1 + s \label{ap-rough} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict for r in check_document(doc, use_cache=False).results}
+    assert got["ne"].verdict == "verified"
+    assert got["ne-false"].verdict != "verified"
+    assert got["ap-exact"].verdict == got["ap-rough"].verdict == "open"
+    assert "holds exactly" in got["ap-exact"].detail
+
+
+def test_a_random_family_whose_law_depends_on_its_index(tmp_path):
+    r"""By hand: theta_k ~ N(thetahat_k, sigmahat_k^2) gives E[theta_k^2] = thetahat_k^2 + sigmahat_k^2;
+    an expectation over every random variable of the document (the family included) of eps^2,
+    eps ~ N(c, 4), is c^2 + 4 (it failed with 'index k has no value' before issue 16)."""
+    doc = tmp_path / "rand.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! index k = 1..K
+        %! real \hat{\theta}_k, \hat{\sigma}_k, c
+        %! random \theta_k \sim \mathcal{N}(\hat{\theta}_k, \hat{\sigma}_k^2)
+        %! random \varepsilon \sim \mathcal{N}(c, 4)
+        \[ \mathbb{E}_{\theta_k}[\theta_k^2] = \hat{\theta}_k^2 + \hat{\sigma}_k^2 \label{m2} \]
+        \[ \mathbb{E}[\varepsilon^2] = c^2 + 4 \label{e2} \]
+        \[ \mathbb{E}[\varepsilon^2] = c^2 + 3 \label{e2-wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"m2": "verified", "e2": "verified", "e2-wrong": "refuted"}

@@ -508,3 +508,76 @@ def test_the_differential_of_a_subscripted_quantity():
                         JUXTA.replace("%! real d\n", ""))
     P = sp.IndexedBase("P")
     assert got == Diff(P[1], [(theta, 1)]) + Diff(P[i], [(theta, 1)])
+
+
+# --------------------------------------------------------------------------- issue 16: common notation
+NOTATION = r"""%! index l = 1..K
+%! real x, y, \theta, b, z_l
+%! define P := \frac{1}{1 + e^{-(\theta - b)}}
+%! define Q := \frac{1}{1 + e^{-\theta}}
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! function \operatorname{sigmoid}(t) := \frac{1}{1 + e^{-t}}
+"""
+
+
+def _notation(formula):
+    return parse_formula(formula, NOTATION)
+
+
+def test_primes_are_the_derivative_of_a_one_variable_function_or_quantity():
+    xs, th = sp.Symbol("x", real=True), sp.Symbol("theta", real=True)
+    sig = 1 / (1 + sp.exp(-xs))
+    # the derivative is taken by SymPy from the declared body, then evaluated at the argument
+    assert sp.simplify(_notation(r"\sigma'(x)") - sig * (1 - sig)) == 0
+    assert sp.simplify(_notation(r"\sigma''(x)") - sp.diff(sig, xs, 2)) == 0
+    assert _notation(r"\sigma^{\prime}(x)") == _notation(r"\sigma'(x)")
+    Q = sp.Symbol("Q")
+    assert _notation(r"Q'") == _notation(r"Q^{\prime}") == _notation(r"Q'(\theta)") == Diff(Q, [(th, 1)])
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"P'", 1, "depends on b, theta, not on one scalar variable"),
+    (r"x'", 1, "not a declared function"),
+    (r"\sigma'^2(x)", 8, "a prime and a power"),
+    (r"x + \prime", 5, "\\prime is only understood"),
+])
+def test_primes_that_are_not_a_one_variable_derivative_are_refused(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_partial_subscript_hyperbolic_functions_exp_braces_and_log_of_a_sum():
+    xs, yv = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    assert _notation(r"\partial_x \sigma(x)") == Diff(1 / (1 + sp.exp(-xs)), [(xs, 1)])
+    assert _notation(r"y \partial_{x} x^2 + 1") == yv * Diff(xs ** 2, [(xs, 1)]) + 1
+    assert _notation(r"\tanh x + \sinh(x) - \cosh x") == sp.tanh(xs) + sp.sinh(xs) - sp.cosh(xs)
+    assert _notation(r"\exp\{x + y\}") == sp.exp(xs + yv)
+    assert _notation(r"\operatorname{sigmoid}(x)") == 1 / (1 + sp.exp(-xs))
+    lb, K = sp.Symbol("l", integer=True), sp.Symbol("K", integer=True, positive=True)
+    z = sp.IndexedBase("z", real=True)
+    # \log \sum: the sum takes the rest of the term, so the log is of the whole sum
+    assert _notation(r"\log \sum_{l=1}^{K} e^{z_l}") == sp.log(sp.Sum(sp.exp(z[lb]), (lb, 1, K)))
+
+
+def test_neq_and_approx_are_read_as_relations():
+    xs = sp.Symbol("x", real=True)
+    assert _notation(r"x^2 + 1 \neq 0") == ((xs ** 2 + 1, 0), ("!=",))
+    assert _notation(r"x \approx 1") == ((xs, 1), ("~=",))
+    with pytest.raises(LatexInputError, match="cannot be an approximation"):
+        parse_formula("x", NOTATION + "%! assume x \\approx 1\n")
+
+
+def test_text_closing_a_row_is_prose(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x, y
+        \begin{align}
+        (x + y)^2 &= x^2 + 2xy + y^2 \quad \text{(expand)} \\
+        &= y^2 + 2yx + x^2, \qquad \text{by symmetry}. \label{p}
+        \end{align}
+        \[ x = \text{const} \]
+    """).lstrip())
+    d = read_document(doc, keep_going=True)
+    assert [s.text for s in d.steps] == ["(x + y)^2 = x^2 + 2xy + y^2", "x^2 + 2xy + y^2 = y^2 + 2yx + x^2"]
+    assert [(e.line, e.col) for e in d.errors] == [(6, 7)]     # \text where a formula is expected

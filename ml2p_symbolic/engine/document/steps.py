@@ -348,8 +348,12 @@ class Concretizer:
             for decl, idx in self._random_members(var, env):
                 sym = self.concrete_symbol(decl, idx) if decl.slots else decl.obj
                 eta = StandardNormal(sym.name)
-                mean = self._c(decl.mean if decl.mean is not None else sp.Integer(0), env, keep, rv)
-                var_ = self._c(decl.variance if decl.variance is not None else sp.Integer(1), env, keep, rv)
+                # [reading, issue 16] the law of member idx: its mean and variance at the member's index
+                law_env = env if not decl.slots else {**env, **{
+                    self.decls.indices[letter].symbol: v for (role, letter), v in zip(decl.slots, idx)
+                    if role == "index"}}
+                mean = self._c(decl.mean if decl.mean is not None else sp.Integer(0), law_env, keep, rv)
+                var_ = self._c(decl.variance if decl.variance is not None else sp.Integer(1), law_env, keep, rv)
                 new_rv[sym] = mean + sp.sqrt(var_) * eta
                 bound.append(eta)
         body = self._c(e.body, env, keep, new_rv)
@@ -1064,6 +1068,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
     :class:`~ml2p_symbolic.engine.latex_input.Declarations`; ``budget`` a soft limit in
     seconds (the hard limit is the caller's, see :mod:`.check`).
     """
+    # [reading, issue 16] \neq and \approx: their meaning lives in .relations
+    if relation in ("!=", "~="):
+        from .relations import OTHER_RELATIONS
+        return OTHER_RELATIONS[relation](lhs, rhs, decls, budget=budget, check=check_relation)
     start = time.monotonic()
     deadline = start + budget
     _LIMITS["scale"] = max(1.0, budget / NOMINAL_BUDGET)

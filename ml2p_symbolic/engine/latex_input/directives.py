@@ -500,6 +500,8 @@ def _assume(decls, d):
             raise tr.error(chain, "an assumption is a relation between scalars")
         from .translate import relation_class
 
+        if rels[0][0] == "~=":
+            raise tr.error(chain, "an assumption cannot be an approximation (\\approx)")
         decls.assumptions.append(relation_class(rels[0][0])(exprs[0], exprs[1]))
 
 

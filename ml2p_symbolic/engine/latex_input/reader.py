@@ -5,7 +5,8 @@ Displays are ``equation``, ``equation*``, ``align``, ``align*``, ``gather``, ``g
 alike; in ``.tex`` comments are removed first, in Markdown fenced code blocks are skipped).
 ``aligned``/``split``/``gathered`` inside them are layout.
 
-A display is split into rows at ``\\``; ``&`` is removed. A row that starts with a relation
+A display is split into rows at ``\\``; ``&`` is removed; a ``\text{..}`` that closes a row
+(``\quad \text{(chain rule)}``) is prose, not part of the step. A row that starts with a relation
 continues the chain of the row before; any other row starts a new chain. Each relation of a
 chain is one step, ``A = B`` then ``B = C``. Step ids: a display with one ``\label{X}`` gives
 ``X`` (one step) or ``X.1``, ``X.2``, ... (several, in order); with ``\tag{N}`` or a trailing
@@ -40,7 +41,11 @@ _LABEL_RE = re.compile(r"\\label\s*\{([^{}]*)\}")
 _TAG_RE = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
 _TRAILING_TAG_RE = re.compile(r"(?:\\q?quad\s*|(?<=\\end\{aligned\})\s*)\(\s*(\d+[a-z]?)\s*\)\s*[.,]?\s*$")
 _AFTER_TAG_RE = re.compile(r"[ \t]*\(\s*(\d+[a-z]?)\s*\)")
-_REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge)(?![a-zA-Z]))")
+_REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx)(?![a-zA-Z]))")
+#: prose closing a row: ``\quad \text{(chain rule)}``, ``, \text{by (3)}.``
+_PROSE_RE = re.compile(r"[,;]?\s*(?:(?:\\q?quad(?![a-zA-Z])|\\[,;:! ]|~)\s*)*"
+                       r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}\s*[.,;]?\s*$")
+_PROSE_IN_TEXT_RE = re.compile(_PROSE_RE.pattern[:-1] + r"(?=\\\\|$)")
 _ROWSPACE_RE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp)\s*\]")
 
 
@@ -273,6 +278,11 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
     if punct:
         _blank(chars, cs + punct.start(), cs + punct.start() + 1)
     rows = _rows(chars, cs, ce)
+    for rs, re_ in rows:
+        # a \text{..} closing a row is prose about the step, not part of it
+        prose = _PROSE_RE.search("".join(chars[rs:re_]))
+        if prose:
+            _blank(chars, rs + prose.start(), rs + prose.end())
     chains = []
     for rs, re_ in rows:
         row_text = "".join(chars[rs:re_])
@@ -297,9 +307,10 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
             right_end = rels[k + 1][1] if k + 1 < len(rels) else end
             lhs_text = " ".join(source.text[left_start:r0].split())
             rhs_text = " ".join(source.text[r1:right_end].split())
+            rhs_text = _strip_layout(rhs_text)
             if k + 1 == len(rels):
                 rhs_text = re.sub(r"(?<!\\)[.,]\s*$", "", rhs_text)
-            text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {_strip_layout(rhs_text)}".split())
+            text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {rhs_text}".split())
             links.append((exprs[k], rel, exprs[k + 1], r0, r1, text, tuple(forall)))
     steps = []
     bases = []
@@ -331,6 +342,7 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids):
 
 def _strip_layout(text):
     text = _LABEL_RE.sub("", _TAG_RE.sub("", _INNER_ENV_RE.sub("", text)))
+    text = _PROSE_IN_TEXT_RE.sub("", text.rstrip())
     text = re.sub(r"(?<!\\)&", "", text)
     text = re.sub(r"\\\\(\s*\[[^\]]*\])?", "", text)
     text = re.sub(r"\\(?:nonumber|notag)(?![a-zA-Z])", "", text)

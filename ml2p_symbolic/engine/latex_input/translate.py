@@ -28,7 +28,7 @@ from lark import Token, Tree
 
 from .matrix_nodes import is_matrix
 from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation, fit_items
-from .nodes import Diff, EvalAt, Expect
+from .nodes import Approx, Diff, EvalAt, Expect
 
 __all__ = ["Translator", "NameRef", "base_key", "sympy_name"]
 
@@ -47,13 +47,18 @@ _ACCENT_CANON = {
 _SYMPY_SUFFIX = {"hat": "hat", "tilde": "tilde", "bar": "bar", "vec": "vec", "dot": "dot",
                  "ddot": "ddot", "check": "check", "breve": "breve", "boldsymbol": "bm"}
 _RELATIONS = {"=": "=", "<": "<", ">": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
-              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
+              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">=", r"\neq": "!=", r"\ne": "!=",
+              r"\approx": "~="}
+#: the functions written as commands (\\det is the matrix determinant)
+_SCALAR_FUNCTIONS = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log, r"\tanh": sp.tanh, r"\sinh": sp.sinh,
+                     r"\cosh": sp.cosh, r"\sin": sp.sin, r"\cos": sp.cos, r"\tan": sp.tan}
 _REL_CLASSES = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
-                "<=": sp.LessThan, ">=": sp.GreaterThan}
+                "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "~=": Approx}
 
 
 def relation_class(rel):
-    """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``."""
+    """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``, ``"!="``
+    (``\\neq``), or :class:`~.nodes.Approx` for ``"~="`` (``\\approx``)."""
     return _REL_CLASSES[rel]
 
 
@@ -292,6 +297,11 @@ class Translator(MatrixTranslation):
                 continue
             previous_was_cdot = False
             nodes.append(item)
+            if self._prime_order(item) is not None:
+                value, consumed = self._primed(items, i)
+                factors.append(value)
+                i += consumed
+                continue
             atom, sub, sup = self._split_postfix(item)
             kind = atom.data if isinstance(atom, Tree) else None
             # big operators and derivative operators take the rest of the term
@@ -312,6 +322,16 @@ class Translator(MatrixTranslation):
                     body = self._product(rest)
                     factors.append(self.make_diff(body, deriv[1], atom))
                     break
+            if kind == "partial" and sub is not None:
+                # \partial_x f: the operator form, acting on the rest of the term
+                if sup is not None:
+                    raise self.error(item, "write \\partial_x \\partial_x for a second derivative")
+                rest = items[i + 1:]
+                if not rest:
+                    raise self.error(atom, "the derivative operator has nothing to act on")
+                var = self._derivative_variable(self._subscript_name(sub))
+                factors.append(self.make_diff(self._product(rest), [(var, 1)], atom))
+                break
             if kind == "func":
                 value, consumed = self._builtin_application(atom, sub, sup, items, i)
                 factors.append(value)
@@ -362,6 +382,99 @@ class Translator(MatrixTranslation):
             factors.append(self._postfix_value(atom, sub, sup, item))
             i += 1
         return self.multiply(factors, nodes[:len(factors)])
+
+    def _subscript_name(self, sarg):
+        """The name a subscript is (``\\partial_x``, ``\\partial_{\\theta_k}``)."""
+        if sarg.data in ("sarg_char", "sarg_greek", "sarg_accent"):
+            return NameRef(base_key(sarg), None, None, self._offset(sarg))
+        if sarg.data == "sarg_group" and sarg.children[0].data == "sublist":
+            subitems = [c for c in sarg.children[0].children if not isinstance(c, Token)]
+            if len(subitems) == 1 and len(subitems[0].children) == 1:
+                post = self._single_postfix(subitems[0].children[0])
+                if post is not None:
+                    atom, sub, sup = self._split_postfix(post)
+                    if sup is None and self._is_name_atom(atom):
+                        return self._name_ref(atom, sub)
+        raise self.error(sarg, "\\partial_x differentiates with respect to one name")
+
+    # ------------------------------------------------------------------ primes
+    def _prime_sarg(self, sarg):
+        """The number of primes a superscript is (``^\\prime``, ``^{\\prime\\prime}``), or 0."""
+        if sarg.data == "sarg_prime":
+            return 1
+        if sarg.data != "sarg_group" or sarg.children[0].data != "sublist":
+            return 0
+        subitems = [c for c in sarg.children[0].children if not isinstance(c, Token)]
+        if len(subitems) != 1 or len(subitems[0].children) != 1:
+            return 0
+        items = self._term_items(subitems[0].children[0])
+        if not items or not all(isinstance(it, Tree) and it.data == "postfix" and len(it.children) == 1
+                                and isinstance(it.children[0], Tree) and it.children[0].data == "primecmd"
+                                for it in items):
+            return 0
+        return len(items)
+
+    def _prime_order(self, item):
+        """(order, subscript) when ``item`` is a name with primes (``\\sigma'``, ``P_i^{\\prime}``),
+        else None; refuses a prime mixed with a power."""
+        if not (isinstance(item, Tree) and item.data == "postfix") or not self._is_name_atom(item.children[0]):
+            return None
+        order, sub, power = 0, None, None
+        for script in item.children[1:]:
+            if script.data == "prime":
+                order += len(str(script.children[0]))
+            elif script.data == "sup" and self._prime_sarg(script.children[0]):
+                order += self._prime_sarg(script.children[0])
+            elif script.data == "sub" and sub is None:
+                sub = script.children[0]
+            else:
+                power = script
+        if not order:
+            return None
+        if power is not None:
+            raise self.error(power, "a prime and a power on one name: write (f'(x))^2")
+        return order, sub
+
+    def _primed(self, items, i):
+        r"""``\sigma'(x)``, ``f''(x)`` (a declared one-parameter function: its derivative at the
+        argument) or ``P'``, ``P^{\prime}`` (a defined quantity of exactly one variable: its
+        derivative with respect to that variable, ``P'(	heta)`` alike). Returns (value, items used)."""
+        item = items[i]
+        order, sub = self._prime_order(item)
+        ref = self._name_ref(item.children[0], sub)
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if ref.text is None and ref.key in self.decls.functions:
+            fdecl = self.decls.functions[ref.key]
+            if len(fdecl.params) != 1:
+                raise self.error(item, f"{ref.key}' : a prime is only understood on a function of one variable "
+                                 f"({ref.key} has {len(fdecl.params)}); write \\frac{{\\partial}}{{\\partial x}}")
+            if self._group_kind(nxt) != "paren":
+                raise self.error(item, f"{ref.key}{chr(39) * order} needs its argument in parentheses")
+            args, group = self._group_args(nxt)
+            if len(args) != 1:
+                raise self.error(group, f"{ref.key} takes 1 argument, got {len(args)}")
+            arg = self.scalar(args[0], group, f"the argument of {ref.key}")
+            t = fdecl.params[0]
+            value = sp.diff(fdecl.body, t, order).xreplace({t: arg})
+            for sup in self._subscripted_arguments(None, nxt, ref.key)[1]:
+                value = self.power(value, sup.children[0], sup)
+            return value, 2
+        value = self._resolve_value(ref)
+        base = value.base if isinstance(value, sp.Indexed) else value
+        decl = self.decls.decl_of_object(base)
+        if decl is None or decl.kind != "define":
+            raise self.error(item, f"a prime on {ref.written()}: it is not a declared function (%! function) or "
+                             "a defined quantity (%! define)")
+        leaves = sorted((o for o in self._quantity_dependencies(decl, set())
+                         if self.decls.decl_of_object(o).kind != "define"), key=sp.default_sort_key)
+        if len(leaves) != 1 or not isinstance(leaves[0], sp.Symbol):
+            names = ", ".join(sp.sstr(o) for o in leaves) or "no variable"
+            raise self.error(item, f"ambiguous prime on {ref.written()}: it depends on {names}, not on one scalar "
+                             "variable; write \\frac{d ..}{d x}")
+        result = Diff(value, [(leaves[0], order)])
+        if self._group_kind(nxt) == "paren" and self._parenthesis_reading(ref, value, None, nxt) == "quantity":
+            return result, 2    # P'(\theta)
+        return result, 1
 
     # ------------------------------------------------------------------ juxtaposition
     def _split_letter_runs(self, items):
@@ -494,6 +607,9 @@ ight)``): the declarations say the
         atom = item.children[0]
         sub = sup = None
         for script in item.children[1:]:
+            if script.data == "prime" or (script.data == "sup" and self._prime_sarg(script.children[0])):
+                raise self.error(script, "a prime is only understood on a declared one-variable function "
+                                 "(\\sigma'(x)) or a quantity of one variable (P')")
             if script.data == "sub":
                 if sub is not None:
                     raise self.error(script, "double subscript")
@@ -508,7 +624,7 @@ ight)``): the declarations say the
         if item is None or not (isinstance(item, Tree) and item.data == "postfix"):
             return None
         atom = item.children[0]
-        if isinstance(atom, Tree) and atom.data in ("paren", "bracket"):
+        if isinstance(atom, Tree) and atom.data in ("paren", "bracket", "curly"):
             return atom.data
         if isinstance(atom, Tree) and atom.data == "brace":
             inner = self._single_postfix(atom.children[0])
@@ -632,6 +748,13 @@ ight)``): the declarations say the
             return self.expr(atom.children[0])
         if kind in ("bracket", "brace"):
             return self.expr(atom.children[0])
+        if kind == "curly":
+            if len(atom.children) != 1:
+                raise self.error(atom, "a list in \\{..\\} is not understood (a set?)")
+            return self.expr(atom.children[0])
+        if kind == "primecmd":
+            raise self.error(atom, "\\prime is only understood as the derivative of a declared one-variable "
+                             "function or quantity: f^{\\prime}(x), P^{\\prime}")
         if kind == "infty":
             return sp.oo
         if kind == "top":
@@ -665,7 +788,7 @@ ight)``): the declarations say the
         name = str(atom.children[0])
         if sub is not None or sup is not None:
             raise self.error(atom, f"{name} with a script is not understood (write ({name}(x))^2)")
-        scalar_fn = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log}.get(name)
+        scalar_fn = _SCALAR_FUNCTIONS.get(name)
         if scalar_fn is not None:
             def fn(arg, node):
                 return scalar_fn(self.scalar(arg, node, f"the argument of {name}"))
@@ -675,7 +798,7 @@ ight)``): the declarations say the
         nxt = items[i + 1] if i + 1 < len(items) else None
         if nxt is None or (isinstance(nxt, Tree) and nxt.data in ("cdot", "slash")):
             raise self.error(atom, f"{name} needs an argument")
-        if self._group_kind(nxt) == "paren":
+        if self._group_kind(nxt) in ("paren", "curly"):
             args, group = self._group_args(nxt)
             if len(args) != 1:
                 raise self.error(group, f"{name} takes one argument")
@@ -684,6 +807,10 @@ ight)``): the declarations say the
             for sup in sups:
                 value = self.power(value, sup.children[0], sup)
             return value, 2
+        natom = nxt.children[0] if isinstance(nxt, Tree) and nxt.data == "postfix" else None
+        if isinstance(natom, Tree) and natom.data == "bigop":
+            # \log \sum_l ..: the sum takes the rest of the term, so \log applies to all of it
+            return fn(self._product(items[i + 1:]), nxt), len(items) - i
         # \log x: the single factor after it (a function applied to its argument counts as
         # one: \log \sigma(z)); a further juxtaposed factor is ambiguous
         width = self._application_width(items, i + 1)
