@@ -221,3 +221,19 @@ def test_a_random_family_whose_law_depends_on_its_index(tmp_path):
     """).lstrip())
     got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
     assert got == {"m2": "verified", "e2": "verified", "e2-wrong": "refuted"}
+
+
+def test_an_expectation_over_a_normal_written_in_its_subscript(tmp_path):
+    r"""By hand: for x ~ N(m, v), E[x] = m, E[x^2] = m^2 + v; E[e^{s eps}] = e^{s^2/2} for a
+    standard normal eps; E[x^2] = m^2 is false (off by v > 0)."""
+    doc = tmp_path / "inline.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real m
+        %! positive s, v
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, v)}[x] = m \label{mean} \]
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, s^2)}[x^2] = m^2 + s^2 \label{second} \]
+        \[ \mathbb{E}_{\varepsilon \sim \mathcal{N}(0, 1)}\left[e^{s \varepsilon}\right] = e^{s^2/2} \label{mgf} \]
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, v)}[x^2] = m^2 \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"mean": "verified", "second": "verified", "mgf": "verified", "wrong": "refuted"}

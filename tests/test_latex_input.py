@@ -581,3 +581,17 @@ def test_text_closing_a_row_is_prose(tmp_path):
     d = read_document(doc, keep_going=True)
     assert [s.text for s in d.steps] == ["(x + y)^2 = x^2 + 2xy + y^2", "x^2 + 2xy + y^2 = y^2 + 2yx + x^2"]
     assert [(e.line, e.col) for e in d.errors] == [(6, 7)]     # \text where a formula is expected
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\mathbb{E}_{w \sim \mathcal{N}(0, y)}[w]", 31, "not known to be nonnegative"),
+    (r"\mathbb{E}_{y \sim \mathcal{N}(0, 1)}[y]", 13, "must be a fresh letter"),
+    (r"\mathbb{E}_{w \sim \mathcal{U}(0, 1)}[w]", 13, "only normal laws"),
+    (r"\mathbb{E}_{w \sim \mathcal{N}(0, 1)} w", 1, "needs its argument in brackets"),
+    (r"y_{w \sim \mathcal{N}(0, 1)}", 3, "only understood in the subscript of \\mathbb{E}"),
+    (r"x \sim y", 3, "unexpected"),
+])
+def test_inline_laws_are_refused_unless_a_fresh_normal_with_a_nonnegative_variance(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)

@@ -337,6 +337,11 @@ class Translator(MatrixTranslation):
                 factors.append(value)
                 i += consumed
                 continue
+            if self._is_name_atom(atom) and self._inline_law(atom, sub):
+                value, consumed = self._inline_expectation(atom, sub, sup, items, i)
+                factors.append(value)
+                i += consumed
+                continue
             if self._is_name_atom(atom):
                 ref = self._name_ref(atom, sub)
                 target = self._resolve_callable(ref)
@@ -396,6 +401,86 @@ class Translator(MatrixTranslation):
                     if sup is None and self._is_name_atom(atom):
                         return self._name_ref(atom, sub)
         raise self.error(sarg, "\\partial_x differentiates with respect to one name")
+
+    # ------------------------------------------------------------------ inline laws
+    def _inline_law(self, atom, sub):
+        r"""The ``subitem_sim`` trees of ``\mathbb{E}_{x \sim \mathcal{N}(m, v)}`` (else None)."""
+        if sub is None or sub.data != "sarg_group" or sub.children[0].data != "sublist":
+            return None
+        subitems = [c for c in sub.children[0].children if not isinstance(c, Token)]
+        if not any(c.data == "subitem_sim" for c in subitems):
+            return None
+        if base_key(atom if atom.data != "brace" else self._single_postfix(atom.children[0]).children[0]) \
+                != r"\mathbb{E}" or r"\mathbb{E}" in self.decls.names:
+            raise self.error(sub, "'\\sim' is only understood in the subscript of \\mathbb{E} "
+                             "(\\mathbb{E}_{x \\sim \\mathcal{N}(m, v)}[..]) and in '%! random'")
+        if not all(c.data == "subitem_sim" for c in subitems):
+            raise self.error(sub, "write every variable of the expectation with its law: "
+                             "\\mathbb{E}_{x \\sim \\mathcal{N}(m, v)}")
+        return subitems
+
+    def _inline_expectation(self, atom, sub, sup, items, i):
+        r"""``\mathbb{E}_{x \sim \mathcal{N}(m, v)}[f(x)]``: the expectation over a fresh normal
+        variable x with mean m and variance v (an :class:`Expect` over a random variable that
+        exists only inside the brackets). x must not be declared; v must be nonnegative under the
+        declarations."""
+        laws = self._inline_law(atom, sub)
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if self._group_kind(nxt) not in ("paren", "bracket") or sup is not None:
+            raise self.error(atom, "\\mathbb{E}_{x \\sim ..} needs its argument in brackets right after it")
+        bound = {}
+        for law in laws:
+            post = self._single_postfix(law.children[0])
+            if post is None or len(post.children) != 1 or not self._is_name_atom(post.children[0]):
+                raise self.error(law, "the variable of an expectation is one plain name: x \\sim \\mathcal{N}(m, v)")
+            key = base_key(post.children[0])
+            if key in bound or self._declared_name(key) or key in self.decls.names or key in self.decls.functions \
+                    or any(bl == key for bl, _, _ in self.bound) or key in (r"e", r"\pi"):
+                raise self.error(law, f"{key} is already a name here: the variable of \\mathbb{{E}}_{{.. \\sim ..}} "
+                                 "must be a fresh letter")
+            mean, variance = self._normal_law(law.children[2], law)
+            obj = sp.Dummy(sympy_name(key), real=True)
+            line, col = self.source.position(self.base + self._offset(law))
+            from .declarations import NameDecl, Position
+
+            self.decls.inline_randoms.append(NameDecl(key, (), None, "random", obj, key, Position(self.source.name, line, col),
+                                                      mean=mean, variance=variance, text=self.text_of(law)))
+            bound[key] = obj
+        saved = dict(self.local)
+        self.local.update(bound)
+        try:
+            args, group = self._group_args(nxt)
+        finally:
+            self.local = saved
+        if len(args) != 1:
+            raise self.error(group, "an expectation takes one argument")
+        value = Expect(self.scalar(args[0], group, "an expectation's argument"), tuple(bound.values()))
+        for script in nxt.children[1:]:
+            if script.data != "sup":
+                raise self.error(script, "a subscript after \\mathbb{E}[..] is not understood")
+            value = self.power(value, script.children[0], script)
+        return value, 2
+
+    def _normal_law(self, expr_tree, node):
+        r"""(mean, variance) of ``\mathcal{N}(m, v)`` written in a subscript."""
+        items = self._term_items(expr_tree)
+        ok = items is not None and len(items) == 2 and all(isinstance(t, Tree) and t.data == "postfix" for t in items)
+        if ok:
+            head, args = items
+            ok = len(head.children) == 1 and self._is_name_atom(head.children[0]) \
+                and base_key(head.children[0]) == r"\mathcal{N}" and self._group_kind(args) == "paren" \
+                and len(args.children) == 1
+        if not ok:
+            raise self.error(node, "only normal laws are understood here: x \\sim \\mathcal{N}(mean, variance)")
+        values, group = self._group_args(args)
+        if len(values) != 2:
+            raise self.error(group, "\\mathcal{N} takes a mean and a variance")
+        mean = self.scalar(values[0], group, "a mean")
+        variance = self.scalar(values[1], group, "a variance")
+        if variance.is_nonnegative is not True:
+            raise self.error(group, f"the variance {sp.sstr(variance)} is not known to be nonnegative: declare what "
+                             "makes it so (e.g. '%! positive v')")
+        return mean, variance
 
     # ------------------------------------------------------------------ primes
     def _prime_sarg(self, sarg):
