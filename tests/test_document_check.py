@@ -237,3 +237,25 @@ def test_an_expectation_over_a_normal_written_in_its_subscript(tmp_path):
     """).lstrip())
     got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
     assert got == {"mean": "verified", "second": "verified", "mgf": "verified", "wrong": "refuted"}
+
+
+def test_an_assumption_on_a_family_holds_for_every_member(tmp_path):
+    r"""By hand: with 0 <= u_i <= 1, sqrt(u_i^2) = u_i (u_i >= 0); x^2 >= 0 holds whatever the
+    family (it was 'open: index i has no value' before issue 16); u_i^2 >= u_i fails at u_i = 1/2,
+    which satisfies the assumptions; x^2 >= x fails at x = 1/2."""
+    doc = tmp_path / "family.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! index i = 1..n
+        %! real u_i, x
+        %! assume u_i \ge 0, u_i \le 1
+        \[ x^2 \ge 0 \label{free} \]
+        \[ \sqrt{u_i^2} = u_i \label{root} \]
+        \[ u_i^2 \ge u_i \label{wrong-member} \]
+        \[ x^2 \ge x \label{wrong-free} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict for r in check_document(doc, use_cache=False).results}
+    assert got["free"].verdict == got["root"].verdict == "verified"
+    for wrong in ("wrong-member", "wrong-free"):
+        assert got[wrong].verdict in ("refuted", "conditional") and got[wrong].counterexample
+    u1 = next(v for k, v in got["wrong-member"].counterexample.items() if str(k) == "u_1")
+    assert 0 <= u1 <= 1          # the counterexample satisfies the assumptions

@@ -179,6 +179,9 @@ def test_keep_going_reads_every_display_and_collects_every_error(tmp_path):
     ("%! random x \\sim \\mathcal{U}(0, 1)", 17, "only normal laws"),
     ("%! python eq1 = os:system", 17, "must live in the ml2p_symbolic package"),
     ("%! index k = 1..K\n%! real a_k\n%! define q := a_k", None, "uses the free index k"),
+    # an assumption the checker would not use is refused, never silently kept (issue 16)
+    ("%! index l = 1..K\n%! real y_l\n%! assume \\sum_l y_l \\le 1", None, "about a sum"),
+    ("%! real x\n%! assume x = 1", None, "an equality is not used as an assumption"),
 ])
 def test_directive_refusals(tmp_path, directive, col, message):
     doc = tmp_path / "d.tex"

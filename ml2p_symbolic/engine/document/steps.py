@@ -47,6 +47,7 @@ from ...errors import ML2PError
 from ..identity import check_identity
 from ..latex_input.matrix_nodes import Gradient, MatrixEvalAt, is_matrix
 from ..latex_input.nodes import Diff, EvalAt, Expect, StandardNormal
+from .assumptions import instance_assumptions  # [reading, issue 16]
 from . import matrices
 
 __all__ = ["check_relation", "Instance", "concretize", "reduce_expectations", "DEFAULT_SIZES"]
@@ -1099,7 +1100,8 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
                 rules = []
                 lhs_c = reduce_expectations(lhs_c, rules)
                 rhs_c = reduce_expectations(rhs_c, rules)
-                assumptions = [conc.run(a) for a in decls.assumptions]
+                # [reading, issue 16] family assumptions hold for every member (see .assumptions)
+                assumptions = instance_assumptions(decls, conc, [lhs_c, rhs_c])
             except _OutOfRange:
                 continue
             per_budget = min(remaining / 2, max(8.0, budget / 4))

@@ -31,6 +31,7 @@ import sympy as sp
 
 from .declarations import ASSUMPTION_KINDS, MATRIX_STRUCTURES, FunctionDecl, IndexDecl, MatrixDecl, NameDecl, Position
 from .matrix_nodes import is_matrix
+from .nodes import Diff, EvalAt, Expect
 from .source import parse_piece
 from .translate import Translator, base_key, scalar_name, sympy_name
 
@@ -502,6 +503,13 @@ def _assume(decls, d):
 
         if rels[0][0] == "~=":
             raise tr.error(chain, "an assumption cannot be an approximation (\\approx)")
+        if rels[0][0] == "=":
+            raise tr.error(chain, "an equality is not used as an assumption (the checker does not substitute "
+                           "it): write it into the steps, or make one side a definition ('%! define')")
+        unusable = [e for e in exprs if isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product, Diff, EvalAt, Expect)]
+        if unusable:
+            raise tr.error(chain, "an assumption about a sum, product, derivative or expectation is not used by "
+                           "the checker: state it for the members (u_i \\ge 0) or write it into the steps")
         decls.assumptions.append(relation_class(rels[0][0])(exprs[0], exprs[1]))
 
 
