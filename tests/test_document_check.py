@@ -259,3 +259,39 @@ def test_an_assumption_on_a_family_holds_for_every_member(tmp_path):
         assert got[wrong].verdict in ("refuted", "conditional") and got[wrong].counterexample
     u1 = next(v for k, v in got["wrong-member"].counterexample.items() if str(k) == "u_1")
     assert 0 <= u1 <= 1          # the counterexample satisfies the assumptions
+
+
+#: what a terminal line must never show: a SymPy repr or LaTeX source (issue 16)
+_NOT_FOR_TERMINALS = (r"\w\[\w+(, \w+)*\]", r"Derivative\(", r"\bEq\(", r"Indexed", r"\$", r"\\[a-zA-Z]+")
+
+
+def _terminal_problems(lines):
+    import re
+
+    return [(line, pat) for line in lines for pat in _NOT_FOR_TERMINALS if re.search(pat, line)]
+
+
+def test_terminal_lines_show_conditions_and_values_in_unicode():
+    import sympy as sp
+
+    from ml2p_symbolic.engine.records import Claim, Report, Result, Verdict
+
+    a, i, k = sp.IndexedBase("a"), sp.Symbol("i"), sp.Symbol("k")
+    u = sp.Symbol("u_ij")
+    cond = sp.Or(sp.Eq(a[i, k], 0), sp.Eq(sp.Derivative(sp.Function("sigmahat")(u), u), 0))
+    verdicts = [
+        Verdict("conditional", "instances", condition=cond, counterexample={sp.Symbol("thetahat_1"): sp.Rational(1, 2)}),
+        Verdict("verified", r"$\texttt{check\_identity}$"),
+        Verdict("open", "undecided", detail=r"proved by $\texttt{check\_identity}$ for $\hat{\theta}_{1} \ne 0$"),
+    ]
+    report = Report(tuple(Result(Claim(f"s{n}", "t", "equation", None, "t", source="f.tex", line=n + 1), v)
+                          for n, v in enumerate(verdicts)))
+    lines = document_lines(report)
+    assert _terminal_problems(lines) == []
+    assert "a_(i,k) = 0 or d/(d u_ij) σ̂(u_ij) = 0" in lines[0] and "θ̂_1 = 1/2" in lines[0]
+    assert "(check_identity)" in lines[1] and "θ̂_1 ≠ 0" in lines[2]
+
+
+def test_no_sympy_repr_or_latex_source_in_the_terminal_lines_of_the_corpus(corpus_reports):
+    for name, report in corpus_reports.items():
+        assert _terminal_problems(document_lines(report)) == [], name

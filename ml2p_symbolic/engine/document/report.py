@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..report import result_to_dict
+from ..richtext import plain
 
 __all__ = ["document_lines", "document_to_dict", "document_exit_status", "verdict_label", "condition_text",
            "claim_to_dict", "error_to_dict"]
@@ -37,20 +38,32 @@ def _number(x):
     return sp.sstr(x.evalf(8))
 
 
+def _math(expr):
+    """A SymPy object as Unicode text for the terminal, from its LaTeX (``u_i``, ``θ̂₁``,
+    ``d/(d u) σ̂(u)``), never a SymPy repr (``u[i]``, ``Derivative(..)``)."""
+    return plain("$" + sp.latex(expr) + "$") if isinstance(expr, sp.Basic) else str(expr)
+
+
+def _prose(text):
+    """Rich text (prose with ``$..$`` math) as the terminal shows it (:func:`plain`)."""
+    try:
+        return plain(text)
+    except ValueError:
+        return str(text)
+
+
 def condition_text(cond):
-    """A condition as plain text: ``K = 1 or b[k] = 0``."""
+    """A condition as Unicode text: ``K = 1 or b_k = 0``."""
     if isinstance(cond, sp.Or):
         return " or ".join(condition_text(a) for a in cond.args)
     if isinstance(cond, sp.And):
         return " and ".join(f"({condition_text(a)})" if isinstance(a, sp.Or) else condition_text(a) for a in cond.args)
-    if isinstance(cond, sp.Eq):
-        return f"{sp.sstr(cond.lhs)} = {sp.sstr(cond.rhs)}"
-    return sp.sstr(cond)
+    return _math(cond)
 
 
 def _point_text(cx, limit=8):
     items = list(cx.items())
-    shown = ", ".join(f"{k} = {_number(v)}" for k, v in items[:limit])
+    shown = ", ".join(f"{_math(k)} = {_number(v)}" for k, v in items[:limit])
     if len(items) > limit:
         shown += f", ... ({len(items) - limit} more)"
     return shown
@@ -70,7 +83,7 @@ def document_lines(report, errors=()):
         where = f"{c.source}:{c.line}" if c.source else c.id
         text = f"{where}: {c.id}: {verdict_label(v)}"
         if v.verdict == "verified":
-            text += f" ({v.method})"
+            text += f" ({_prose(v.method)})"
         elif v.verdict == "conditional":
             text += f": holds when {condition_text(v.condition)}"
             if v.counterexample:
@@ -81,7 +94,7 @@ def document_lines(report, errors=()):
             if v.values:
                 text += f" (lhs = {_short(v.values[0], 24)}, rhs = {_short(v.values[1], 24)})"
         else:
-            text += f": {_short(v.detail, 100)}" if v.detail else ""
+            text += f": {_short(_prose(v.detail), 100)}" if v.detail else ""
         lines.append(text)
     counts = _counts(report)
     unread = f"; {len(errors)} display(s) could not be read (errors above)" if errors else ""
