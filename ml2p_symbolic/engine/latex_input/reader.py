@@ -44,7 +44,7 @@ _AFTER_TAG_RE = re.compile(r"[ \t]*\(\s*(\d+[a-z]?)\s*\)")
 _REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx)(?![a-zA-Z]))")
 #: prose closing a row: ``\quad \text{(chain rule)}``, ``, \text{by (3)}.``
 _PROSE_RE = re.compile(r"[,;]?\s*(?:(?:\\q?quad(?![a-zA-Z])|\\[,;:! ]|~)\s*)*"
-                       r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}\s*[.,;]?\s*$")
+                       r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*[.,;]?\s*$")
 _PROSE_IN_TEXT_RE = re.compile(_PROSE_RE.pattern[:-1] + r"(?=\\\\|$)")
 _ROWSPACE_RE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp)\s*\]")
 
