@@ -295,3 +295,16 @@ def test_terminal_lines_show_conditions_and_values_in_unicode():
 def test_no_sympy_repr_or_latex_source_in_the_terminal_lines_of_the_corpus(corpus_reports):
     for name, report in corpus_reports.items():
         assert _terminal_problems(document_lines(report)) == [], name
+
+
+def test_integrals_with_their_differential_are_decided(tmp_path):
+    r"""By hand: int_0^1 t^2 dt = 1/3; int_0^oo e^{-st} dt = 1/s for s > 0; int_0^1 t dt = 1/2, not 1/3."""
+    doc = tmp_path / "int.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! positive s
+        \[ \int_{0}^{1} t^2 \,dt = \frac{1}{3} \label{poly} \]
+        \[ \int_{0}^{\infty} e^{-s t} \, d t = \frac{1}{s} \label{laplace} \]
+        \[ \int_{0}^{1} t \,dt = \frac{1}{3} \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"poly": "verified", "laplace": "verified", "wrong": "refuted"}

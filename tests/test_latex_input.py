@@ -109,7 +109,7 @@ def test_chain_rule_through_a_defined_quantity_parses_as_written():
     (r"\log xy", 7, "ambiguous: does \\log apply"),
     (r"\hat{\theta}(x)", 13, "ambiguous"),
     (r"y + \foo", 5, "unknown command \\foo"),
-    (r"\int x", 1, "unsupported command \\int"),
+    (r"\int x", 1, "write the limits of an integral"),
     (r"|x|", 1, "bare '|'"),
     (r"2x/3", 3, "ambiguous '/'"),
     (r"\log x y", 8, "ambiguous"),
@@ -598,3 +598,31 @@ def test_inline_laws_are_refused_unless_a_fresh_normal_with_a_nonnegative_varian
     with pytest.raises(LatexInputError) as info:
         _notation(formula)
     assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_an_integral_with_its_differential_binds_its_variable():
+    t = sp.Symbol("t", real=True)
+    xs = sp.Symbol("x", real=True)
+    got = _notation(r"\int_{-\infty}^{\infty} t^2 \frac{1}{\sqrt{2\pi}} e^{-t^2/2}\,dt")
+    assert got == sp.Integral(t ** 2 * sp.exp(-t ** 2 / 2) / sp.sqrt(2 * sp.pi), (t, -sp.oo, sp.oo))
+    assert got.doit() == 1                     # the variance of a standard normal
+    # a declared real variable may be integrated over (the integral binds it); d x as two items
+    assert _notation(r"2 \int_0^1 x \, d x") == 2 * sp.Integral(xs, (xs, 0, 1))
+    assert _notation(r"\int_0^1 x \, \mathrm{d}x") == sp.Integral(xs, (xs, 0, 1))
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\int x \,dx", 1, "write the limits"),
+    (r"\int_0^1 x", 10, "ends with its differential"),
+    (r"\int_0^1 \,d\sigma", 13, "cannot integrate over \\sigma"),
+    (r"\int_0^1 dx", 1, "no integrand"),
+])
+def test_integrals_refused(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_an_integral_is_refused_when_d_is_a_declared_name():
+    with pytest.raises(LatexInputError, match="d is a declared name"):
+        parse_formula(r"\int_0^1 x \,dx", "%! real x, d")

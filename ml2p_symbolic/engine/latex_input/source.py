@@ -21,7 +21,7 @@ GRAMMAR_PATH = Path(__file__).with_name("math.lark")
 
 #: LaTeX commands people write that the grammar deliberately does not read
 UNSUPPORTED = {
-    "int", "iint", "oint", "cdots", "dots", "ldots", "vdots", "to",
+    "iint", "oint", "cdots", "dots", "ldots", "vdots", "to",
     "in", "notin", "mid", "max", "min", "sup", "inf", "lim",
     "arctan", "binom", "choose", "pm", "mp", "propto", "equiv", "cong", "simeq",
     "nabla", "operatorname*", "mathbbm", "Pr", "KL", "argmin", "argmax",

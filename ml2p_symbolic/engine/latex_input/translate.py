@@ -283,6 +283,12 @@ class Translator(MatrixTranslation):
         return self._product(items)
 
     def _product(self, items):
+        for n, item in enumerate(items):
+            if isinstance(item, Tree) and item.data == "postfix" and isinstance(item.children[0], Tree) \
+                    and item.children[0].data == "integral":
+                # \int takes the rest of the term, up to its differential (read before letter runs)
+                value = self._integral(item, items[n + 1:])
+                return value if n == 0 else self.multiply([self._product(items[:n]), value], [items[0], item])
         items = self._split_letter_runs(items)
         factors, nodes = [], []
         i = 0
@@ -401,6 +407,53 @@ class Translator(MatrixTranslation):
                     if sup is None and self._is_name_atom(atom):
                         return self._name_ref(atom, sub)
         raise self.error(sarg, "\\partial_x differentiates with respect to one name")
+
+    # ------------------------------------------------------------------ integrals
+    def _integral(self, item, rest):
+        r"""``\int_a^b f \,dx`` (limits may be ``\pm\infty``): a SymPy ``Integral`` binding x. The
+        differential (``dx``, ``d\theta``, ``\mathrm{d}x``) ends the term; x is a fresh letter or a
+        declared real scalar variable."""
+        atom, sub, sup = self._split_postfix(item)
+        if sub is None or sup is None:
+            raise self.error(atom, "write the limits of an integral: \\int_{a}^{b} .. \\,dx")
+        if not rest:
+            raise self.error(atom, "an integral needs an integrand and its differential dx")
+        last = rest[-1]
+        ref, width = None, 1
+        if isinstance(last, Tree) and last.data == "postfix" and len(last.children) == 1 \
+                and isinstance(last.children[0], Tree) and last.children[0].data == "word":
+            word = str(last.children[0].children[0])
+            if len(word) == 2 and word[0] == "d":
+                ref = NameRef(word[1], None, None, self._offset(last) + 1)
+        if ref is None and len(rest) >= 2:
+            kind, order, _ = self._differential(rest[-2])
+            var_atom = rest[-1].children[0] if isinstance(rest[-1], Tree) and rest[-1].data == "postfix" else None
+            if kind == "d" and order is None and len(rest[-1].children) == 1 and self._is_name_atom(var_atom):
+                ref, width = self._name_ref(var_atom, None), 2
+        if ref is None:
+            raise self.error(rest[-1], "an integral ends with its differential: \\int_a^b f(x) \\,dx")
+        if "d" in self.decls.names or "d" in self.local:
+            raise self.error(rest[-width], "ambiguous: d is a declared name, so 'dx' may be a product")
+        key = ref.key
+        declared = [d for d in self.decls.names.get(key, []) if not d.slots and d.label_text is None]
+        if declared and declared[0].kind not in ASSUMPTION_KINDS_REAL:
+            raise self.error(ref.offset, f"cannot integrate over {key}: it is a {declared[0].kind} name")
+        if key in self.decls.functions or key in self.decls.indices or key in self.decls.matrices \
+                or (not declared and self._declared_name(key)) or key in ("e", r"\pi"):
+            raise self.error(ref.offset, f"cannot integrate over {key}: it is already a name here")
+        var = declared[0].obj if declared else sp.Symbol(sympy_name(key), real=True)
+        lower = self.scalar(self._script_value(sub), sub, "a limit")
+        upper = self.scalar(self._script_value(sup), sup, "a limit")
+        body_items = rest[:-width]
+        if not body_items:
+            raise self.error(atom, "the integral has no integrand")
+        saved = dict(self.local)
+        self.local[key] = var
+        try:
+            body = self.scalar(self._product(body_items), atom, "the integrand")
+        finally:
+            self.local = saved
+        return sp.Integral(body, (var, lower, upper))
 
     # ------------------------------------------------------------------ inline laws
     def _inline_law(self, atom, sub):
@@ -1338,6 +1391,9 @@ ight)``): the declarations say the
 class _SlotMismatch(Exception):
     pass
 
+
+#: declared kinds a variable of integration may have (a real line)
+ASSUMPTION_KINDS_REAL = ("real", "positive", "nonnegative", "negative")
 
 #: single letters conventionally used as function names: `p(x)` with p a variable is refused
 FUNCTION_LETTERS = set("fghpqFGHLPQ")
