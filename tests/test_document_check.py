@@ -308,3 +308,22 @@ def test_integrals_with_their_differential_are_decided(tmp_path):
     """).lstrip())
     got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
     assert got == {"poly": "verified", "laplace": "verified", "wrong": "refuted"}
+
+
+def test_kl_divergence_of_declared_normal_laws(tmp_path):
+    r"""By hand: KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - 1)/2 - log s; the general two-normal
+    formula; KL(q || q) = 0; dropping the -log s term is wrong (s = 2: log 2 != 0)."""
+    doc = tmp_path / "kl.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real \mu, m
+        %! positive s, v
+        %! define q := \mathcal{N}(\mu, s^2)
+        %! define p := \mathcal{N}(0, 1)
+        \[ D_{\mathrm{KL}}(q \,\|\, p) = \frac{1}{2}\left(\mu^2 + s^2 - 1\right) - \log s \label{kl} \]
+        \[ D_{\mathrm{KL}}(\mathcal{N}(\mu, s^2) \,\|\, \mathcal{N}(m, v))
+           = \frac{1}{2}\left(\log\frac{v}{s^2} + \frac{s^2 + (\mu - m)^2}{v} - 1\right) \label{general} \]
+        \[ D_{\mathrm{KL}}(q \| q) = 0 \label{self} \]
+        \[ D_{\mathrm{KL}}(q \,\|\, p) = \frac{1}{2}\left(\mu^2 + s^2 - 1\right) \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"kl": "verified", "general": "verified", "self": "verified", "wrong": "refuted"}

@@ -626,3 +626,23 @@ def test_integrals_refused(formula, col, message):
 def test_an_integral_is_refused_when_d_is_a_declared_name():
     with pytest.raises(LatexInputError, match="d is a declared name"):
         parse_formula(r"\int_0^1 x \,dx", "%! real x, d")
+
+
+KL_DECLS = NOTATION + "%! positive s\n%! define q := \\mathcal{N}(x, s^2)\n"
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"D_{\mathrm{KL}}(q \| r)", 22, "r is not a declared law"),
+    (r"D_{\mathrm{KL}}(q \| \mathcal{N}(0, y))", 33, "not known to be positive"),
+    (r"f(q \| q)", 2, "only understood in a KL divergence"),
+    (r"x + (q \| q)", 5, "only understood in a KL divergence"),
+])
+def test_kl_refusals(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        parse_formula(formula, KL_DECLS)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_kl_is_an_expectation_over_the_first_law():
+    got = parse_formula(r"D_{\mathrm{KL}}(q \,\|\, \mathcal{N}(0, 1))", KL_DECLS)
+    assert isinstance(got, Expect) and len(got.variables) == 1

@@ -146,6 +146,7 @@ class Declarations:
     matrices: dict = field(default_factory=dict)         # base -> MatrixDecl (``%! vector``, ``%! matrix``)
     order: list = field(default_factory=list)            # NameDecl / FunctionDecl in declaration order
     inline_randoms: list = field(default_factory=list)   # NameDecl of \mathbb{E}_{x \sim \mathcal{N}(m, v)}
+    laws: dict = field(default_factory=dict)             # name -> (mean, variance): %! define q := \mathcal{N}(m, v)
     directive_text: list = field(default_factory=list)   # every directive, for the cache key
 
     # ------------------------------------------------------------------ look-ups

@@ -472,6 +472,14 @@ def _define(decls, d):
     tr_body, body_chain = _parse(decls, d, body, body_at)
     if len(body_chain.children) != 1:
         raise tr_body.error(body_chain, "a definition is one expression")
+    if re.match(r"\s*\\mathcal\s*\{\s*N\s*\}\s*\(", body):
+        # a law: q := \mathcal{N}(mean, variance), for D_{\mathrm{KL}}(q \| p)
+        if slots or label is not None:
+            raise tr.error(chain, "a law is named without a subscript: q := \\mathcal{N}(m, v)")
+        if key in decls.laws or key in decls.names or key in decls.functions:
+            raise tr.error(chain, f"{key} is already declared")
+        decls.laws[key] = tr_body.normal_law(body_chain.children[0], body_chain, positive=True)
+        return
     value = tr_body.checked(lambda: tr_body.expr(body_chain.children[0]), body_chain)
     if is_matrix(value):
         if slots or label is not None:

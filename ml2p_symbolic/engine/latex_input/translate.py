@@ -348,6 +348,15 @@ class Translator(MatrixTranslation):
                 factors.append(value)
                 i += consumed
                 continue
+            nxt0 = items[i + 1] if i + 1 < len(items) else None
+            if self._is_name_atom(atom) and isinstance(nxt0, Tree) and nxt0.data == "postfix" \
+                    and isinstance(nxt0.children[0], Tree) and nxt0.children[0].data == "dbar_pair":
+                if sup is not None:
+                    raise self.error(item, "write a power of D_{\\mathrm{KL}}(..) after the parenthesis")
+                factors.append(self._kl(self._name_ref(atom, sub), nxt0))
+                nodes.append(nxt0)
+                i += 2
+                continue
             if self._is_name_atom(atom):
                 ref = self._name_ref(atom, sub)
                 target = self._resolve_callable(ref)
@@ -491,7 +500,7 @@ class Translator(MatrixTranslation):
                     or any(bl == key for bl, _, _ in self.bound) or key in (r"e", r"\pi"):
                 raise self.error(law, f"{key} is already a name here: the variable of \\mathbb{{E}}_{{.. \\sim ..}} "
                                  "must be a fresh letter")
-            mean, variance = self._normal_law(law.children[2], law)
+            mean, variance = self.normal_law(law.children[2], law)
             obj = sp.Dummy(sympy_name(key), real=True)
             line, col = self.source.position(self.base + self._offset(law))
             from .declarations import NameDecl, Position
@@ -514,8 +523,10 @@ class Translator(MatrixTranslation):
             value = self.power(value, script.children[0], script)
         return value, 2
 
-    def _normal_law(self, expr_tree, node):
-        r"""(mean, variance) of ``\mathcal{N}(m, v)`` written in a subscript."""
+    def normal_law(self, expr_tree, node, positive=False):
+        r"""(mean, variance) of ``\mathcal{N}(m, v)`` (in a subscript, a ``%! define`` or a KL
+        divergence); the variance must be nonnegative (``positive``: positive) under the
+        declarations."""
         items = self._term_items(expr_tree)
         ok = items is not None and len(items) == 2 and all(isinstance(t, Tree) and t.data == "postfix" for t in items)
         if ok:
@@ -530,10 +541,52 @@ class Translator(MatrixTranslation):
             raise self.error(group, "\\mathcal{N} takes a mean and a variance")
         mean = self.scalar(values[0], group, "a mean")
         variance = self.scalar(values[1], group, "a variance")
-        if variance.is_nonnegative is not True:
-            raise self.error(group, f"the variance {sp.sstr(variance)} is not known to be nonnegative: declare what "
-                             "makes it so (e.g. '%! positive v')")
+        if (variance.is_positive if positive else variance.is_nonnegative) is not True:
+            raise self.error(group, f"the variance {sp.sstr(variance)} is not known to be "
+                             f"{'positive' if positive else 'nonnegative'}: declare what makes it so "
+                             "(e.g. '%! positive v')")
         return mean, variance
+
+    # ------------------------------------------------------------------ KL divergence
+    _KL_NAMES = {("D", r"\mathrm{KL}"), ("D", "KL"), ("D", r"\operatorname{KL}"), ("D", r"\text{KL}"),
+                 (r"\mathrm{KL}", None), (r"\operatorname{KL}", None), ("KL", None)}
+
+    def _kl(self, ref, pair):
+        r"""``D_{\mathrm{KL}}(q \| p)`` for normal laws q, p (written ``\mathcal{N}(m, v)`` or
+        declared ``%! define q := \mathcal{N}(m, v)``): the expectation over x ~ q of
+        log q(x) - log p(x), the normal log-densities expanded by SymPy (an :class:`Expect` the
+        step checker evaluates like any other)."""
+        if (ref.key, ref.text) not in self._KL_NAMES:
+            raise self.error(pair, "'\\|' is only understood in a KL divergence, D_{\\mathrm{KL}}(q \\| p)")
+        if ref.key in self.decls.names or ref.key in self.decls.functions:
+            raise self.error(ref.offset, f"ambiguous: {ref.written()} is a declared name and a KL divergence")
+        if len(pair.children) != 1:
+            raise self.error(pair.children[1], "a subscript or power after D_{\\mathrm{KL}}(..) is not understood")
+        atom = pair.children[0]
+        laws = [self._law(atom.children[0]), self._law(atom.children[2])]
+        x = sp.Dummy("x", real=True)
+        (mq, vq), (mp, vp) = laws
+        from .declarations import NameDecl, Position
+
+        line, col = self.source.position(self.base + self._offset(pair))
+        self.decls.inline_randoms.append(NameDecl("x", (), None, "random", x, "x", Position(self.source.name, line, col),
+                                                  mean=mq, variance=vq, text=self.text_of(atom)))
+
+        def log_density(m, v):
+            # both factors are positive (v > 0, x real), so the logarithm splits
+            return sp.expand_log(sp.log(sp.exp(-(x - m) ** 2 / (2 * v)) / sp.sqrt(2 * sp.pi * v)), force=True)
+
+        return Expect(log_density(mq, vq) - log_density(mp, vp), (x,))
+
+    def _law(self, expr_tree):
+        post = self._single_postfix(expr_tree)
+        if post is not None and len(post.children) == 1 and self._is_name_atom(post.children[0]):
+            key = base_key(post.children[0])
+            if key in self.decls.laws:
+                return self.decls.laws[key]
+            raise self.error(expr_tree, f"{key} is not a declared law: declare '%! define {key} := "
+                             "\\mathcal{N}(mean, variance)', or write \\mathcal{N}(m, v)")
+        return self.normal_law(expr_tree, expr_tree, positive=True)
 
     # ------------------------------------------------------------------ primes
     def _prime_sarg(self, sarg):
@@ -890,6 +943,8 @@ ight)``): the declarations say the
             if len(atom.children) != 1:
                 raise self.error(atom, "a list in \\{..\\} is not understood (a set?)")
             return self.expr(atom.children[0])
+        if kind == "dbar_pair":
+            raise self.error(atom, "'\\|' is only understood in a KL divergence, D_{\\mathrm{KL}}(q \\| p)")
         if kind == "primecmd":
             raise self.error(atom, "\\prime is only understood as the derivative of a declared one-variable "
                              "function or quantity: f^{\\prime}(x), P^{\\prime}")
