@@ -15,6 +15,8 @@ checker's :func:`~ml2p_symbolic.engine.document.steps.check_relation`, handed in
 
 from __future__ import annotations
 
+import sympy as sp
+
 from ..records import Verdict
 
 __all__ = ["check_unequal", "check_approximation", "OTHER_RELATIONS"]
@@ -46,10 +48,20 @@ def check_approximation(lhs, rhs, decls, *, budget, check):
     elif eq.verdict in ("refuted", "conditional"):
         detail = "an approximation with no stated tolerance; as an equation it is " + eq.verdict
         if eq.values:
-            detail += f" (lhs = {eq.values[0]}, rhs = {eq.values[1]} at {dict(eq.counterexample or {})})"
+            point = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in (eq.counterexample or {}).items())
+            detail += f" (lhs = {_digits(eq.values[0])}, rhs = {_digits(eq.values[1])}" + \
+                (f" at {point})" if point else ")")
     else:
         detail = "an approximation with no stated tolerance (not checked)"
     return Verdict("open", "approximation", detail=detail, counterexample=None)
+
+
+def _digits(value, digits=12):
+    """A decimal string cut to ``digits`` significant digits (the verdict of the equation keeps all)."""
+    try:
+        return sp.sstr(sp.Float(value, 30).evalf(digits))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 #: relation -> its checking function
