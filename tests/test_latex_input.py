@@ -646,3 +646,31 @@ def test_kl_refusals(formula, col, message):
 def test_kl_is_an_expectation_over_the_first_law():
     got = parse_formula(r"D_{\mathrm{KL}}(q \,\|\, \mathcal{N}(0, 1))", KL_DECLS)
     assert isinstance(got, Expect) and len(got.variables) == 1
+
+
+TABLE_DECLS = r"""%! index i = 1..n, l = 1..K
+%! real u, v, p, \theta, a_i, u_i, z_l, x, b
+%! positive s
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! define P_i := \sigma(a_i \theta)
+%! define P := \sigma(\theta)
+%! define \ell := \sum_{i} \left(u_i \log P_i + (1 - u_i) \log(1 - P_i)\right)
+%! define q := \mathcal{N}(x, s^2)
+%! define r := \mathcal{N}(0, 1)
+"""
+
+
+@pytest.mark.parametrize("formula", [
+    r"u^2 + 2uv + v^2",
+    r"a_i P_i (1 - P_i)", r"p(1 - p)", r"\theta\left(u_i - \sigma(a_i \theta)\right)",
+    r"\frac{\partial \ell(\theta)}{\partial\theta}",
+    r"\frac{dP_1}{d\theta}",
+    r"\log \sum_{l=1}^{K} e^{z_l}",
+    r"\tanh x", r"\sigma'(x)", r"P^{\prime}", r"\partial_x \sigma(x)", r"\exp\{x\}",
+    r"D_{\mathrm{KL}}(q \,\|\, r)", r"\mathbb{E}_{\varepsilon \sim \mathcal{N}(0,1)}[\varepsilon^2]",
+    r"\int_{-\infty}^{\infty} x^2 \frac{1}{\sqrt{2\pi}} e^{-x^2/2}\,dx",
+    r"x^2 + 1 \neq 0", r"e^{x} \approx 1 + x",
+])
+def test_every_example_of_the_issue_16_table_is_read(formula):
+    """Each formula of the table of issue 16 (refused before it) is read under plain declarations."""
+    parse_formula(formula, TABLE_DECLS)
