@@ -674,3 +674,11 @@ TABLE_DECLS = r"""%! index i = 1..n, l = 1..K
 def test_every_example_of_the_issue_16_table_is_read(formula):
     """Each formula of the table of issue 16 (refused before it) is read under plain declarations."""
     parse_formula(formula, TABLE_DECLS)
+
+
+def test_log_of_a_quantity_written_with_its_variables():
+    ell, th = sp.Symbol("ell"), sp.Symbol("theta", real=True)
+    assert _juxta(r"\log \ell(\theta)") == sp.log(ell)
+    assert _juxta(r"\frac{\partial}{\partial\theta} \log \ell(\theta)") == Diff(sp.log(ell), [(th, 1)])
+    with pytest.raises(LatexInputError, match="ambiguous"):
+        _juxta(r"\log p(x)")

@@ -26,6 +26,7 @@ import re
 import sympy as sp
 from lark import Token, Tree
 
+from ...errors import LatexInputError
 from .matrix_nodes import is_matrix
 from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation, fit_items
 from .names import NameRef, base_key, scalar_name, sympy_name
@@ -575,6 +576,17 @@ class Translator(MatrixTranslation, DraftNotation):
         if self._is_name_atom(natom) and j + 1 < len(items) and self._group_kind(items[j + 1]) is not None \
                 and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
             return 2
+        if self._is_name_atom(natom) and nsup is None and j + 1 < len(items) \
+                and self._group_kind(items[j + 1]) == "paren":
+            # \log L(\theta), L a quantity of \theta: the quantity counts as one factor
+            ref = self._name_ref(natom, nsub)
+            try:
+                value = self._resolve_value(ref)
+                if not is_number(value) and not is_matrix(value) \
+                        and self._parenthesis_reading(ref, value, None, items[j + 1]) == "quantity":
+                    return 2
+            except LatexInputError:
+                pass    # refused where the factor itself is read
         return 1
 
     def _resolve_callable(self, ref):
