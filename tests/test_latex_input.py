@@ -682,3 +682,13 @@ def test_log_of_a_quantity_written_with_its_variables():
     assert _juxta(r"\frac{\partial}{\partial\theta} \log \ell(\theta)") == Diff(sp.log(ell), [(th, 1)])
     with pytest.raises(LatexInputError, match="ambiguous"):
         _juxta(r"\log p(x)")
+
+
+def test_a_prime_with_one_variable_written_is_the_derivative_in_it():
+    # P depends on theta and b: P' alone is refused, P'(\theta) is dP/dtheta
+    th = sp.Symbol("theta", real=True)
+    assert _notation(r"P'(\theta)") == Diff(sp.Symbol("P"), [(th, 1)])
+    with pytest.raises(LatexInputError, match="depends on b, theta"):
+        _notation(r"P'")
+    with pytest.raises(LatexInputError, match="does not depend on x"):
+        _notation(r"P'(x)")

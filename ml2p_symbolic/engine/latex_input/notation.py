@@ -287,16 +287,20 @@ class DraftNotation:
         if decl is None or decl.kind != "define":
             raise self.error(item, f"a prime on {ref.written()}: it is not a declared function (%! function) or "
                              "a defined quantity (%! define)")
+        if self._group_kind(nxt) == "paren" and self._parenthesis_reading(ref, value, None, nxt) == "quantity":
+            args, _ = self._group_args(nxt)
+            if len(args) == 1 and isinstance(args[0], sp.Symbol):
+                # P'(\theta): the derivative of P as a function of the one variable written
+                return Diff(value, [(args[0], order)]), 2
+            raise self.error(nxt, f"ambiguous prime on {ref.written()}: a derivative in which of "
+                             f"{self.text_of(nxt.children[0]).strip()}? write \\frac{{\\partial ..}}{{\\partial x}}")
         leaves = sorted((o for o in self._quantity_dependencies(decl, set())
                          if self.decls.decl_of_object(o).kind != "define"), key=sp.default_sort_key)
         if len(leaves) != 1 or not isinstance(leaves[0], sp.Symbol):
             names = ", ".join(sp.sstr(o) for o in leaves) or "no variable"
             raise self.error(item, f"ambiguous prime on {ref.written()}: it depends on {names}, not on one scalar "
                              "variable; write \\frac{d ..}{d x}")
-        result = Diff(value, [(leaves[0], order)])
-        if self._group_kind(nxt) == "paren" and self._parenthesis_reading(ref, value, None, nxt) == "quantity":
-            return result, 2    # P'(\theta)
-        return result, 1
+        return Diff(value, [(leaves[0], order)]), 1
 
     # ------------------------------------------------------------------ juxtaposition
     def _split_letter_runs(self, items):
