@@ -692,3 +692,12 @@ def test_a_prime_with_one_variable_written_is_the_derivative_in_it():
         _notation(r"P'")
     with pytest.raises(LatexInputError, match="does not depend on x"):
         _notation(r"P'(x)")
+
+
+def test_a_power_written_on_a_trigonometric_or_hyperbolic_function():
+    xs = sp.Symbol("x", real=True)
+    assert _notation(r"\cosh^2 x - \sinh^2 x") == sp.cosh(xs) ** 2 - sp.sinh(xs) ** 2
+    assert _notation(r"1 - \tanh^2(x)") == 1 - sp.tanh(xs) ** 2
+    for formula in (r"\sin^{-1} x", r"\cos^{x} y", r"\log^2 x"):
+        with pytest.raises(LatexInputError):
+            _notation(formula)

@@ -41,6 +41,8 @@ _RELATIONS = {"=": "=", "<": "<", ">": ">", r"\le": "<=", r"\leq": "<=", r"\leqs
 #: the functions written as commands (\\det is the matrix determinant)
 _SCALAR_FUNCTIONS = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log, r"\tanh": sp.tanh, r"\sinh": sp.sinh,
                      r"\cosh": sp.cosh, r"\sin": sp.sin, r"\cos": sp.cos, r"\tan": sp.tan}
+#: functions written with a power before their argument (\tanh^2 x = (\tanh x)^2)
+_POWERED_FUNCTIONS = {r"\tanh", r"\sinh", r"\cosh", r"\sin", r"\cos", r"\tan"}
 _REL_CLASSES = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
                 "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "~=": Approx}
 
@@ -508,12 +510,20 @@ class Translator(MatrixTranslation, DraftNotation):
     # ------------------------------------------------------------------ functions
     def _builtin_application(self, atom, sub, sup, items, i):
         name = str(atom.children[0])
+        power = 1
+        if sup is not None and sub is None and name in _POWERED_FUNCTIONS:
+            # \tanh^2 x is (\tanh x)^2; \sin^{-1} (the inverse) and other exponents are refused
+            n = self._script_value(sup)
+            if not (isinstance(n, sp.Integer) and n > 1):
+                raise self.error(atom, f"{name}^{{..}} is only understood with an integer power >= 2 "
+                                 f"(({name} x)^2); an inverse function is not understood")
+            power, sup = int(n), None
         if sub is not None or sup is not None:
             raise self.error(atom, f"{name} with a script is not understood (write ({name}(x))^2)")
         scalar_fn = _SCALAR_FUNCTIONS.get(name)
         if scalar_fn is not None:
             def fn(arg, node):
-                return scalar_fn(self.scalar(arg, node, f"the argument of {name}"))
+                return scalar_fn(self.scalar(arg, node, f"the argument of {name}")) ** power
         else:
             def fn(arg, node):
                 return self.det_of(arg, node)
