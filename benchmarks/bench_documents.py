@@ -7,7 +7,12 @@ steps, the share of the mathematically true steps that are verified and the numb
 verdicts (a true step refuted or made conditional, a false or conditional step verified,
 against ``tests/corpus/expected.json``). With ``--seed`` also the seed draft as written.
 
-    python benchmarks/bench_documents.py [--seed] [--jobs 2]
+First it measures the burden of writing for the checker (issue 16), from reading alone: the
+``%!`` directive lines per checked step of each document, and the share of the displays the
+reader reads as written (no error) in the drafts written in natural notation
+(``tests/corpus/natural_*.tex``) and in the whole corpus. ``--burden`` prints only that.
+
+    python benchmarks/bench_documents.py [--seed] [--jobs 2] [--burden]
 """
 
 import argparse
@@ -22,6 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ml2p_symbolic.engine.document.check import check_document  # noqa: E402
+from ml2p_symbolic.engine.latex_input import read_document  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 SEED = pathlib.Path("/work/shared/seeds/000_356ad760dadef67d.txt")
@@ -41,11 +47,43 @@ def _check_all(cache, jobs):
     return expected, reports
 
 
+def burden(paths):
+    """Print, per document, its directive lines, steps, displays and unreadable displays; return
+    (directive lines, steps, displays, displays read) summed over ``paths``."""
+    totals = [0, 0, 0, 0]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        directives = sum(1 for line in text.splitlines() if line.lstrip().startswith("%!"))
+        doc = read_document(path, keep_going=True)
+        displays = len(doc.displays)
+        read = displays - len({(e.file, e.line) for e in doc.errors})
+        per_step = directives / len(doc.steps) if doc.steps else float("nan")
+        print(f"  {path.name:<34} {directives:>2} directive lines, {len(doc.steps):>3} steps "
+              f"({per_step:.2f} per step), {read}/{displays} displays read as written")
+        for n, v in enumerate((directives, len(doc.steps), displays, read)):
+            totals[n] += v
+    return totals
+
+
+def _print_burden():
+    natural = sorted(CORPUS.glob("natural_*.tex"))
+    others = sorted(p for p in CORPUS.glob("*.tex") if p not in natural)
+    for title, paths in (("drafts in natural notation", natural), ("the rest of the corpus", others)):
+        print(f"burden, {title}:")
+        d, st, disp, read = burden(paths)
+        print(f"  total: {d / st:.2f} directive lines per step; {read} of {disp} displays "
+              f"({100 * read / disp:.0f} %) read without rewriting")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", action="store_true", help="also time the seed draft as written")
+    parser.add_argument("--burden", action="store_true", help="only the burden figures (no checking)")
     args = parser.parse_args()
+    _print_burden()
+    if args.burden:
+        return
 
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()

@@ -41,7 +41,8 @@ def _add_check(sub):
         "display is checked and printed as FILE:LINE: id: VERDICT (docs/format.md describes the "
         "notation and the %! directives). Exit status 0 when every checked claim is verified, 1 "
         "when any is not, 2 on a usage error or a formula the reader does not understand "
-        "(reported as FILE:LINE:COL: error: ...).",
+        "(every unreadable display is reported as FILE:LINE:COL: error: ..., and every readable "
+        "one is still checked and printed).",
     )
     p.add_argument("ids", nargs="*", metavar="ID|FILE",
                    help="claim ids to check (default: all; see 'list'), or documents (.tex, .md, .txt)")
@@ -112,21 +113,24 @@ def _check_documents(docs, args):
     outputs = []
     for path in docs:
         try:
-            doc = read_document(path, preamble=args.preamble)
+            doc = read_document(path, preamble=args.preamble, keep_going=True)
         except LatexInputError as exc:
             print(str(exc), file=sys.stderr)
             return 2
-        progress = None if (args.quiet or args.json) else _document_progress
+        # every unreadable display is reported (FILE:LINE:COL), every readable one is checked
+        for exc in doc.errors:
+            print(str(exc), file=sys.stderr)
+        progress = None if (args.quiet or args.json or not doc.steps) else _document_progress
         report = check_document(path, timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
                                 jobs=args.jobs, progress=progress, document=doc)
         if progress:
             print(file=sys.stderr)
         if args.json:
             outputs.append(document_to_dict(report, document=path, preamble=args.preamble,
-                                            definitions=doc.definitions()))
-        else:
-            print("\n".join(document_lines(report)))
-        status = max(status, document_exit_status(report))
+                                            definitions=doc.definitions(), errors=doc.errors))
+        elif doc.steps or not doc.errors:
+            print("\n".join(document_lines(report, errors=doc.errors)))
+        status = max(status, 2 if doc.errors else document_exit_status(report))
     if args.json:
         print(json.dumps(outputs[0] if len(outputs) == 1 else {"documents": outputs}, indent=2))
     return status

@@ -262,7 +262,11 @@ _LATEX_TOKENS = ["x", "y", "s", "a_{ik}", "b_i", r"\theta_{jk}", r"\hat{\theta}"
                  "e", r"\sigma", r"\cdot", "/", r"\mathbb{E}_{\varepsilon}", r"\varepsilon_k", r"\Big|_{x=1}",
                  r"\left.", r"\right|", r"\left(", r"\right)", r"\partial", r"\frac{\partial}{\partial x}",
                  r"\frac{d}{dx}", "&", "\\\\", ",", r"\text{a}", r"\forall", "i", "k", "|", r"\infty", r"\prod",
-                 r"\substack{x=1}", "0.5", r"\pi", r"\foo", "$", "0"]
+                 r"\substack{x=1}", "0.5", r"\pi", r"\foo", "$", "0",
+                 # the notation of issue 16
+                 "xy", "'", r"^{\prime}", r"\prime", r"\partial_x", r"\tanh", r"\{", r"\}", r"\neq", r"\approx",
+                 r"\sim", r"\mathcal{N}(0, 1)", r"\int_0^1", r"\int", "dx", r"\|", r"D_{\mathrm{KL}}", r"\quad",
+                 r"\mathbb{E}_{w \sim \mathcal{N}(0, 1)}"]
 
 
 def latex_token_soups(max_tokens=12):

@@ -65,6 +65,61 @@ def test_parse_errors_exit_2_with_one_line_and_no_traceback(tmp_path, text, wher
     assert "Traceback" not in proc.stderr
 
 
+TWO_BAD_FIVE_GOOD = textwrap.dedent(r"""
+    %! real u, v
+    \begin{equation}
+    u + v = v + u \label{a}
+    \end{equation}
+    \begin{equation}
+    u \foo = 1 \label{bad1}
+    \end{equation}
+    \begin{equation}
+    (u + v)^2 = u^2 + 2 u v + v^2 \label{b}
+    \end{equation}
+    \begin{equation}
+    u \cdot v = v \cdot u \label{c}
+    \end{equation}
+    \begin{equation}
+    u + w = 1 \label{bad2}
+    \end{equation}
+    \begin{equation}
+    u - v = -(v - u) \label{d}
+    \end{equation}
+    \begin{equation}
+    (u + 1)^2 = u^2 + 1 \label{e}
+    \end{equation}
+""").lstrip()
+
+
+def test_two_unreadable_displays_are_both_reported_and_the_five_others_decided(tmp_path, cache):
+    """One error never voids a document: both errors at FILE:LINE:COL on stderr, a verdict for
+    each of the five readable displays on stdout (e is false: (u+1)^2 - u^2 - 1 = 2u), exit 2."""
+    doc = tmp_path / "mixed.tex"
+    doc.write_text(TWO_BAD_FIVE_GOOD)
+    proc = subprocess.run([sys.executable, "-m", "ml2p_symbolic", "check", str(doc), "--quiet", *cache],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert err == [f"{doc}:6:3: error: unknown command \\foo",
+                   f"{doc}:15:5: error: undeclared name w; declare it with a directive such as '%! real w'"]
+    out = proc.stdout.strip().splitlines()
+    assert [line.split(": ")[1] for line in out[:-1]] == ["a", "b", "c", "d", "e"]
+    assert all(": VERIFIED" in line for line in out[:4]) and ": CONDITIONAL" in out[4]
+    assert out[-1].endswith("2 display(s) could not be read (errors above)")
+    assert "Traceback" not in proc.stderr
+
+
+def test_json_lists_every_unreadable_display(tmp_path, capsys, cache):
+    doc = tmp_path / "mixed.tex"
+    doc.write_text(TWO_BAD_FIVE_GOOD)
+    assert main(["check", str(doc), "--json", *cache]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert [(e["line"], e["col"]) for e in data["errors"]] == [(6, 3), (15, 5)]
+    assert all(e["file"] == str(doc) for e in data["errors"])
+    assert [c["id"] for c in data["claims"]] == ["a", "b", "c", "d", "e"]
+    assert data["summary"]["unreadable"] == 2
+
+
 @pytest.mark.parametrize("argv, message", [
     (["check", "eq4.1", "{doc}"], "cannot mix"),
     (["check", "missing.tex"], "no such document"),

@@ -193,3 +193,146 @@ def test_a_cached_verdict_is_not_reused_by_a_changed_checker(tmp_path, monkeypat
     monkeypatch.setattr(cache, "_FINGERPRINT", ["a different checker"])
     with pytest.raises(AssertionError, match="checked again"):
         check_document(doc, cache_dir=tmp_path / "c")
+
+
+def test_neq_is_verified_only_when_proved_nonzero_and_approx_never(tmp_path):
+    """By hand: x^2 + 1 > 0 for real x, so x^2 + 1 != 0 holds; x != 1 fails at x = 1; an
+    approximation has no tolerance, so neither the exact one nor the rough one is verified."""
+    doc = tmp_path / "rel.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x
+        %! positive s
+        \[ x^2 + 1 \neq 0 \label{ne} \]
+        \[ x \neq 1 \label{ne-false} \]
+        \[ s + 1 \approx 1 + s \label{ap-exact} \]
+        \[ e^{s} \approx 1 + s \label{ap-rough} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict for r in check_document(doc, use_cache=False).results}
+    assert got["ne"].verdict == "verified"
+    assert got["ne-false"].verdict != "verified"
+    assert got["ap-exact"].verdict == got["ap-rough"].verdict == "open"
+    assert "holds exactly" in got["ap-exact"].detail
+
+
+def test_a_random_family_whose_law_depends_on_its_index(tmp_path):
+    r"""By hand: theta_k ~ N(thetahat_k, sigmahat_k^2) gives E[theta_k^2] = thetahat_k^2 + sigmahat_k^2;
+    an expectation over every random variable of the document (the family included) of eps^2,
+    eps ~ N(c, 4), is c^2 + 4 (it failed with 'index k has no value' before issue 16)."""
+    doc = tmp_path / "rand.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! index k = 1..K
+        %! real \hat{\theta}_k, \hat{\sigma}_k, c
+        %! random \theta_k \sim \mathcal{N}(\hat{\theta}_k, \hat{\sigma}_k^2)
+        %! random \varepsilon \sim \mathcal{N}(c, 4)
+        \[ \mathbb{E}_{\theta_k}[\theta_k^2] = \hat{\theta}_k^2 + \hat{\sigma}_k^2 \label{m2} \]
+        \[ \mathbb{E}[\varepsilon^2] = c^2 + 4 \label{e2} \]
+        \[ \mathbb{E}[\varepsilon^2] = c^2 + 3 \label{e2-wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"m2": "verified", "e2": "verified", "e2-wrong": "refuted"}
+
+
+def test_an_expectation_over_a_normal_written_in_its_subscript(tmp_path):
+    r"""By hand: for x ~ N(m, v), E[x] = m, E[x^2] = m^2 + v; E[e^{s eps}] = e^{s^2/2} for a
+    standard normal eps; E[x^2] = m^2 is false (off by v > 0)."""
+    doc = tmp_path / "inline.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real m
+        %! positive s, v
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, v)}[x] = m \label{mean} \]
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, s^2)}[x^2] = m^2 + s^2 \label{second} \]
+        \[ \mathbb{E}_{\varepsilon \sim \mathcal{N}(0, 1)}\left[e^{s \varepsilon}\right] = e^{s^2/2} \label{mgf} \]
+        \[ \mathbb{E}_{x \sim \mathcal{N}(m, v)}[x^2] = m^2 \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"mean": "verified", "second": "verified", "mgf": "verified", "wrong": "refuted"}
+
+
+def test_an_assumption_on_a_family_holds_for_every_member(tmp_path):
+    r"""By hand: with 0 <= u_i <= 1, sqrt(u_i^2) = u_i (u_i >= 0); x^2 >= 0 holds whatever the
+    family (it was 'open: index i has no value' before issue 16); u_i^2 >= u_i fails at u_i = 1/2,
+    which satisfies the assumptions; x^2 >= x fails at x = 1/2."""
+    doc = tmp_path / "family.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! index i = 1..n
+        %! real u_i, x
+        %! assume u_i \ge 0, u_i \le 1
+        \[ x^2 \ge 0 \label{free} \]
+        \[ \sqrt{u_i^2} = u_i \label{root} \]
+        \[ u_i^2 \ge u_i \label{wrong-member} \]
+        \[ x^2 \ge x \label{wrong-free} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict for r in check_document(doc, use_cache=False).results}
+    assert got["free"].verdict == got["root"].verdict == "verified"
+    for wrong in ("wrong-member", "wrong-free"):
+        assert got[wrong].verdict in ("refuted", "conditional") and got[wrong].counterexample
+    u1 = next(v for k, v in got["wrong-member"].counterexample.items() if str(k) == "u_1")
+    assert 0 <= u1 <= 1          # the counterexample satisfies the assumptions
+
+
+#: what a terminal line must never show: a SymPy repr or LaTeX source (issue 16)
+_NOT_FOR_TERMINALS = (r"\w\[\w+(, \w+)*\]", r"Derivative\(", r"\bEq\(", r"Indexed", r"\$", r"\\[a-zA-Z]+")
+
+
+def _terminal_problems(lines):
+    import re
+
+    return [(line, pat) for line in lines for pat in _NOT_FOR_TERMINALS if re.search(pat, line)]
+
+
+def test_terminal_lines_show_conditions_and_values_in_unicode():
+    import sympy as sp
+
+    from ml2p_symbolic.engine.records import Claim, Report, Result, Verdict
+
+    a, i, k = sp.IndexedBase("a"), sp.Symbol("i"), sp.Symbol("k")
+    u = sp.Symbol("u_ij")
+    cond = sp.Or(sp.Eq(a[i, k], 0), sp.Eq(sp.Derivative(sp.Function("sigmahat")(u), u), 0))
+    verdicts = [
+        Verdict("conditional", "instances", condition=cond, counterexample={sp.Symbol("thetahat_1"): sp.Rational(1, 2)}),
+        Verdict("verified", r"$\texttt{check\_identity}$"),
+        Verdict("open", "undecided", detail=r"proved by $\texttt{check\_identity}$ for $\hat{\theta}_{1} \ne 0$"),
+    ]
+    report = Report(tuple(Result(Claim(f"s{n}", "t", "equation", None, "t", source="f.tex", line=n + 1), v)
+                          for n, v in enumerate(verdicts)))
+    lines = document_lines(report)
+    assert _terminal_problems(lines) == []
+    assert "a_(i,k) = 0 or d/(d u_ij) σ̂(u_ij) = 0" in lines[0] and "θ̂_1 = 1/2" in lines[0]
+    assert "(check_identity)" in lines[1] and "θ̂_1 ≠ 0" in lines[2]
+
+
+def test_no_sympy_repr_or_latex_source_in_the_terminal_lines_of_the_corpus(corpus_reports):
+    for name, report in corpus_reports.items():
+        assert _terminal_problems(document_lines(report)) == [], name
+
+
+def test_integrals_with_their_differential_are_decided(tmp_path):
+    r"""By hand: int_0^1 t^2 dt = 1/3; int_0^oo e^{-st} dt = 1/s for s > 0; int_0^1 t dt = 1/2, not 1/3."""
+    doc = tmp_path / "int.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! positive s
+        \[ \int_{0}^{1} t^2 \,dt = \frac{1}{3} \label{poly} \]
+        \[ \int_{0}^{\infty} e^{-s t} \, d t = \frac{1}{s} \label{laplace} \]
+        \[ \int_{0}^{1} t \,dt = \frac{1}{3} \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"poly": "verified", "laplace": "verified", "wrong": "refuted"}
+
+
+def test_kl_divergence_of_declared_normal_laws(tmp_path):
+    r"""By hand: KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - 1)/2 - log s; the general two-normal
+    formula; KL(q || q) = 0; dropping the -log s term is wrong (s = 2: log 2 != 0)."""
+    doc = tmp_path / "kl.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real \mu, m
+        %! positive s, v
+        %! define q := \mathcal{N}(\mu, s^2)
+        %! define p := \mathcal{N}(0, 1)
+        \[ D_{\mathrm{KL}}(q \,\|\, p) = \frac{1}{2}\left(\mu^2 + s^2 - 1\right) - \log s \label{kl} \]
+        \[ D_{\mathrm{KL}}(\mathcal{N}(\mu, s^2) \,\|\, \mathcal{N}(m, v))
+           = \frac{1}{2}\left(\log\frac{v}{s^2} + \frac{s^2 + (\mu - m)^2}{v} - 1\right) \label{general} \]
+        \[ D_{\mathrm{KL}}(q \| q) = 0 \label{self} \]
+        \[ D_{\mathrm{KL}}(q \,\|\, p) = \frac{1}{2}\left(\mu^2 + s^2 - 1\right) \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
+    assert got == {"kl": "verified", "general": "verified", "self": "verified", "wrong": "refuted"}

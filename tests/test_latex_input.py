@@ -35,7 +35,14 @@ def parse(formula):
     (r"\dfrac{x}{y} + \tfrac12", x / y + sp.Rational(1, 2)),
     (r"(x + y)/(x - y)", (x + y) / (x - y)),
     (r"x \cdot y \times 2", 2 * x * y),
-    (r"x(y + 1) + \hat{a}_{ik}(x)", x * (y + 1) + x * sp.IndexedBase("ahat", real=True)[i, k]),
+    (r"x(y + 1) + \hat{a}_{ik}(x + 1)", x * (y + 1) + (x + 1) * sp.IndexedBase("ahat", real=True)[i, k]),
+    # declarations decide juxtaposition: p is a variable, so p(1 - p) is a product (issue 16)
+    (r"p(1 - p)", sp.Symbol("p", real=True) * (1 - sp.Symbol("p", real=True))),
+    (r"\theta_{jk}\left(x - \sigma(y)\right)", theta[sp.Symbol("j"), k] * (x - 1 / (1 + sp.exp(-y)))),
+    # a run of declared one-letter names is their product; a script belongs to the last letter
+    (r"x^2 + 2xy + y^2", x ** 2 + 2 * x * y + y ** 2),
+    (r"xe^{x}", x * sp.exp(x)),
+    (r"xyb_i", x * y * sp.IndexedBase("b", real=True)[i]),
     (r"2x y", 2 * x * y),
     (r"\exp(x) + e^{-x} + \exp\left(y\right)", sp.exp(x) + sp.exp(-x) + sp.exp(y)),
     (r"\log x + \ln(y)", sp.log(x) + sp.log(y)),
@@ -96,11 +103,13 @@ def test_chain_rule_through_a_defined_quantity_parses_as_written():
 # --------------------------------------------------------------------------- refusals
 @pytest.mark.parametrize("formula, col, message", [
     (r"x + \tau", 5, "undeclared name \\tau"),
-    (r"xy", 1, "undeclared name 'xy'"),
-    (r"p(y + 1)", 2, "ambiguous 'p('"),
+    (r"p(y)", 2, "ambiguous 'p(y)': the product p \\cdot (y), or p as a function of (y)?"),
+    (r"\hat{a}_{ik}(x)", 13, "ambiguous"),
+    (r"xw", 1, "undeclared name 'xw'"),
+    (r"\log xy", 7, "ambiguous: does \\log apply"),
     (r"\hat{\theta}(x)", 13, "ambiguous"),
     (r"y + \foo", 5, "unknown command \\foo"),
-    (r"\int x", 1, "unsupported command \\int"),
+    (r"\int x", 1, "write the limits of an integral"),
     (r"|x|", 1, "bare '|'"),
     (r"2x/3", 3, "ambiguous '/'"),
     (r"\log x y", 8, "ambiguous"),
@@ -142,6 +151,26 @@ def test_refusal_position_is_the_true_file_position(tmp_path):
     assert str(info.value).startswith(f"{doc}:6:16: error: undeclared name \\sigma")
 
 
+def test_keep_going_reads_every_display_and_collects_every_error(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x, y
+        \[ x + y = y + x \]
+        \[ x = \sigma(x) \]
+        \begin{align}
+          x &= x \\
+          y &= \foo
+        \end{align}
+        \[ 2 x = x + x \]
+    """).lstrip())
+    with pytest.raises(LatexInputError):   # the default still refuses the document
+        read_document(doc)
+    d = read_document(doc, keep_going=True)
+    assert [(s.id, s.line) for s in d.steps] == [("L2", 2), ("L8", 8)]
+    assert [(e.line, e.col) for e in d.errors] == [(3, 8), (6, 8)]
+    assert "undeclared name \\sigma" in str(d.errors[0]) and "unknown command \\foo" in str(d.errors[1])
+
+
 @pytest.mark.parametrize("directive, col, message", [
     ("%! index i = 0..n", 10, "expected 'letter = 1..N'"),
     ("%! real 2", 9, "single name"),
@@ -151,6 +180,9 @@ def test_refusal_position_is_the_true_file_position(tmp_path):
     ("%! python eq1 = os:system", None, "no longer supported"),
     ("%! python eq8 = ml2p_symbolic.derivations.seed:check_claim", None, "no longer supported"),
     ("%! index k = 1..K\n%! real a_k\n%! define q := a_k", None, "uses the free index k"),
+    # an assumption the checker would not use is refused, never silently kept (issue 16)
+    ("%! index l = 1..K\n%! real y_l\n%! assume \\sum_l y_l \\le 1", None, "about a sum"),
+    ("%! real x\n%! assume x = 1", None, "an equality is not used as an assumption"),
 ])
 def test_directive_refusals(tmp_path, directive, col, message):
     doc = tmp_path / "d.tex"
@@ -435,3 +467,238 @@ def test_any_matrix_token_soup_parses_or_is_refused_with_a_position(formula):
         return
     values = value[0] if isinstance(value, tuple) else (value,)
     assert all(isinstance(v, sp.Basic) for v in values)
+
+
+# --------------------------------------------------------------------------- issue 16: juxtaposition
+JUXTA = r"""%! index i = 1..n
+%! real u, v, p, x, \theta, a_i, b_i, u_i
+%! define z_i := a_i (\theta - b_i)
+%! define P_i := \frac{1}{1 + e^{-z_i}}
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! define \ell := \sum_{i} (u_i \log P_i + (1 - u_i) \log(1 - P_i))
+%! real d
+"""
+
+
+def _juxta(formula):
+    return parse_formula(formula, JUXTA)
+
+
+def test_a_declared_quantity_written_with_its_variables_is_that_quantity():
+    ell = sp.Symbol("ell")
+    P = sp.IndexedBase("P")
+    theta = sp.Symbol("theta", real=True)
+    assert _juxta(r"\ell(\theta)") == ell
+    assert _juxta(r"P_i(\theta)") == P[i]           # P_i depends on theta through z_i
+    assert _juxta(r"\frac{\partial \ell(\theta)}{\partial\theta}") == Diff(ell, [(theta, 1)])
+    # was read as P_i * theta before issue 16: now the quantity, and a product only with a non-name
+    assert _juxta(r"a_i P_i (1 - P_i)") == sp.IndexedBase("a", real=True)[i] * P[i] * (1 - P[i])
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\ell(x)", 5, "\\ell does not depend on x"),
+    (r"p(x)", 2, "the product p \\cdot (x), or p as a function of (x)?"),
+    (r"\frac{dP_i}{dx}", 6, "d is a declared name"),
+])
+def test_juxtaposition_the_declarations_leave_open_is_refused_naming_both_readings(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _juxta(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value)
+
+
+def test_the_differential_of_a_subscripted_quantity():
+    theta = sp.Symbol("theta", real=True)
+    got = parse_formula(r"\frac{dP_1}{d\theta} + \frac{dP_i}{d\theta}",
+                        JUXTA.replace("%! real d\n", ""))
+    P = sp.IndexedBase("P")
+    assert got == Diff(P[1], [(theta, 1)]) + Diff(P[i], [(theta, 1)])
+
+
+# --------------------------------------------------------------------------- issue 16: common notation
+NOTATION = r"""%! index l = 1..K
+%! real x, y, \theta, b, z_l
+%! define P := \frac{1}{1 + e^{-(\theta - b)}}
+%! define Q := \frac{1}{1 + e^{-\theta}}
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! function \operatorname{sigmoid}(t) := \frac{1}{1 + e^{-t}}
+"""
+
+
+def _notation(formula):
+    return parse_formula(formula, NOTATION)
+
+
+def test_primes_are_the_derivative_of_a_one_variable_function_or_quantity():
+    xs, th = sp.Symbol("x", real=True), sp.Symbol("theta", real=True)
+    sig = 1 / (1 + sp.exp(-xs))
+    # the derivative is taken by SymPy from the declared body, then evaluated at the argument
+    assert sp.simplify(_notation(r"\sigma'(x)") - sig * (1 - sig)) == 0
+    assert sp.simplify(_notation(r"\sigma''(x)") - sp.diff(sig, xs, 2)) == 0
+    assert _notation(r"\sigma^{\prime}(x)") == _notation(r"\sigma'(x)")
+    Q = sp.Symbol("Q")
+    assert _notation(r"Q'") == _notation(r"Q^{\prime}") == _notation(r"Q'(\theta)") == Diff(Q, [(th, 1)])
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"P'", 1, "depends on b, theta, not on one scalar variable"),
+    (r"x'", 1, "not a declared function"),
+    (r"\sigma'^2(x)", 8, "a prime and a power"),
+    (r"x + \prime", 5, "\\prime is only understood"),
+])
+def test_primes_that_are_not_a_one_variable_derivative_are_refused(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_partial_subscript_hyperbolic_functions_exp_braces_and_log_of_a_sum():
+    xs, yv = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    assert _notation(r"\partial_x \sigma(x)") == Diff(1 / (1 + sp.exp(-xs)), [(xs, 1)])
+    assert _notation(r"y \partial_{x} x^2 + 1") == yv * Diff(xs ** 2, [(xs, 1)]) + 1
+    assert _notation(r"\tanh x + \sinh(x) - \cosh x") == sp.tanh(xs) + sp.sinh(xs) - sp.cosh(xs)
+    assert _notation(r"\exp\{x + y\}") == sp.exp(xs + yv)
+    assert _notation(r"\operatorname{sigmoid}(x)") == 1 / (1 + sp.exp(-xs))
+    lb, K = sp.Symbol("l", integer=True), sp.Symbol("K", integer=True, positive=True)
+    z = sp.IndexedBase("z", real=True)
+    # \log \sum: the sum takes the rest of the term, so the log is of the whole sum
+    assert _notation(r"\log \sum_{l=1}^{K} e^{z_l}") == sp.log(sp.Sum(sp.exp(z[lb]), (lb, 1, K)))
+
+
+def test_neq_and_approx_are_read_as_relations():
+    xs = sp.Symbol("x", real=True)
+    assert _notation(r"x^2 + 1 \neq 0") == ((xs ** 2 + 1, 0), ("!=",))
+    assert _notation(r"x \approx 1") == ((xs, 1), ("~=",))
+    with pytest.raises(LatexInputError, match="cannot be an approximation"):
+        parse_formula("x", NOTATION + "%! assume x \\approx 1\n")
+
+
+def test_text_closing_a_row_is_prose(tmp_path):
+    doc = tmp_path / "d.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! real x, y
+        \begin{align}
+        (x + y)^2 &= x^2 + 2xy + y^2 \quad \text{(expand)} \\
+        &= y^2 + 2yx + x^2, \qquad \text{by symmetry}. \label{p}
+        \end{align}
+        \[ x = \text{const} \]
+    """).lstrip())
+    d = read_document(doc, keep_going=True)
+    assert [s.text for s in d.steps] == ["(x + y)^2 = x^2 + 2xy + y^2", "x^2 + 2xy + y^2 = y^2 + 2yx + x^2"]
+    assert [(e.line, e.col) for e in d.errors] == [(6, 7)]     # \text where a formula is expected
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\mathbb{E}_{w \sim \mathcal{N}(0, y)}[w]", 31, "not known to be nonnegative"),
+    (r"\mathbb{E}_{y \sim \mathcal{N}(0, 1)}[y]", 13, "must be a fresh letter"),
+    (r"\mathbb{E}_{w \sim \mathcal{U}(0, 1)}[w]", 13, "only normal laws"),
+    (r"\mathbb{E}_{w \sim \mathcal{N}(0, 1)} w", 1, "needs its argument in brackets"),
+    (r"y_{w \sim \mathcal{N}(0, 1)}", 3, "only understood in the subscript of \\mathbb{E}"),
+    (r"x \sim y", 3, "unexpected"),
+])
+def test_inline_laws_are_refused_unless_a_fresh_normal_with_a_nonnegative_variance(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_an_integral_with_its_differential_binds_its_variable():
+    t = sp.Symbol("t", real=True)
+    xs = sp.Symbol("x", real=True)
+    got = _notation(r"\int_{-\infty}^{\infty} t^2 \frac{1}{\sqrt{2\pi}} e^{-t^2/2}\,dt")
+    assert got == sp.Integral(t ** 2 * sp.exp(-t ** 2 / 2) / sp.sqrt(2 * sp.pi), (t, -sp.oo, sp.oo))
+    assert got.doit() == 1                     # the variance of a standard normal
+    # a declared real variable may be integrated over (the integral binds it); d x as two items
+    assert _notation(r"2 \int_0^1 x \, d x") == 2 * sp.Integral(xs, (xs, 0, 1))
+    assert _notation(r"\int_0^1 x \, \mathrm{d}x") == sp.Integral(xs, (xs, 0, 1))
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"\int x \,dx", 1, "write the limits"),
+    (r"\int_0^1 x", 10, "ends with its differential"),
+    (r"\int_0^1 \,d\sigma", 13, "cannot integrate over \\sigma"),
+    (r"\int_0^1 dx", 1, "no integrand"),
+])
+def test_integrals_refused(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        _notation(formula)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_an_integral_is_refused_when_d_is_a_declared_name():
+    with pytest.raises(LatexInputError, match="d is a declared name"):
+        parse_formula(r"\int_0^1 x \,dx", "%! real x, d")
+
+
+KL_DECLS = NOTATION + "%! positive s\n%! define q := \\mathcal{N}(x, s^2)\n"
+
+
+@pytest.mark.parametrize("formula, col, message", [
+    (r"D_{\mathrm{KL}}(q \| r)", 22, "r is not a declared law"),
+    (r"D_{\mathrm{KL}}(q \| \mathcal{N}(0, y))", 33, "not known to be positive"),
+    (r"f(q \| q)", 2, "only understood in a KL divergence"),
+    (r"x + (q \| q)", 5, "only understood in a KL divergence"),
+])
+def test_kl_refusals(formula, col, message):
+    with pytest.raises(LatexInputError) as info:
+        parse_formula(formula, KL_DECLS)
+    assert str(info.value).startswith(f"<formula>:1:{col}: error: ") and message in str(info.value), str(info.value)
+
+
+def test_kl_is_an_expectation_over_the_first_law():
+    got = parse_formula(r"D_{\mathrm{KL}}(q \,\|\, \mathcal{N}(0, 1))", KL_DECLS)
+    assert isinstance(got, Expect) and len(got.variables) == 1
+
+
+TABLE_DECLS = r"""%! index i = 1..n, l = 1..K
+%! real u, v, p, \theta, a_i, u_i, z_l, x, b
+%! positive s
+%! function \sigma(t) := \frac{1}{1 + e^{-t}}
+%! define P_i := \sigma(a_i \theta)
+%! define P := \sigma(\theta)
+%! define \ell := \sum_{i} \left(u_i \log P_i + (1 - u_i) \log(1 - P_i)\right)
+%! define q := \mathcal{N}(x, s^2)
+%! define r := \mathcal{N}(0, 1)
+"""
+
+
+@pytest.mark.parametrize("formula", [
+    r"u^2 + 2uv + v^2",
+    r"a_i P_i (1 - P_i)", r"p(1 - p)", r"\theta\left(u_i - \sigma(a_i \theta)\right)",
+    r"\frac{\partial \ell(\theta)}{\partial\theta}",
+    r"\frac{dP_1}{d\theta}",
+    r"\log \sum_{l=1}^{K} e^{z_l}",
+    r"\tanh x", r"\sigma'(x)", r"P^{\prime}", r"\partial_x \sigma(x)", r"\exp\{x\}",
+    r"D_{\mathrm{KL}}(q \,\|\, r)", r"\mathbb{E}_{\varepsilon \sim \mathcal{N}(0,1)}[\varepsilon^2]",
+    r"\int_{-\infty}^{\infty} x^2 \frac{1}{\sqrt{2\pi}} e^{-x^2/2}\,dx",
+    r"x^2 + 1 \neq 0", r"e^{x} \approx 1 + x",
+])
+def test_every_example_of_the_issue_16_table_is_read(formula):
+    """Each formula of the table of issue 16 (refused before it) is read under plain declarations."""
+    parse_formula(formula, TABLE_DECLS)
+
+
+def test_log_of_a_quantity_written_with_its_variables():
+    ell, th = sp.Symbol("ell"), sp.Symbol("theta", real=True)
+    assert _juxta(r"\log \ell(\theta)") == sp.log(ell)
+    assert _juxta(r"\frac{\partial}{\partial\theta} \log \ell(\theta)") == Diff(sp.log(ell), [(th, 1)])
+    with pytest.raises(LatexInputError, match="ambiguous"):
+        _juxta(r"\log p(x)")
+
+
+def test_a_prime_with_one_variable_written_is_the_derivative_in_it():
+    # P depends on theta and b: P' alone is refused, P'(\theta) is dP/dtheta
+    th = sp.Symbol("theta", real=True)
+    assert _notation(r"P'(\theta)") == Diff(sp.Symbol("P"), [(th, 1)])
+    with pytest.raises(LatexInputError, match="depends on b, theta"):
+        _notation(r"P'")
+    with pytest.raises(LatexInputError, match="does not depend on x"):
+        _notation(r"P'(x)")
+
+
+def test_a_power_written_on_a_trigonometric_or_hyperbolic_function():
+    xs = sp.Symbol("x", real=True)
+    assert _notation(r"\cosh^2 x - \sinh^2 x") == sp.cosh(xs) ** 2 - sp.sinh(xs) ** 2
+    assert _notation(r"1 - \tanh^2(x)") == 1 - sp.tanh(xs) ** 2
+    for formula in (r"\sin^{-1} x", r"\cos^{x} y", r"\log^2 x"):
+        with pytest.raises(LatexInputError):
+            _notation(formula)

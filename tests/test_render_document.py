@@ -62,3 +62,15 @@ def test_render_parse_error_exits_2(tmp_path, capsys):
     bad.write_text("\\documentclass{article}\n\\begin{document}\n\\[ y = 1 \\]\n\\end{document}\n")
     assert main(["render", str(bad), "--quiet"]) == 2
     assert capsys.readouterr().err.startswith(f"{bad}:3:4: error: undeclared name y")
+
+
+def test_appendix_values_are_cut_but_stay_different():
+    """Issue 16: 50-digit values ran past the margin; cut to the fewest digits (from 12) that
+    still tell the two sides apart (all digits stay in the JSON)."""
+    from ml2p_symbolic.engine.render.annotate import _rounded_pair
+
+    assert _rounded_pair(("1.2500000000000000000000000000000000000000000000000",
+                          "0.25000000000000000000000000000000000000000000000000")) == ("1.25", "0.25")
+    assert _rounded_pair(("0.5", "0.33333333333333333333333333333333333333333333333333")) == ("0.5", "0.333333333333")
+    lhs, rhs = _rounded_pair(("1.000000000000000000000001", "1.0"))
+    assert lhs != rhs

@@ -96,7 +96,10 @@ def readable(expr):
     when its picture is one line high (``zᵢ = 0 ∨ sᵢ = 0``), else the :func:`plain` form of
     its LaTeX (``d/(d u) θ̂_j(u) = 0``), never ``Eq(Derivative(...), 0)``."""
     pretty = sp.pretty(expr, use_unicode=True, wrap_line=False)
-    return pretty if "\n" not in pretty else plain("$" + sp.latex(expr) + "$")
+    # an indexed entry pretty-prints as a[i, k]: its LaTeX reads a_(i,k)
+    if "\n" in pretty or (isinstance(expr, sp.Basic) and expr.has(sp.Indexed)):
+        return plain("$" + sp.latex(expr) + "$")
+    return pretty
 
 
 def _symbol(sym):

@@ -28,7 +28,8 @@ __all__ = ["check_document", "check_steps", "step_claim", "wait_for_change", "DE
 #: seconds allowed for one step (hard limit)
 DEFAULT_TIMEOUT = 60.0
 
-_KIND_TITLES = {"=": "equation", "<=": "inequality", "<": "inequality", ">=": "inequality", ">": "inequality"}
+_KIND_TITLES = {"=": "equation", "<=": "inequality", "<": "inequality", ">=": "inequality", ">": "inequality",
+                "!=": "inequation", "~=": "approximation"}
 
 
 def step_claim(step):

@@ -29,7 +29,7 @@ from .substitution import substitute
 
 __all__ = ["Instance", "Concretizer", "concretize", "instances", "used_definitions", "free_indices",
            "is_symmetric", "size_symbols_of", "OutOfRange", "DEFAULT_SIZES", "MAX_SIZE_COMBINATIONS",
-           "MAX_INSTANCES", "Plan", "assumptions_at"]
+           "MAX_INSTANCES", "Plan"]
 
 #: sizes tried for an index range when the document does not say (``%! sizes``)
 DEFAULT_SIZES = (1, 2, 3)
@@ -292,8 +292,12 @@ class Concretizer:
             for decl, idx in self._random_members(var, env):
                 sym = self.concrete_symbol(decl, idx) if decl.slots else decl.obj
                 eta = StandardNormal(sym.name)
-                mean = self._c(decl.mean if decl.mean is not None else sp.Integer(0), env, keep, rv)
-                var_ = self._c(decl.variance if decl.variance is not None else sp.Integer(1), env, keep, rv)
+                # the law of member idx: its mean and variance at the member's index
+                law_env = env if not decl.slots else {**env, **{
+                    self.decls.indices[letter].symbol: v for (role, letter), v in zip(decl.slots, idx)
+                    if role == "index"}}
+                mean = self._c(decl.mean if decl.mean is not None else sp.Integer(0), law_env, keep, rv)
+                var_ = self._c(decl.variance if decl.variance is not None else sp.Integer(1), law_env, keep, rv)
                 if var_.is_nonnegative is not True:
                     raise NotCheckableError(f"the variance {var_} of {decl.latex} is not known to be >= 0")
                 new_rv[sym] = mean + sp.sqrt(var_) * eta
@@ -525,27 +529,3 @@ def _patterns(count, size):
     grow([], 0)
     return out
 
-
-def assumptions_at(conc, decls):
-    """The document's ``%! assume`` conditions at the instance of ``conc``: a condition with a
-    free index holds for every member (it is expanded over all the index's values, whatever
-    value the step's index of the same letter has in the instance); a condition that fails at the instance (``n >= 4`` at ``n = 1``) excludes
-    it (:class:`OutOfRange`); one that holds there is dropped."""
-    out = []
-    for cond in decls.assumptions:
-        frees = sorted(free_indices(cond, decls), key=str)  # its own letters: every member
-        ranges = []
-        for f in frees:
-            size = decls.index_of_symbol(f).size
-            size = conc.env.get(size, size) if isinstance(size, sp.Symbol) else size
-            if not isinstance(size, (int, sp.Integer)):
-                raise OutOfRange(f"the assumption {cond} ranges over an index of unknown size")
-            ranges.append(range(1, int(size) + 1))
-        for combo in itertools.product(*ranges):
-            env = {**conc.env, **dict(zip(frees, combo))}
-            value = conc.run(cond, env)
-            if value is sp.false:
-                raise OutOfRange(f"the assumption {cond} fails at this instance")
-            if value is not sp.true:
-                out.append(value)
-    return out

@@ -34,7 +34,8 @@ from ..records import Verdict
 from ..refute import DIGITS
 from .conditions import candidates, prove_under
 from .decide import decide
-from .instances import MAX_INSTANCES, Concretizer, OutOfRange, assumptions_at, instances, used_definitions
+from .assumptions import instance_assumptions
+from .instances import MAX_INSTANCES, Concretizer, OutOfRange, instances, used_definitions
 from .prove import prove_goal, restate_for_step
 from .elaborate import elaborate
 
@@ -48,6 +49,10 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
     :class:`~ml2p_symbolic.engine.latex_input.Declarations`; ``budget`` a soft limit in
     seconds (the hard limit is the caller's, see :mod:`.check`).
     """
+    if relation in ("!=", "~="):  # \neq and \approx: their meaning lives in .relations
+        from .relations import OTHER_RELATIONS
+
+        return OTHER_RELATIONS[relation](lhs, rhs, decls, budget=budget, check=check_relation)
     deadline = time.monotonic() + budget
     evidence = []
     with mpmath.workdps(50):
@@ -78,7 +83,7 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
                 rules = []
                 lhs_c = reduce_expectations(lhs_c, rules)
                 rhs_c = reduce_expectations(rhs_c, rules)
-                assumptions = assumptions_at(conc, decls)
+                assumptions = instance_assumptions(decls, conc, [lhs_c, rhs_c])
             except OutOfRange:
                 continue
             per_budget = min(remaining / 2, max(8.0, budget / 4))

@@ -145,6 +145,8 @@ class Declarations:
     labels: set = field(default_factory=set)             # letters used as labels in declarations
     matrices: dict = field(default_factory=dict)         # base -> MatrixDecl (``%! vector``, ``%! matrix``)
     order: list = field(default_factory=list)            # NameDecl / FunctionDecl in declaration order
+    inline_randoms: list = field(default_factory=list)   # NameDecl of \mathbb{E}_{x \sim \mathcal{N}(m, v)}
+    laws: dict = field(default_factory=dict)             # name -> (mean, variance): %! define q := \mathcal{N}(m, v)
     directive_text: list = field(default_factory=list)   # every directive, for the cache key
 
     # ------------------------------------------------------------------ look-ups
@@ -170,8 +172,9 @@ class Declarations:
 
     def _by_object(self):
         cache = getattr(self, "_object_cache", None)
-        if cache is None or len(cache) != sum(len(v) for v in self.names.values()):
+        if cache is None or len(cache) != sum(len(v) for v in self.names.values()) + len(self.inline_randoms):
             cache = {d.obj: d for decls in self.names.values() for d in decls}
+            cache.update({d.obj: d for d in self.inline_randoms})
             self._object_cache = cache
         return cache
 

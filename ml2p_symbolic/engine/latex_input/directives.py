@@ -30,6 +30,7 @@ import sympy as sp
 
 from .declarations import ASSUMPTION_KINDS, MATRIX_STRUCTURES, FunctionDecl, IndexDecl, MatrixDecl, NameDecl, Position
 from .matrix_nodes import is_matrix
+from .nodes import Diff, EvalAt, Expect
 from .source import parse_piece
 from .translate import Translator, base_key, scalar_name, sympy_name
 
@@ -474,6 +475,14 @@ def _define(decls, d):
     tr_body, body_chain = _parse(decls, d, body, body_at)
     if len(body_chain.children) != 1:
         raise tr_body.error(body_chain, "a definition is one expression")
+    if re.match(r"\s*\\mathcal\s*\{\s*N\s*\}\s*\(", body):
+        # a law: q := \mathcal{N}(mean, variance), for D_{\mathrm{KL}}(q \| p)
+        if slots or label is not None:
+            raise tr.error(chain, "a law is named without a subscript: q := \\mathcal{N}(m, v)")
+        if key in decls.laws or key in decls.names or key in decls.functions:
+            raise tr.error(chain, f"{key} is already declared")
+        decls.laws[key] = tr_body.normal_law(body_chain.children[0], body_chain, positive=True)
+        return
     value = tr_body.checked(lambda: tr_body.expr(body_chain.children[0]), body_chain)
     if is_matrix(value):
         if slots or label is not None:
@@ -503,6 +512,15 @@ def _assume(decls, d):
             raise tr.error(chain, "an assumption is a relation between scalars")
         from .translate import relation_class
 
+        if rels[0][0] == "~=":
+            raise tr.error(chain, "an assumption cannot be an approximation (\\approx)")
+        if rels[0][0] == "=":
+            raise tr.error(chain, "an equality is not used as an assumption (the checker does not substitute "
+                           "it): write it into the steps, or make one side a definition ('%! define')")
+        unusable = [e for e in exprs if isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product, Diff, EvalAt, Expect)]
+        if unusable:
+            raise tr.error(chain, "an assumption about a sum, product, derivative or expectation is not used by "
+                           "the checker: state it for the members (u_i \\ge 0) or write it into the steps")
         decls.assumptions.append(relation_class(rels[0][0])(exprs[0], exprs[1]))
 
 

@@ -4,7 +4,8 @@ r"""SymPy nodes for the notation a document writes but SymPy must not evaluate o
   variables ``v`` (declared ``%! random``);
 * :class:`EvalAt` -- :math:`f\big|_{x=a,\ y=b}`, an evaluation bar;
 * :class:`Diff` -- :math:`\partial^{m} f / \partial x^{m}\cdots`, a derivative that may be taken
-  with respect to a *defined* quantity (``%! define``), which only the step checker can do.
+  with respect to a *defined* quantity (``%! define``), which only the step checker can do;
+* :class:`Approx` -- :math:`a \approx b`, an approximation as a statement (never proved).
 
 SymPy's own ``Subs`` and ``Derivative`` are not used: ``Subs(f, x, a)`` drops ``x`` when ``f``
 does not show it (a defined quantity hides its ingredients), and ``Derivative`` may evaluate
@@ -33,7 +34,7 @@ import sympy as sp
 from sympy.core.expr import Expr
 from sympy.core.containers import Tuple
 
-__all__ = ["Expect", "EvalAt", "Diff", "StandardNormal"]
+__all__ = ["Expect", "EvalAt", "Diff", "StandardNormal", "Approx"]
 
 
 class StandardNormal(sp.Symbol):
@@ -253,3 +254,31 @@ class Diff(Expr):
 
     def _sympystr(self, printer):
         return "D(%s, %s)" % (printer._print(self.expr), ", ".join(f"({x}, {m})" for x, m in self.variables))
+
+
+class Approx(sp.Basic):
+    r""":math:`a \approx b` as a statement: an approximation with no stated tolerance. It has no
+    truth value of its own (the step checker never reports it ``verified``); it prints back as
+    written.
+
+    >>> x = sp.Symbol('x')
+    >>> sp.latex(Approx(sp.sin(x), x))
+    '\\sin{\\left(x \\right)} \\approx x'
+    """
+
+    def __new__(cls, lhs, rhs, evaluate=False):
+        return sp.Basic.__new__(cls, sp.sympify(lhs), sp.sympify(rhs))
+
+    @property
+    def lhs(self):
+        return self.args[0]
+
+    @property
+    def rhs(self):
+        return self.args[1]
+
+    def _latex(self, printer):
+        return r"%s \approx %s" % (printer._print(self.lhs), printer._print(self.rhs))
+
+    def _sympystr(self, printer):
+        return "%s ≈ %s" % (printer._print(self.lhs), printer._print(self.rhs))

@@ -5,7 +5,8 @@ Displays are ``equation``, ``equation*``, ``align``, ``align*``, ``gather``, ``g
 alike; in ``.tex`` comments are removed first, in Markdown fenced code blocks are skipped).
 ``aligned``/``split``/``gathered`` inside them are layout.
 
-A display is split into rows at ``\\``; ``&`` is removed. A row that starts with a relation
+A display is split into rows at ``\\``; ``&`` is removed; a ``\text{..}`` that closes a row
+(``\quad \text{(chain rule)}``) is prose, not part of the step. A row that starts with a relation
 continues the chain of the row before; any other row starts a new chain. Each relation of a
 chain is one step, ``A = B`` then ``B = C``. Step ids: a display with one ``\label{X}`` gives
 ``X`` (one step) or ``X.1``, ``X.2``, ... (several, in order); with ``\tag{N}`` or a trailing
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...errors import LatexInputError
 from .declarations import Declarations
 from .directives import apply_directives, find_directives
 from .source import SourceText, parse_piece, read_source
@@ -39,7 +41,11 @@ _LABEL_RE = re.compile(r"\\label\s*\{([^{}]*)\}")
 _TAG_RE = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
 _TRAILING_TAG_RE = re.compile(r"(?:\\q?quad\s*|(?<=\\end\{aligned\})\s*)\(\s*(\d+[a-z]?)\s*\)\s*[.,]?\s*$")
 _AFTER_TAG_RE = re.compile(r"[ \t]*\(\s*(\d+[a-z]?)\s*\)")
-_REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge)(?![a-zA-Z]))")
+_REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx)(?![a-zA-Z]))")
+#: prose closing a row: ``\quad \text{(chain rule)}``, ``, \text{by (3)}.``
+_PROSE_RE = re.compile(r"[,;]?\s*(?:(?:\\q?quad(?![a-zA-Z])|\\[,;:! ]|~)\s*)*"
+                       r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*[.,;]?\s*$")
+_PROSE_IN_TEXT_RE = re.compile(_PROSE_RE.pattern[:-1] + r"(?=\\\\|$)")
 _ROWSPACE_RE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp)\s*\]")
 
 
@@ -93,6 +99,7 @@ class Document:
     displays: list = field(default_factory=list)
     preamble: str | None = None
     preamble_text: str = ""
+    errors: list = field(default_factory=list)
 
     def definitions(self):
         """The defined quantities and functions, in declaration order, as dicts."""
@@ -108,18 +115,22 @@ class Document:
         return out
 
 
-def read_document(path, *, preamble=None, text=None, preamble_text=None):
+def read_document(path, *, preamble=None, text=None, preamble_text=None, keep_going=False):
     """Read ``path`` (``.tex``, ``.md`` or ``.txt``) with the directives of ``preamble``.
 
     Returns a :class:`Document`. Raises :class:`~ml2p_symbolic.errors.LatexInputError`
     (``FILE:LINE:COL: error: ...``) for anything not understood, and ``OSError`` for an
     unreadable file.
+
+    With ``keep_going=True`` a display the reader cannot read does not void the document, as a
+    compiler reports all its errors: the display contributes no step, its error (at its
+    FILE:LINE:COL) is appended to ``Document.errors`` (in document order), and every other
+    display is read. Errors in the directives, an unclosed display and two displays with one id
+    are still raised (every step depends on them).
     """
     path = str(path)
     suffix = Path(path).suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES:
-        from ...errors import LatexInputError
-
         raise LatexInputError(f"a document must be {', '.join(DOCUMENT_SUFFIXES)}", path, 1, 1)
     if text is None:
         text = read_source(path, "document")
@@ -145,21 +156,29 @@ def read_document(path, *, preamble=None, text=None, preamble_text=None):
     labels = _user_labels(source, displays)
     steps = []
     ids = set()
+    errors = []
     for disp, content_start, content_end in displays:
         try:
-            steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids, labels))
+            if not keep_going:
+                steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, ids, labels))
+                continue
+            try:
+                # a display's ids are taken only when the whole display is read
+                taken = set(ids)
+                steps.extend(_display_steps(source, blank, disp, content_start, content_end, decls, taken, labels))
+                ids |= taken
+            except LatexInputError as exc:
+                errors.append(exc)
         except RecursionError:
             raise source.error(disp.start, "this display is nested too deeply to read") from None
     for table, what in ((decls.python_checks, "python"), (decls.skips, "skip")):
         shown = {d.id for d, _, _ in displays}
         for ident, (_, where) in table.items():
             if ident not in shown:
-                from ...errors import LatexInputError
-
                 raise LatexInputError(f"'%! {what} {ident}': no display of {path} has this id "
                                       f"(ids: {', '.join(sorted(shown)) or 'none'})", where.file, where.line, where.col)
     return Document(path, kind, text, steps, decls, [d for d, _, _ in displays],
-                    None if preamble is None else str(preamble), preamble_text or "")
+                    None if preamble is None else str(preamble), preamble_text or "", errors)
 
 
 # --------------------------------------------------------------------------- blanking
@@ -329,6 +348,11 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids, labels=None):
     if punct:
         _blank(chars, cs + punct.start(), cs + punct.start() + 1)
     rows = _rows(chars, cs, ce)
+    for rs, re_ in rows:
+        # a \text{..} closing a row is prose about the step, not part of it
+        prose = _PROSE_RE.search("".join(chars[rs:re_]))
+        if prose:
+            _blank(chars, rs + prose.start(), rs + prose.end())
     chains = []
     for rs, re_ in rows:
         row_text = "".join(chars[rs:re_])
@@ -353,9 +377,10 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids, labels=None):
             right_end = rels[k + 1][1] if k + 1 < len(rels) else end
             lhs_text = " ".join(source.text[left_start:r0].split())
             rhs_text = " ".join(source.text[r1:right_end].split())
+            rhs_text = _strip_layout(rhs_text)
             if k + 1 == len(rels):
                 rhs_text = re.sub(r"(?<!\\)[.,]\s*$", "", rhs_text)
-            text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {_strip_layout(rhs_text)}".split())
+            text = " ".join(f"{_strip_layout(lhs_text)} {source.text[r0:r1]} {rhs_text}".split())
             links.append((exprs[k], rel, exprs[k + 1], r0, r1, text, tuple(forall)))
     steps = []
     bases = []
@@ -392,6 +417,7 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids, labels=None):
 
 def _strip_layout(text):
     text = _LABEL_RE.sub("", _TAG_RE.sub("", _INNER_ENV_RE.sub("", text)))
+    text = _PROSE_IN_TEXT_RE.sub("", text.rstrip())
     text = re.sub(r"(?<!\\)&", "", text)
     text = re.sub(r"\\\\(\s*\[[^\]]*\])?", "", text)
     text = re.sub(r"\\(?:nonumber|notag)(?![a-zA-Z])", "", text)

@@ -26,10 +26,10 @@ MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 #: LaTeX commands people write that the grammar deliberately does not read
 UNSUPPORTED = {
-    "int", "iint", "oint", "cdots", "dots", "ldots", "vdots", "approx", "neq", "ne", "to",
-    "in", "notin", "sim", "mid", "max", "min", "sup", "inf", "lim", "sin", "cos", "tan",
+    "iint", "oint", "cdots", "dots", "ldots", "vdots", "to",
+    "in", "notin", "mid", "max", "min", "sup", "inf", "lim",
     "arctan", "binom", "choose", "pm", "mp", "propto", "equiv", "cong", "simeq",
-    "prime", "nabla", "operatorname*", "mathbbm", "Pr", "KL", "argmin", "argmax",
+    "nabla", "operatorname*", "mathbbm", "Pr", "KL", "argmin", "argmax",
     "odot", "otimes", "circ", "vert", "lVert", "rVert", "Vert", "langle", "rangle",
 }
 

@@ -26,30 +26,25 @@ import re
 import sympy as sp
 from lark import Token, Tree
 
+from ...errors import LatexInputError
 from .matrix_nodes import is_matrix
 from .matrix_translate import MATRIX_FUNCTIONS, MatrixTranslation, fit_items
-from .nodes import Diff, EvalAt, Expect
+from .names import NameRef, base_key, scalar_name, sympy_name
+from .nodes import Approx, Diff, EvalAt, Expect
+from .notation import DraftNotation, is_number
 
-__all__ = ["Translator", "NameRef", "base_key", "sympy_name"]
+__all__ = ["Translator", "NameRef", "base_key", "sympy_name", "scalar_name", "relation_class"]
 
-_GREEK_NAMES = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho",
-    "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
-    "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
-}
-# accents SymPy prints from a name suffix ("thetahat" -> \hat{\theta}), canonical spelling
-_ACCENT_CANON = {
-    "hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
-    "overline": "bar", "vec": "vec", "dot": "dot", "ddot": "ddot", "check": "check",
-    "breve": "breve", "mathbf": "boldsymbol", "boldsymbol": "boldsymbol", "bm": "boldsymbol",
-}
-_SYMPY_SUFFIX = {"hat": "hat", "tilde": "tilde", "bar": "bar", "vec": "vec", "dot": "dot",
-                 "ddot": "ddot", "check": "check", "breve": "breve", "boldsymbol": "bm"}
 _RELATIONS = {"=": "=", "<": "<", ">": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
-              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
+              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">=", r"\neq": "!=", r"\ne": "!=",
+              r"\approx": "~="}
+#: the functions written as commands (\\det is the matrix determinant)
+_SCALAR_FUNCTIONS = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log, r"\tanh": sp.tanh, r"\sinh": sp.sinh,
+                     r"\cosh": sp.cosh, r"\sin": sp.sin, r"\cos": sp.cos, r"\tan": sp.tan}
+#: functions written with a power before their argument (\tanh^2 x = (\tanh x)^2)
+_POWERED_FUNCTIONS = {r"\tanh", r"\sinh", r"\cosh", r"\sin", r"\cos", r"\tan"}
 _REL_CLASSES = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
-                "<=": sp.LessThan, ">=": sp.GreaterThan}
+                "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "~=": Approx}
 
 
 #: longest number literal read (digits)
@@ -57,94 +52,16 @@ MAX_LITERAL_DIGITS = 4000
 
 
 def relation_class(rel):
-    """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``."""
+    """The SymPy relational class of ``"="``, ``"<="``, ``"<"``, ``">="``, ``">"``, ``"!="``
+    (``\\neq``), or :class:`~.nodes.Approx` for ``"~="`` (``\\approx``)."""
     return _REL_CLASSES[rel]
 
 
-# --------------------------------------------------------------------------- names
-def base_key(tree):
-    r"""The canonical key of a name atom: ``a``, ``KL``, ``\theta``, ``\hat{\theta}``,
-    ``\mathcal{L}`` (``\widehat`` is ``\hat``, ``\mathbf``/``\bm`` are ``\boldsymbol``)."""
-    if isinstance(tree, Token):
-        return str(tree)
-    kind = tree.data
-    if kind in ("word", "greek", "aname_char", "aname_greek", "sarg_char", "sarg_greek"):
-        return str(tree.children[0])
-    if kind == "aname":
-        return str(tree.children[0])
-    if kind in ("accent", "aname_accent", "sarg_accent"):
-        cmd = str(tree.children[0])[1:]
-        inner = _aarg_key(tree.children[1])
-        cmd = _ACCENT_CANON.get(cmd, cmd)
-        return "\\%s{%s}" % (cmd, inner)
-    raise ValueError(kind)
-
-
-def _aarg_key(tree):
-    if tree.data == "aarg":
-        return base_key(tree.children[0])
-    return base_key(tree)
-
-
-def sympy_name(key):
-    r"""A SymPy Symbol name that ``sympy.latex`` prints back as ``key``: ``\hat{\theta}`` ->
-    ``thetahat``, ``\theta`` -> ``theta``; keys SymPy has no spelling for stay raw LaTeX."""
-    simple = _simple_name(key)
-    return simple if simple is not None else key
-
-
-def _simple_name(key):
-    if re.fullmatch(r"[a-zA-Z]", key):
-        return key
-    if re.fullmatch(r"[a-zA-Z]{2,}", key):
-        low = key.lower()
-        if low in _GREEK_NAMES or any(low.endswith(s) for s in _SYMPY_SUFFIX.values()):
-            return None
-        return key
-    m = re.fullmatch(r"\\([a-zA-Z]+)", key)
-    if m and m.group(1) in _GREEK_NAMES:
-        return m.group(1)
-    m = re.fullmatch(r"\\([a-zA-Z]+)\{(.*)\}", key)
-    if m and m.group(1) in _SYMPY_SUFFIX:
-        inner = _simple_name(m.group(2))
-        if inner is not None and re.fullmatch(r"[a-zA-Z]+", inner) and len(inner) == 1 or (
-                inner is not None and inner in _GREEK_NAMES):
-            return inner + _SYMPY_SUFFIX[m.group(1)]
-    return None
-
-
-def scalar_name(key, label):
-    """The SymPy name of a scalar ``key`` with the label subscript ``label`` (or None)."""
-    if label is None:
-        return sympy_name(key)
-    simple = _simple_name(key)
-    if simple is not None and re.fullmatch(r"[a-zA-Z0-9]+", label):
-        return f"{simple}_{label}"
-    return "%s_{%s}" % (key, label)
-
-
-class NameRef:
-    """A name as written: base key, the subscript's simple items (letters and digit runs, or
-    None when the subscript is not a list of them), its normalised text, and positions."""
-
-    def __init__(self, key, items, text, offset, sub_offset=None):
-        self.key = key
-        self.items = items
-        self.text = text
-        self.offset = offset
-        self.sub_offset = sub_offset if sub_offset is not None else offset
-
-    def __repr__(self):
-        return f"NameRef({self.key!r}, {self.items!r}, {self.text!r})"
-
-    def written(self):
-        return self.key if self.text is None else "%s_{%s}" % (self.key, self.text)
-
-
 # --------------------------------------------------------------------------- translator
-class Translator(MatrixTranslation):
+class Translator(MatrixTranslation, DraftNotation):
     """Translate Lark trees of one piece of a source file into SymPy (the matrix rules are
-    those of :class:`~.matrix_translate.MatrixTranslation`).
+    those of :class:`~.matrix_translate.MatrixTranslation`, the notation of drafts that issue 16
+    added those of :class:`~.notation.DraftNotation`).
 
     Parameters
     ==========
@@ -282,6 +199,13 @@ class Translator(MatrixTranslation):
         return self._product(items)
 
     def _product(self, items):
+        for n, item in enumerate(items):
+            if isinstance(item, Tree) and item.data == "postfix" and isinstance(item.children[0], Tree) \
+                    and item.children[0].data == "integral":
+                # \int takes the rest of the term, up to its differential (read before letter runs)
+                value = self._integral(item, items[n + 1:])
+                return value if n == 0 else self.multiply([self._product(items[:n]), value], [items[0], item])
+        items = self._split_letter_runs(items)
         factors, nodes = [], []
         i = 0
         previous_was_cdot = True
@@ -295,6 +219,11 @@ class Translator(MatrixTranslation):
                 continue
             previous_was_cdot = False
             nodes.append(item)
+            if self._prime_order(item) is not None:
+                value, consumed = self._primed(items, i)
+                factors.append(value)
+                i += consumed
+                continue
             atom, sub, sup = self._split_postfix(item)
             kind = atom.data if isinstance(atom, Tree) else None
             # big operators and derivative operators take the rest of the term
@@ -315,10 +244,34 @@ class Translator(MatrixTranslation):
                     body = self._product(rest)
                     factors.append(self.make_diff(body, deriv[1], atom))
                     break
+            if kind == "partial" and sub is not None:
+                # \partial_x f: the operator form, acting on the rest of the term
+                if sup is not None:
+                    raise self.error(item, "write \\partial_x \\partial_x for a second derivative")
+                rest = items[i + 1:]
+                if not rest:
+                    raise self.error(atom, "the derivative operator has nothing to act on")
+                var = self._derivative_variable(self._subscript_name(sub))
+                factors.append(self.make_diff(self._product(rest), [(var, 1)], atom))
+                break
             if kind == "func":
                 value, consumed = self._builtin_application(atom, sub, sup, items, i)
                 factors.append(value)
                 i += consumed
+                continue
+            if self._is_name_atom(atom) and self._inline_law(atom, sub):
+                value, consumed = self._inline_expectation(atom, sub, sup, items, i)
+                factors.append(value)
+                i += consumed
+                continue
+            nxt0 = items[i + 1] if i + 1 < len(items) else None
+            if self._is_name_atom(atom) and isinstance(nxt0, Tree) and nxt0.data == "postfix" \
+                    and isinstance(nxt0.children[0], Tree) and nxt0.children[0].data == "dbar_pair":
+                if sup is not None:
+                    raise self.error(item, "write a power of D_{\\mathrm{KL}}(..) after the parenthesis")
+                factors.append(self._kl(self._name_ref(atom, sub), nxt0))
+                nodes.append(nxt0)
+                i += 2
                 continue
             if self._is_name_atom(atom):
                 ref = self._name_ref(atom, sub)
@@ -346,10 +299,17 @@ class Translator(MatrixTranslation):
                     i += 1
                     continue
                 value = self._resolve_value(ref)
-                if nxt_group == "paren" and ref.text is None and not _is_number(value) \
-                        and _function_like(ref.key) and not is_matrix(value):
-                    raise self.error(nxt, f"ambiguous '{ref.written()}(': {ref.written()} is not a declared "
-                                     "function; declare it with '%! function' or write a product with \\cdot")
+                if nxt_group == "paren" and not is_number(value) and not is_matrix(value) \
+                        and self._parenthesis_reading(ref, value, sup, nxt) == "quantity":
+                    # \ell(\theta): the declared quantity \ell, written with its variables
+                    for script in nxt.children[1:]:
+                        if script.data == "sub":
+                            raise self.error(script, f"a subscript after {ref.written()}(..) is not understood")
+                        value = self.power(value, script.children[0], script)
+                    factors.append(value)
+                    nodes.append(nxt)
+                    i += 2
+                    continue
                 if sup is not None:
                     value = self.power(value, sup, item)
                 factors.append(value)
@@ -373,6 +333,9 @@ class Translator(MatrixTranslation):
         atom = item.children[0]
         sub = sup = None
         for script in item.children[1:]:
+            if script.data == "prime" or (script.data == "sup" and self._prime_sarg(script.children[0])):
+                raise self.error(script, "a prime is only understood on a declared one-variable function "
+                                 "(\\sigma'(x)) or a quantity of one variable (P')")
             if script.data == "sub":
                 if sub is not None:
                     raise self.error(script, "double subscript")
@@ -387,7 +350,7 @@ class Translator(MatrixTranslation):
         if item is None or not (isinstance(item, Tree) and item.data == "postfix"):
             return None
         atom = item.children[0]
-        if isinstance(atom, Tree) and atom.data in ("paren", "bracket"):
+        if isinstance(atom, Tree) and atom.data in ("paren", "bracket", "curly"):
             return atom.data
         if isinstance(atom, Tree) and atom.data == "brace":
             inner = self._single_postfix(atom.children[0])
@@ -514,6 +477,15 @@ class Translator(MatrixTranslation):
             return self.expr(atom.children[0])
         if kind in ("bracket", "brace"):
             return self.expr(atom.children[0])
+        if kind == "curly":
+            if len(atom.children) != 1:
+                raise self.error(atom, "a list in \\{..\\} is not understood (a set?)")
+            return self.expr(atom.children[0])
+        if kind == "dbar_pair":
+            raise self.error(atom, "'\\|' is only understood in a KL divergence, D_{\\mathrm{KL}}(q \\| p)")
+        if kind == "primecmd":
+            raise self.error(atom, "\\prime is only understood as the derivative of a declared one-variable "
+                             "function or quantity: f^{\\prime}(x), P^{\\prime}")
         if kind == "infty":
             return sp.oo
         if kind == "top":
@@ -545,19 +517,27 @@ class Translator(MatrixTranslation):
     # ------------------------------------------------------------------ functions
     def _builtin_application(self, atom, sub, sup, items, i):
         name = str(atom.children[0])
+        power = 1
+        if sup is not None and sub is None and name in _POWERED_FUNCTIONS:
+            # \tanh^2 x is (\tanh x)^2; \sin^{-1} (the inverse) and other exponents are refused
+            n = self._script_value(sup)
+            if not (isinstance(n, sp.Integer) and n > 1):
+                raise self.error(atom, f"{name}^{{..}} is only understood with an integer power >= 2 "
+                                 f"(({name} x)^2); an inverse function is not understood")
+            power, sup = int(n), None
         if sub is not None or sup is not None:
             raise self.error(atom, f"{name} with a script is not understood (write ({name}(x))^2)")
-        scalar_fn = {r"\exp": sp.exp, r"\log": sp.log, r"\ln": sp.log}.get(name)
+        scalar_fn = _SCALAR_FUNCTIONS.get(name)
         if scalar_fn is not None:
             def fn(arg, node):
-                return scalar_fn(self.scalar(arg, node, f"the argument of {name}"))
+                return scalar_fn(self.scalar(arg, node, f"the argument of {name}")) ** power
         else:
             def fn(arg, node):
                 return self.det_of(arg, node)
         nxt = items[i + 1] if i + 1 < len(items) else None
         if nxt is None or (isinstance(nxt, Tree) and nxt.data in ("cdot", "slash")):
             raise self.error(atom, f"{name} needs an argument")
-        if self._group_kind(nxt) == "paren":
+        if self._group_kind(nxt) in ("paren", "curly"):
             args, group = self._group_args(nxt)
             if len(args) != 1:
                 raise self.error(group, f"{name} takes one argument")
@@ -566,6 +546,10 @@ class Translator(MatrixTranslation):
             for sup in sups:
                 value = self.power(value, sup.children[0], sup)
             return value, 2
+        natom = nxt.children[0] if isinstance(nxt, Tree) and nxt.data == "postfix" else None
+        if isinstance(natom, Tree) and natom.data == "bigop":
+            # \log \sum_l ..: the sum takes the rest of the term, so \log applies to all of it
+            return fn(self._product(items[i + 1:]), nxt), len(items) - i
         # \log x: the single factor after it (a function applied to its argument counts as
         # one: \log \sigma(z)); a further juxtaposed factor is ambiguous
         width = self._application_width(items, i + 1)
@@ -609,6 +593,17 @@ class Translator(MatrixTranslation):
         if self._is_name_atom(natom) and j + 1 < len(items) and self._group_kind(items[j + 1]) is not None \
                 and self._resolve_callable(self._name_ref(natom, nsub)) is not None:
             return 2
+        if self._is_name_atom(natom) and nsup is None and j + 1 < len(items) \
+                and self._group_kind(items[j + 1]) == "paren":
+            # \log L(\theta), L a quantity of \theta: the quantity counts as one factor
+            ref = self._name_ref(natom, nsub)
+            try:
+                value = self._resolve_value(ref)
+                if not is_number(value) and not is_matrix(value) \
+                        and self._parenthesis_reading(ref, value, None, items[j + 1]) == "quantity":
+                    return 2
+            except LatexInputError:
+                pass    # refused where the factor itself is read
         return 1
 
     def _resolve_callable(self, ref):
@@ -729,6 +724,9 @@ class Translator(MatrixTranslation):
         d_kind, order, rest_word = self._differential(head)
         if d_kind is None:
             return None
+        if d_kind == "d" and self._scalar_letter("d") and ("d" in self.decls.names or "d" in self.local):
+            raise self.error(num, "ambiguous: d is a declared name, so this is a derivative or a fraction of "
+                             "products with d; write \\mathrm{d} or \\partial for the derivative")
         den_items = self._term_items(den.children[0])
         if not den_items:
             return None
@@ -742,7 +740,12 @@ class Translator(MatrixTranslation):
             raise self.error(num, f"write the order in the numerator: \\partial^{{{total}}}")
         body_items = num_items[1:]
         if rest_word is not None:
-            body_value = self._resolve_value(NameRef(rest_word, None, None, self._offset(head)))
+            word, word_sub = rest_word
+            ref = NameRef(word, None, None, self._offset(head) + 1)
+            if word_sub is not None:
+                items_, text = self._subscript_items(word_sub)
+                ref = NameRef(word, items_, text, ref.offset, self._offset(word_sub))
+            body_value = self._resolve_value(ref)
             body = body_value * (self._product(body_items) if body_items else 1)
         elif body_items:
             body = self._product(body_items)
@@ -762,6 +765,12 @@ class Translator(MatrixTranslation):
         atom = item.children[0]
         scripts = item.children[1:]
         order = None
+        if atom.data == "word" and len(scripts) == 1 and scripts[0].data == "sub":
+            # dP_i: the differential of P_i
+            word = str(atom.children[0])
+            if word.startswith("d") and len(word) == 2:
+                return "d", None, (word[1:], scripts[0].children[0])
+            return None, None, None
         if scripts:
             if len(scripts) != 1 or scripts[0].data != "sup":
                 return None, None, None
@@ -776,7 +785,7 @@ class Translator(MatrixTranslation):
             if word == "d":
                 return "d", order, None
             if word.startswith("d") and len(word) == 2 and not scripts:
-                return "d", None, word[1:]
+                return "d", None, (word[1:], None)
         if atom.data == "accent" and base_key(atom) == r"\mathrm{d}":
             return "d", order, None
         return None, None, None
@@ -993,28 +1002,6 @@ class Translator(MatrixTranslation):
 
 class _SlotMismatch(Exception):
     pass
-
-
-#: single letters conventionally used as function names: `p(x)` with p a variable is refused
-FUNCTION_LETTERS = set("fghpqFGHLPQ")
-
-
-def _function_like(key):
-    r"""Whether ``key(`` could be read as an application: Greek letters (``\sigma``,
-    ``\hat{\phi}``), the letters of :data:`FUNCTION_LETTERS`, and multi-letter or calligraphic
-    names. Other single Latin letters (``u(1 - x)``, ``\hat{a}(x + 1)``) multiply."""
-    inner = key
-    m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
-    while m:
-        inner = m.group(1)
-        m = re.fullmatch(r"\\(?:hat|tilde|bar|vec|dot|ddot|check|breve|boldsymbol)\{(.*)\}", inner)
-    if re.fullmatch(r"[a-zA-Z]", inner):
-        return inner in FUNCTION_LETTERS
-    return True
-
-
-def _is_number(value):
-    return isinstance(value, sp.Expr) and value.is_number
 
 
 def _items_of_text(text):

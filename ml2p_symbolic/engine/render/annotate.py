@@ -114,7 +114,7 @@ def _appendix(report, numbers):
         if v.counterexample is not None and v.verdict in ("refuted", "conditional"):
             body.append(f"Counterexample: {_point(v.counterexample)}.")
         if v.values:
-            lhs, rhs = (escape_text(x) for x in v.values)
+            lhs, rhs = (escape_text(x) for x in _rounded_pair(v.values))   # all digits stay in the JSON
             body.append(f"There the left side is \\texttt{{\\small {lhs}}} and the right side "
                         f"\\texttt{{\\small {rhs}}}.")
         if v.verdict in ("verified", "tested", "open") and v.detail:
@@ -122,3 +122,29 @@ def _appendix(report, numbers):
         lines.append(f"\\item[{head}] " + " ".join(body))
     lines.append("\\end{description}")
     return "\n".join(lines) + "\n"
+
+
+def _rounded_pair(values):
+    """Both sides' values with the fewest significant digits (from 12) that still tell them apart,
+    so that they fit the line and the difference stays visible."""
+    lhs, rhs = (str(x) for x in values)
+    for digits in (12, 16, 20, 30, 40):
+        a, b = _rounded(lhs, digits), _rounded(rhs, digits)
+        if a != b:
+            return a, b
+    return lhs, rhs
+
+
+def _rounded(value, digits=20):
+    """A decimal value cut to ``digits`` significant digits so that it fits the line (``1.25``,
+    ``0.33333333333333333333``); anything else unchanged."""
+    import sympy as sp
+
+    try:
+        x = sp.Float(str(value), 60)
+    except (TypeError, ValueError):
+        return str(value)
+    if not x.is_finite:
+        return str(value)
+    text = sp.sstr(x.evalf(digits))
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
