@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .. import kernel
 from ..records import Verdict
 
 __all__ = ["check_unequal", "check_approximation", "OTHER_RELATIONS"]
@@ -27,10 +28,9 @@ def check_unequal(lhs, rhs, decls, *, budget, check):
     tried = []
     for strict, word in ((">", "greater"), ("<", "less")):
         v = check(lhs, rhs, strict, decls, budget=budget / 3)
-        if v.verdict == "verified":
-            return Verdict("verified", v.method,
-                           detail=f"the left side is {word} than the right side for every value ({v.detail}), "
-                                  "so they are never equal", evidence=v.evidence)
+        if v.verdict == "verified":  # the kernel's proof of a strict order: a > b (or a < b) excludes a = b
+            return kernel.restate(v, detail=f"the left side is {word} than the right side for every value "
+                                            f"({v.detail}), so they are never equal")
         tried.append(f"lhs {strict} rhs: {v.verdict}")
     eq = check(lhs, rhs, "=", decls, budget=budget / 3)
     if eq.verdict == "verified":
