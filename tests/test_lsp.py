@@ -16,18 +16,15 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-pytest.importorskip("pygls", reason="the lsp extra: pip install 'ml2p-symbolic[lsp]'")
-pytest_lsp = pytest.importorskip("pytest_lsp")
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsprotocol import types  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
-
-from ml2p_symbolic.engine.latex_input import read_document  # noqa: E402
-from ml2p_symbolic.engine.records import Verdict  # noqa: E402
-from ml2p_symbolic.errors import LatexInputError  # noqa: E402
-from ml2p_symbolic.lsp.diagnostics import (  # noqa: E402
-    reading_error_diagnostic, severity_of, step_diagnostic, verdict_message)
-from ml2p_symbolic.lsp.spans import LineIndex, relation_span, right_side_span  # noqa: E402
+from ml2p_symbolic.engine.latex_input import read_document
+from ml2p_symbolic.engine.records import Verdict
+from ml2p_symbolic.errors import LatexInputError
+from ml2p_symbolic.lsp.diagnostics import reading_error_diagnostic, severity_of, step_diagnostic, verdict_message
+from ml2p_symbolic.lsp.spans import LineIndex, relation_span, right_side_span
 
 ROOT = Path(__file__).resolve().parents[1]
 S = types.DiagnosticSeverity
@@ -101,6 +98,19 @@ def test_right_side_spans():
     sides = [text[slice(*right_side_span(s, text))] for s in doc.steps]
     assert sides == ["b + c", "\\frac{d}{2}", "\\left( c + d \\right)"]
     assert [text[slice(*relation_span(s, text))] for s in doc.steps] == ["=", "=", "\\le"]
+
+
+def test_without_pygls_the_command_says_what_to_install(tmp_path):
+    import subprocess
+
+    fake = tmp_path / "pygls"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named pygls')\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    out = subprocess.run([sys.executable, "-m", "ml2p_symbolic", "lsp"], env=env, cwd=ROOT, capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert out.returncode == 2
+    assert "pip install 'ml2p-symbolic[lsp]'" in out.stderr and "Traceback" not in out.stderr
 
 
 # --------------------------------------------------------------------------- end to end
@@ -205,7 +215,7 @@ async def test_open_edit_hover_close(client: LanguageClient, tmp_path):
     assert len(diags) == 3
 
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
-    await _until(lambda: client.diagnostics.get(uri) == [], "the diagnostics cleared on close")
+    await _until(lambda: len(client.diagnostics.get(uri, [None])) == 0, "the diagnostics cleared on close")
 
 
 @pytest.mark.asyncio

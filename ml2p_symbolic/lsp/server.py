@@ -255,7 +255,7 @@ class Checker:
             if self._running is not None and self._running.uri == uri:
                 self._running.cancel.set()
 
-    def stop(self, wait=5.0):
+    def stop(self, wait=2.0):
         with self._cv:
             self._stopped = True
             self._pending.clear()
