@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,47 @@ def test_right_side_spans():
     sides = [text[slice(*right_side_span(s, text))] for s in doc.steps]
     assert sides == ["b + c", "\\frac{d}{2}", "\\left( c + d \\right)"]
     assert [text[slice(*relation_span(s, text))] for s in doc.steps] == ["=", "=", "\\le"]
+
+
+# --------------------------------------------------------------------------- unit: check_steps for an editor
+def _steps(n):
+    from ml2p_symbolic.engine.latex_input import Step
+
+    return [Step(f"L{k}", "doc.md", k, 1, "relation", f"x_{k} = x_{k}", f"L{k}", relation="=") for k in range(n)]
+
+
+def test_check_steps_reports_quick_steps_while_a_slow_one_runs_then_cancels_it(tmp_path, monkeypatch):
+    import threading
+
+    from ml2p_symbolic.engine.document import check
+    from ml2p_symbolic.engine.latex_input import Declarations
+
+    def check_one(n):  # inherited by the forked children: step 0 hangs, the others are quick
+        if n == 0:
+            (tmp_path / "slow.pid").write_text(str(os.getpid()))
+            time.sleep(120)
+        return Verdict("verified", "stand-in")
+
+    monkeypatch.setattr(check, "_check_one", check_one)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total, step_id, verdict):
+        seen.append(step_id)
+        if len(seen) == 3:      # every quick step is in while the slow one still runs
+            for _ in range(300):
+                if (tmp_path / "slow.pid").exists():
+                    break
+                time.sleep(0.1)
+            cancel.set()
+
+    verdicts = check.check_steps(_steps(4), Declarations(), timeout=60, jobs=2, progress=progress, cancel=cancel)
+    assert seen == ["L1", "L2", "L3"]
+    assert verdicts[0] is None and [v.verdict for v in verdicts[1:]] == ["verified"] * 3
+    pid = int((tmp_path / "slow.pid").read_text())
+    with pytest.raises(ProcessLookupError):   # killed and reaped, not left running
+        os.kill(pid, 0)
+    assert check._WORK is None
 
 
 def test_without_pygls_the_command_says_what_to_install(tmp_path):
