@@ -670,6 +670,8 @@ def _run_lsp(args):
     try:
         from .lsp.server import serve
     except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
         print(f"ml2p-proof lsp: error: the language server needs pygls and lsprotocol ({exc}); "
               "pip install 'ml2p-symbolic[lsp]'", file=sys.stderr)
         return 2

@@ -147,7 +147,7 @@ def test_without_pygls_the_command_says_what_to_install(tmp_path):
 
     fake = tmp_path / "pygls"
     fake.mkdir()
-    (fake / "__init__.py").write_text("raise ImportError('No module named pygls')\n", encoding="utf-8")
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'pygls'\", name='pygls')\n", encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     out = subprocess.run([sys.executable, "-m", "ml2p_symbolic", "lsp"], env=env, cwd=ROOT, capture_output=True,
                          text=True, stdin=subprocess.DEVNULL, timeout=120)

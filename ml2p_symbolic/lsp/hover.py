@@ -9,19 +9,19 @@ of evidence (sizes, instances and certificates are named there by the engine).
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["hover_markdown", "pending_markdown"]
 
 
 def _escape(text):
-    from ..engine.render.notebook import _md_escape
-
-    return _md_escape(text)
+    """Prose for Markdown: the characters Markdown or the math renderer would read, escaped."""
+    return re.sub(r"([\\`*_\[\]<>|$#])", r"\\\1", str(text))
 
 
 def _statement(step):
-    text = step.text.strip()
-    if step.kind != "relation":
-        return f"`{step.text}`" if "`" not in step.text else _escape(step.text)
+    """The step as written, a ``$$`` block (a display's ``\\label``/``\\tag`` left out)."""
+    text = re.sub(r"\\(?:label|tag\*?)\s*\{[^{}]*\}", "", step.text).strip()
     return f"$$\n{text}\n$$"
 
 
