@@ -320,3 +320,9 @@ async def test_settings_preamble_and_hidden_verified_steps(client: LanguageClien
     diags = _by_line(client, uri)
     assert sorted(diags) == [6, 10]       # the verified step (line 2) shows nothing
     assert [diags[6].code, diags[10].code] == ["refuted", "conditional"]
+    # saving the preamble re-checks the open documents with its new directives
+    (tmp_path / "pre.tex").write_text("%! real x\n", encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        types.TextDocumentIdentifier(uri=(tmp_path / "pre.tex").as_uri())))
+    await _until(lambda: [d.code for d in client.diagnostics.get(uri, [])] == ["reading-error"], "y undeclared")
+    assert "undeclared name y" in client.diagnostics[uri][0].message

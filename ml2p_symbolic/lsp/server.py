@@ -128,6 +128,7 @@ class Checked:
         self.errors = []
         self.finished = False
         self._lock = threading.Lock()
+        self._shown = {}   # step id -> its diagnostic (a verdict never changes within a version)
 
     def set_steps(self, steps):
         with self._lock:
@@ -153,13 +154,15 @@ class Checked:
             v = verdicts.get(step.id)
             if v is None:
                 continue
-            try:
-                d = step_diagnostic(step, v, self.index, show_verified=self.settings.show_verified)
-            except Exception as exc:  # never lose the other steps' diagnostics
-                log.exception("diagnostic of %s", step.id)
-                d = failure_diagnostic(f"{step.id}: the verdict could not be shown: {exc}", self.index)
-            if d is not None:
-                out.append(d)
+            if step.id not in self._shown:
+                try:
+                    d = step_diagnostic(step, v, self.index, show_verified=self.settings.show_verified)
+                except Exception as exc:  # never lose the other steps' diagnostics
+                    log.exception("diagnostic of %s", step.id)
+                    d = failure_diagnostic(f"{step.id}: the verdict could not be shown: {exc}", self.index)
+                self._shown[step.id] = d
+            if self._shown[step.id] is not None:
+                out.append(self._shown[step.id])
         return out
 
 
@@ -440,7 +443,12 @@ def build_server():
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls, params: types.DidSaveTextDocumentParams):
         uri = params.text_document.uri
-        if uri in ls.versions:
+        preamble = ls.settings.preamble
+        saved = to_fs_path(uri)
+        if preamble and saved and os.path.abspath(saved) == os.path.abspath(preamble):
+            for other in list(ls.versions):   # the directives of every document changed
+                ls.schedule(other)
+        elif uri in ls.versions:
             ls.schedule(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
