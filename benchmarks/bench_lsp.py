@@ -12,7 +12,11 @@ arrived:
   saving the edit does), until its new verdict is shown; also the time until the first
   diagnostic of that version arrives (the 29 unchanged steps, from the cache).
 
+With ``--document FILE`` (and ``--preamble FILE``) a real document instead: the changed step is
+one whose right side gets ``+ 0`` appended (chosen so that exactly one step's text changes).
+
     python benchmarks/bench_lsp.py [--steps 30] [--jobs 2] [--repeat 3]
+    python benchmarks/bench_lsp.py --document docs/derivations/general_prior.tex
 """
 
 import argparse
@@ -61,6 +65,33 @@ async def wait_for(client, since, version, pred, timeout=600.0):
     raise TimeoutError("no diagnostics")
 
 
+def edits_of(path, preamble, count):
+    """Up to ``count`` versions of the document at ``path``, each with one step's right side
+    followed by ``+ 0`` (exactly one step's text differs from the original)."""
+    from ml2p_symbolic.engine.latex_input import read_document
+    from ml2p_symbolic.lsp.spans import right_side_span
+
+    text = path.read_text(encoding="utf-8")
+    doc = read_document(path, text=text, preamble=preamble)
+    before = {s.id: s.text for s in doc.steps}
+    order = list(range(len(doc.steps) // 2, len(doc.steps))) + list(range(len(doc.steps) // 2))
+    out = []
+    for n in order:
+        span = right_side_span(doc.steps[n], text)
+        if span is None:
+            continue
+        new = text[:span[1]] + " + 0" + text[span[1]:]
+        try:
+            after = {s.id: s.text for s in read_document(path, text=new, preamble=preamble).steps}
+        except Exception:
+            continue
+        if after.keys() == before.keys() and sum(after[k] != before[k] for k in before) == 1:
+            out.append((doc.steps[n].id, new))
+        if len(out) == count:
+            break
+    return len(doc.steps), out
+
+
 async def main(args):
     cache = tempfile.mkdtemp(prefix="bench-lsp-")
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-lsp-doc-"))
@@ -70,31 +101,44 @@ async def main(args):
     await client.start_io(sys.executable, "-m", "ml2p_symbolic", "lsp", cwd=str(ROOT))
     await client.initialize_async(types.InitializeParams(
         capabilities=types.ClientCapabilities(), root_uri=work.as_uri(),
-        initialization_options={"cacheDir": cache, "jobs": args.jobs, "debounce": 0.3}))
+        initialization_options={"cacheDir": cache, "jobs": args.jobs, "debounce": 0.3,
+                                "timeout": args.timeout}))
     client.initialized(types.InitializedParams())
-    n = args.steps
-    all_verified = lambda diags: len(diags) == n and all(d.code == "verified" for d in diags)  # noqa: E731
-
-    text = document(n)
-    path.write_text(text)
+    if args.document:
+        source = pathlib.Path(args.document).resolve()
+        path = work / source.name
+        uri = path.as_uri()
+        text = source.read_text(encoding="utf-8")
+        path.write_text(text)
+        preamble = str(pathlib.Path(args.preamble).resolve()) if args.preamble else None
+        if preamble:
+            client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+                settings={"ml2p": {"preamble": preamble}}))
+        n, edits = edits_of(path, preamble, args.repeat)
+        all_verified = lambda diags: len(diags) == n  # noqa: E731  (every step's verdict shown)
+        label = f"{source.name}: {n} steps"
+    else:
+        n = args.steps
+        all_verified = lambda diags: len(diags) == n and all(d.code == "verified" for d in diags)  # noqa: E731
+        text = document(n)
+        edits = [(f"step {1 + (7 * r) % n}", document(n, changed=1 + (7 * r) % n, salt=r)) for r in range(args.repeat)]
+        label = f"{n} steps"
+        path.write_text(text)
     version = 1
     t0 = time.perf_counter()
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         types.TextDocumentItem(uri=uri, language_id="markdown", version=version, text=text)))
     t1 = await wait_for(client, t0, version, all_verified)
-    print(f"cold (empty cache, didOpen):      {t1 - t0:7.3f} s for {n} steps (jobs {args.jobs})")
+    print(f"cold (empty cache, didOpen):      {t1 - t0:7.3f} s for {label} (jobs {args.jobs})")
 
     unchanged, one, first = [], [], []
-    for r in range(args.repeat):
+    for r, (changed, new) in enumerate(edits):
         await asyncio.sleep(0.5)  # let the last check's final publication arrive before timing
         t0 = time.perf_counter()
         client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
         t1 = await wait_for(client, t0, version, all_verified)
         unchanged.append(t1 - t0)
 
-        changed = 1 + (7 * r) % n
-        new = document(n, changed=changed, salt=r)
-        new_line = new.splitlines()[2 + 4 * (changed - 1) + 1]
         version += 1
         path.write_text(new)
         await asyncio.sleep(0.5)
@@ -108,8 +152,8 @@ async def main(args):
         t1 = await wait_for(client, t0, version, all_verified)  # the changed step's verdict too
         one.append(t1 - t0)
         first.append(tf - t0)
-        print(f"  round {r + 1}: unchanged {unchanged[-1]:.3f} s; step {changed} changed "
-              f"({new_line.strip()}): first diagnostics {first[-1]:.3f} s, all {one[-1]:.3f} s", file=sys.stderr)
+        print(f"  round {r + 1}: unchanged {unchanged[-1]:.3f} s; {changed} changed: "
+              f"first diagnostics {first[-1]:.3f} s, all {one[-1]:.3f} s", file=sys.stderr)
 
     print(f"unchanged (cache, didSave):       {statistics.median(unchanged):7.3f} s median of {len(unchanged)}")
     print(f"one step changed (didSave):       {statistics.median(one):7.3f} s median of {len(one)} "
@@ -124,5 +168,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per step (default 60)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--document", metavar="FILE", help="a real document instead of the generated one")
+    parser.add_argument("--preamble", metavar="FILE", help="its preamble, if any")
     asyncio.run(main(parser.parse_args()))
