@@ -326,3 +326,29 @@ async def test_settings_preamble_and_hidden_verified_steps(client: LanguageClien
         types.TextDocumentIdentifier(uri=(tmp_path / "pre.tex").as_uri())))
     await _until(lambda: [d.code for d in client.diagnostics.get(uri, [])] == ["reading-error"], "y undeclared")
     assert "undeclared name y" in client.diagnostics[uri][0].message
+
+
+@pytest.mark.asyncio
+async def test_positions_in_the_negotiated_encoding(utf8_client: LanguageClient, tmp_path):
+    client, result = utf8_client, utf8_client.initialize_result
+    assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    text = "%! real x\n\ncafé \U0001d49c $$ x = x $$\n"
+    uri = _open(client, tmp_path / "enc.md", text)
+    await _until(lambda: len(client.diagnostics.get(uri, [])) == 1, "the diagnostic")
+    line = text.splitlines()[2]
+    (d,) = client.diagnostics[uri]
+    assert d.range.start.line == 2
+    assert d.range.start.character == len(line[:line.index("=")].encode("utf-8"))   # bytes, not characters
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "ml2p_symbolic", "lsp"],
+                                              server_env=ENV))
+async def utf8_client(lsp_client: LanguageClient, tmp_path):
+    result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(general=types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind.Utf8])),
+        initialization_options={"cacheDir": str(tmp_path / "cache")},
+    ))
+    lsp_client.initialize_result = result
+    yield
+    await lsp_client.shutdown_session()

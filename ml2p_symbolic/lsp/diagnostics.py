@@ -24,7 +24,7 @@ import sympy as sp
 from lsprotocol import types
 
 from ..engine.richtext import plain
-from .spans import LineIndex, relation_span
+from .spans import relation_span
 
 __all__ = ["SOURCE", "severity_of", "step_diagnostic", "reading_error_diagnostic", "failure_diagnostic",
            "verdict_message", "lsp_range"]

@@ -334,7 +334,7 @@ class ProofServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri.rpartition("/")[2] or "untitled"
         job = Job(uri, self.versions[uri], doc.source, document_name(path, self.languages.get(uri)),
-                  self.settings, str(self.workspace.position_encoding or "utf-16"))
+                  self.settings, _encoding_name(self.workspace.position_encoding))
         self.checker.submit(job)
 
     def _from_checker(self, job, checked):
@@ -380,6 +380,12 @@ class ProofServer(LanguageServer):
             return True
         except Exception:
             return False
+
+
+def _encoding_name(kind):
+    """``"utf-8"``, ``"utf-16"`` or ``"utf-32"`` for the negotiated position encoding."""
+    value = getattr(kind, "value", kind)
+    return str(value).lower() if value else "utf-16"
 
 
 def _step_at(checked, offset):
