@@ -352,3 +352,47 @@ async def utf8_client(lsp_client: LanguageClient, tmp_path):
     lsp_client.initialize_result = result
     yield
     await lsp_client.shutdown_session()
+
+
+def _recording_client():
+    """The pytest-lsp client, also keeping every publication as ``(uri, version, codes)``."""
+    from pytest_lsp.client import make_test_lsp_client
+
+    client = make_test_lsp_client()
+    client.published = []
+    features = client.protocol.fm.features
+    store = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def record(params):
+        client.published.append((params.uri, params.version, [d.code for d in params.diagnostics]))
+        return store(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+    return client
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "ml2p_symbolic", "lsp"],
+                                              server_env=ENV, client_factory=_recording_client))
+async def recording_client(lsp_client: LanguageClient, tmp_path):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(),
+        initialization_options={"cacheDir": str(tmp_path / "cache"), "debounce": 0.1},
+    ))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_an_outdated_version_is_never_published(recording_client: LanguageClient, tmp_path):
+    client = recording_client
+    # eq. (4.3) of the seed takes seconds; the document changes while it is being checked
+    slow = ("%! real x\n%! python eq4.3 = ml2p_symbolic.derivations.seed:check_claim\n\n"
+            "$$\n\\frac{\\partial L}{\\partial \\hat{z}_i} = 1 - b_i \\tag{4.3}\n$$\n\n$$\n2 x = x + x + 1\n$$\n")
+    uri = _open(client, tmp_path / "slow.md", slow)
+    await _until(lambda: any(v == 1 and codes for u, v, codes in client.published), "the quick step of version 1")
+    assert not any(v == 1 and "refuted" in codes and len(codes) == 2 for u, v, codes in client.published)
+    sent = len(client.published)
+    _change(client, uri, slow.replace("x + x + 1", "x + x"), 2)
+    await _until(lambda: [d.code for d in client.diagnostics.get(uri, [])] == ["refuted", "verified"], "version 2")
+    later = client.published[sent:]
+    assert later and all(v == 2 for u, v, codes in later)   # nothing of version 1 after the change
