@@ -751,8 +751,35 @@ def run_proof(ids, argv=None):
     return report_exit_status(report)
 
 
+# --------------------------------------------------------------------------- lsp
+def _add_lsp(sub):
+    sub.add_parser(
+        "lsp",
+        help="a language server (stdio): verdicts of a LaTeX/Markdown document in the editor",
+        description="Run a Language Server Protocol server on stdin/stdout for an editor (VS Code, "
+        "Neovim, Emacs; set-up in docs/editor.md). Each step of an open .tex/.md/.txt document is "
+        "checked as 'check FILE' does (cached, time-limited) and its verdict shown on its relation "
+        "sign: refuted as an error with the counterexample, open/conditional/size-limited as a "
+        "warning, verified as a hint; a hover shows the evidence, a code action applies a corrected "
+        "statement. Settings (initializationOptions or the 'ml2p' configuration section): preamble, "
+        "timeout, showVerified, debounce, cacheDir, jobs. Needs pip install 'ml2p-symbolic[lsp]'.",
+    )
+
+
+def _run_lsp(args):
+    try:
+        from .lsp.server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        print(f"ml2p-proof lsp: error: the language server needs pygls and lsprotocol ({exc}); "
+              "pip install 'ml2p-symbolic[lsp]'", file=sys.stderr)
+        return 2
+    return serve()
+
+
 # --------------------------------------------------------------------------- entry point
-_SUBCOMMANDS = ["check", "list", "render", "identify", "fit", "study"]
+_SUBCOMMANDS = ["check", "list", "render", "identify", "fit", "study", "lsp"]
 
 
 def build_parser():

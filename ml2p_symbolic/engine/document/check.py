@@ -88,8 +88,14 @@ def check_document(path, *, preamble=None, timeout=DEFAULT_TIMEOUT, cache_dir=No
     return Report(tuple(Result(step_claim(s), v) for s, v in zip(doc.steps, verdicts)))
 
 
-def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None, progress=None):
-    """Verdicts of ``steps`` (in order), each in a child process with a hard time limit."""
+def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None, progress=None, cancel=None):
+    """Verdicts of ``steps`` (in order), each in a child process with a hard time limit.
+
+    ``progress(done, total, step_id, verdict)`` is called as each step finishes (cached steps
+    first). ``cancel``, an object with ``is_set()`` (a :class:`threading.Event`), stops the
+    work when set: the running children are killed and the steps not finished get ``None``
+    (an editor drops the work on a document that changed again).
+    """
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         from ...errors import ArgumentError
 
@@ -120,14 +126,16 @@ def check_steps(steps, decls, *, timeout=DEFAULT_TIMEOUT, cache=None, jobs=None,
         twins = {}  # steps with the same key (same parsed statement and declarations) are checked once
         for n in todo:
             twins.setdefault(keys[n], []).append(n)
-        for n, verdict in _run_pool([group[0] for group in twins.values()], timeout, jobs):
-            cache.put(keys[n], verdict)
-            for m in twins[keys[n]]:
-                verdicts[m] = verdict
-                done += 1
-                if progress:
-                    progress(done, len(steps), steps[m].id, verdict)
-        _WORK = None
+        try:
+            for n, verdict in _run_pool([group[0] for group in twins.values()], timeout, jobs, cancel):
+                cache.put(keys[n], verdict)
+                for m in twins[keys[n]]:
+                    verdicts[m] = verdict
+                    done += 1
+                    if progress:
+                        progress(done, len(steps), steps[m].id, verdict)
+        finally:
+            _WORK = None
     return verdicts
 
 
@@ -155,8 +163,9 @@ def _child(n, conn):
     conn.close()
 
 
-def _run_pool(todo, timeout, jobs):
-    """Yield (index, verdict) as steps finish; kill a child past ``timeout`` seconds."""
+def _run_pool(todo, timeout, jobs, cancel=None):
+    """Yield (index, verdict) as steps finish; kill a child past ``timeout`` seconds; stop (killing
+    the running children) when ``cancel.is_set()`` or when the caller stops iterating."""
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform: run in process, soft limit
@@ -165,7 +174,19 @@ def _run_pool(todo, timeout, jobs):
         return
     pending = list(todo)
     running = {}
+    try:
+        yield from _pool_loop(ctx, pending, running, timeout, jobs, cancel)
+    finally:
+        for conn, (n, proc, started) in running.items():
+            proc.kill()
+            proc.join(timeout=5)
+            conn.close()
+
+
+def _pool_loop(ctx, pending, running, timeout, jobs, cancel):
     while pending or running:
+        if cancel is not None and cancel.is_set():
+            return
         while pending and len(running) < jobs:
             n = pending.pop(0)
             parent, child = ctx.Pipe(duplex=False)
