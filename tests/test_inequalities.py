@@ -159,3 +159,18 @@ def test_instances_use_the_prover():
     assert dec.verdict == "holds"
     dec = decide((a + b) ** 2, (a ** 2 + b ** 2), "<=", [], 20.0)
     assert dec.verdict == "refuted" and dec.counterexample
+
+
+def test_tangent_lemma_needs_continuity_convexity_and_a_stationary_point():
+    soft = sp.log(1 + sp.exp(x)) - sp.log(2) - x / 2
+    goal = Goal(soft, 0, ">=")
+    convex = (Goal(sp.diff(soft, x, 2), 0, ">="), SignProof(("factor",)))
+    assert kernel.accepts(Goal(sp.diff(soft, x, 2), 0, ">="), SignProof(("factor",)))
+    assert kernel.verify(goal, Lemma("convex above its tangent", {"x": x, "c": 0}, (convex,))).verdict == "verified"
+    _rejected(goal, Lemma("convex above its tangent", {"x": x, "c": 0}, ()))                  # no convexity
+    _rejected(goal, Lemma("convex above its tangent", {"x": x, "c": 1}, (convex,)))           # d'(1) != 0
+    # 1/x^2 >= 3 - 2x fails at x = -1 (d'' = 6/x^4 >= 0 off the pole): a pole is not continuous
+    from ml2p_symbolic.engine.kernel.intervals import _continuous
+
+    assert not _continuous(1 / x ** 2 - 3 + 2 * x, x, x)
+    assert _continuous(soft, x, x)

@@ -31,6 +31,9 @@ The lemmas (``name``: :math:`L`, parameters, hypotheses):
   ``weights`` nonnegative rationals summing to 1); every point in :math:`f`'s domain.
 * ``Gibbs``: :math:`\sum_j p_j (\log p_j - \log q_j)`; ``p``, ``q`` (explicit vectors);
   every :math:`p_j, q_j > 0` and :math:`\sum p_j = \sum q_j = 1` (exact rewriting).
+* ``convex above its tangent``: :math:`d` itself, a continuous function of one real variable
+  ``x`` with :math:`d'' \ge 0` (a side condition), :math:`d'(c) = 0` and :math:`d(c) \ge 0` at
+  the rational ``c``.
 * ``termwise``: :math:`d` itself: its sums merged over equal ranges
   (:func:`~ml2p_symbolic.engine.kernel.sums.summands`), each merged summand in the kernel's
   bound index :math:`k` proved :math:`\ge 0` by a side condition (for every integer
@@ -278,6 +281,32 @@ def _termwise(goal, cert):
     return _zero(rest) or _proved(goal, cert, rest)
 
 
+def _tangent(goal, cert):
+    r"""A convex function lies above its tangent: :math:`d'' \ge 0` on the domain of the one real
+    variable :math:`x` (a side condition without assumptions), :math:`d` continuous there (every
+    power with an exponent that is not a nonnegative integer and every logarithm has a positive
+    base by SymPy's assumptions on :math:`x`), :math:`c` in the domain, :math:`d'(c) = 0` exactly
+    and :math:`d(c) \ge 0`; then :math:`d(x) \ge d(c) + d'(c)(x - c) = d(c) \ge 0`."""
+    from .intervals import _continuous, domain
+
+    if goal.relation not in ("<=", ">=") or goal.indices:
+        return False
+    d = difference(goal)
+    x, c = _param(cert, "x"), _param(cert, "c")
+    if not isinstance(x, sp.Symbol) or x.is_real is not True or d.free_symbols != {x} or not c.is_Rational:
+        return False
+    lo, lo_closed, hi, hi_closed = domain(type(goal)(x, 0, ">="), x)  # the symbol's own interval
+    if not ((lo < c or (lo == c and lo_closed)) and (c < hi or (c == hi and hi_closed))):
+        return False
+    if not _continuous(d, x, x):
+        return False
+    second = sp.diff(d, x, 2)
+    convex = any(side.relation in (">=", ">") and side.rhs == 0 and not side.assumptions and not side.indices
+                 and _zero(side.lhs - second) for side, _ in cert.side_conditions)
+    at_c = d.xreplace({x: c})
+    return convex and _zero(sp.diff(d, x).xreplace({x: c})) and (_zero(at_c) or at_c.is_nonnegative is True)
+
+
 #: name -> checker(goal, certificate) -> bool
 LEMMA_CHECKERS = {
     "log x <= x - 1": _log,
@@ -289,4 +318,5 @@ LEMMA_CHECKERS = {
     "Jensen": _jensen,
     "Gibbs": _gibbs,
     "termwise": _termwise,
+    "convex above its tangent": _tangent,
 }

@@ -137,6 +137,36 @@ def _lemma_candidate(goal, d, strict, name, instance, L, hypotheses, deadline, d
     return Lemma(name, instance, tuple(sides))
 
 
+_TANGENT_POINTS = (0, 1, -1, sp.Rational(1, 2), -sp.Rational(1, 2), 2, -2)
+
+
+def _tangent(goal, deadline, depth):
+    """``d`` convex with a stationary point at a small rational ``c`` where ``d(c) >= 0``."""
+    d = difference(goal)
+    if goal.relation not in ("<=", ">=") or goal.indices or len(d.free_symbols) != 1:
+        return None
+    x = next(iter(d.free_symbols))
+    if x.is_real is not True:
+        return None
+    first = sp.diff(d, x)
+    for c in _TANGENT_POINTS:
+        c = sp.Integer(c) if isinstance(c, int) else c
+        if (x.is_positive and c <= 0) or (x.is_nonnegative and c < 0):
+            continue
+        try:
+            if not kernel_lemmas._zero(first.xreplace({x: c})):
+                continue
+        except Exception:  # SymPy fails at the point: not this one
+            continue
+        side = Goal(sp.diff(d, x, 2), sp.Integer(0), ">=")
+        cert = find_certificate(side, deadline, depth + 1)
+        if cert is None:
+            return None
+        lemma = Lemma("convex above its tangent", {"x": x, "c": c}, ((side, cert),))
+        return lemma if _accepted(goal, lemma, deadline) else None
+    return None
+
+
 def _sos(goal, deadline):
     d = difference(goal)
     steps = ()
@@ -167,7 +197,7 @@ def find_certificate(goal, deadline, depth=0, cheap=False, signs=True):
         return cert
     if not cheap:
         share = time.monotonic() + LEMMA_SHARE * _left(deadline)
-        for strategy in (_termwise, _lemma):
+        for strategy in (_termwise, _lemma, _tangent):
             try:
                 cert = strategy(goal, share, depth)
             except (TypeError, ValueError, AttributeError, NotImplementedError, RecursionError):
