@@ -27,6 +27,15 @@ from ml2p_symbolic.errors import LatexInputError
 from ml2p_symbolic.lsp.diagnostics import reading_error_diagnostic, severity_of, step_diagnostic, verdict_message
 from ml2p_symbolic.lsp.spans import LineIndex, relation_span, right_side_span
 
+
+def _proved(method, detail=""):
+    """A verified verdict, as only the kernel makes one (x + x = 2x by ``structural``)."""
+    from ml2p_symbolic.engine import kernel
+    from ml2p_symbolic.engine.certificates import Goal, Rewriting
+
+    x = sp.Symbol("x")
+    return kernel.verify(Goal(x + x, 2 * x), Rewriting(("structural",)), method=method, detail=detail)
+
 ROOT = Path(__file__).resolve().parents[1]
 S = types.DiagnosticSeverity
 x, y = sp.symbols("x y", real=True)
@@ -51,7 +60,7 @@ def test_step_diagnostic_sits_on_the_relation_sign_in_utf16_units():
     text = "%! real x, y\n\n$$\nx^2 + 1 \\ge 2 x\n$$\n\n\U0001d49c $$ x = x $$\n"
     doc = _doc(text)
     index = LineIndex(text)
-    d = step_diagnostic(doc.steps[0], Verdict("verified", "expand"), index)
+    d = step_diagnostic(doc.steps[0], _proved("expand"), index)
     assert (d.range.start.line, d.range.start.character) == (3, 8)
     assert (d.range.end.line, d.range.end.character) == (3, 11)   # the three characters of \ge
     d = step_diagnostic(doc.steps[1], Verdict("refuted", "numeric counterexample", {x: 1}, ("1", "2")), index)
@@ -62,7 +71,7 @@ def test_step_diagnostic_sits_on_the_relation_sign_in_utf16_units():
     assert d.severity == S.Error and d.code == "refuted" and d.data == {"id": doc.steps[1].id}
     d8 = step_diagnostic(doc.steps[1], Verdict("refuted", "m", {x: 1}), LineIndex(text, "utf-8"))
     assert d8.range.start.character == len(line[:col].encode("utf-8"))
-    assert step_diagnostic(doc.steps[0], Verdict("verified", "expand"), index, show_verified=False) is None
+    assert step_diagnostic(doc.steps[0], _proved("expand"), index, show_verified=False) is None
 
 
 def test_messages_carry_the_counterexample_and_the_condition():
@@ -74,7 +83,7 @@ def test_messages_carry_the_counterexample_and_the_condition():
     assert cond.startswith("L8: conditional") and "holds exactly when x = 0" in cond
     opened = verdict_message("L9", Verdict("open", "timed out", detail="no verdict within 5 s"))
     assert "no verdict within 5 s" in opened
-    assert verdict_message("L1", Verdict("verified", "expand", detail="long story")) == "L1: verified (expand)"
+    assert verdict_message("L1", _proved("expand", detail="long story")) == "L1: verified (expand)"
 
 
 def test_reading_error_at_its_line_and_column():
@@ -93,11 +102,11 @@ def test_reading_error_at_its_line_and_column():
 
 
 def test_right_side_spans():
-    text = ("%! real a, b, c, d\n\n\\begin{align}\na &= b + c \\\\\n  &= \\frac{d}{2} \\label{x}\n\\end{align}\n\n"
-            "$$\na + b \\le \\left( c + d \\right).\n$$\n")
+    text = ("%! real a, b, c, w\n\n\\begin{align}\na &= b + c \\\\\n  &= \\frac{w}{2} \\label{x}\n\\end{align}\n\n"
+            "$$\na + b \\le \\left( c + w \\right).\n$$\n")
     doc = _doc(text, "doc.tex")
     sides = [text[slice(*right_side_span(s, text))] for s in doc.steps]
-    assert sides == ["b + c", "\\frac{d}{2}", "\\left( c + d \\right)"]
+    assert sides == ["b + c", "\\frac{w}{2}", "\\left( c + w \\right)"]
     assert [text[slice(*relation_span(s, text))] for s in doc.steps] == ["=", "=", "\\le"]
 
 
@@ -105,7 +114,8 @@ def test_right_side_spans():
 def _steps(n):
     from ml2p_symbolic.engine.latex_input import Step
 
-    return [Step(f"L{k}", "doc.md", k, 1, "relation", f"x_{k} = x_{k}", f"L{k}", relation="=") for k in range(n)]
+    return [Step(f"L{k}", "doc.md", k, 1, "relation", f"x_{k} = x_{k}", f"L{k}", relation="=",
+                 lhs=sp.Symbol(f"x_{k}"), rhs=sp.Symbol(f"x_{k}")) for k in range(n)]
 
 
 def test_check_steps_reports_quick_steps_while_a_slow_one_runs_then_cancels_it(tmp_path, monkeypatch):
@@ -118,7 +128,7 @@ def test_check_steps_reports_quick_steps_while_a_slow_one_runs_then_cancels_it(t
         if n == 0:
             (tmp_path / "slow.pid").write_text(str(os.getpid()))
             time.sleep(120)
-        return Verdict("verified", "stand-in")
+        return Verdict("refuted", "stand-in")
 
     monkeypatch.setattr(check, "_check_one", check_one)
     cancel = threading.Event()
@@ -135,7 +145,7 @@ def test_check_steps_reports_quick_steps_while_a_slow_one_runs_then_cancels_it(t
 
     verdicts = check.check_steps(_steps(4), Declarations(), timeout=60, jobs=2, progress=progress, cancel=cancel)
     assert seen == ["L1", "L2", "L3"]
-    assert verdicts[0] is None and [v.verdict for v in verdicts[1:]] == ["verified"] * 3
+    assert verdicts[0] is None and [v.verdict for v in verdicts[1:]] == ["refuted"] * 3
     pid = int((tmp_path / "slow.pid").read_text())
     with pytest.raises(ProcessLookupError):   # killed and reaped, not left running
         os.kill(pid, 0)
@@ -262,9 +272,9 @@ async def test_open_edit_hover_close(client: LanguageClient, tmp_path):
 
 @pytest.mark.asyncio
 async def test_code_action_replaces_the_right_side(client: LanguageClient, tmp_path):
-    # eq. (4.3) of the seed, checked by its Python check, has a corrected statement
-    text = ("%! python eq4.3 = ml2p_symbolic.derivations.seed:check_claim\n\n"
-            "$$\n\\frac{\\partial L}{\\partial \\hat{z}_i} = 1 - b_i \\tag{4.3}\n$$\n")
+    # a refuted derivative: the checker proposes the simplified left side as the right side
+    text = ("%! real x\n\n"
+            "$$\n\\frac{d}{dx}\\left(x e^{x}\\right) = 1 - b_i \\tag{4.3}\n$$\n").replace("1 - b_i", "x e^{x}")
     uri = _open(client, tmp_path / "seed.md", text)
     await _until(lambda: len(client.diagnostics.get(uri, [])) == 1, "the diagnostic of eq4.3")
     (diag,) = client.diagnostics[uri]
@@ -275,11 +285,10 @@ async def test_code_action_replaces_the_right_side(client: LanguageClient, tmp_p
     assert len(actions) == 1
     (edit,) = actions[0].edit.changes[uri]
     line = text.splitlines()[3]
-    start = line.index("1 - b_i")
-    assert _where(edit) == ((3, start), (3, start + len("1 - b_i")))
-    from ml2p_symbolic.derivations.seed import check_claim
-
-    assert edit.new_text == sp.latex(check_claim("eq4.3").corrected.rhs)
+    start = line.index("x e^{x} \\tag")
+    assert _where(edit) == ((3, start), (3, start + len("x e^{x}")))
+    x = sp.Symbol("x", real=True)
+    assert edit.new_text == sp.latex(sp.factor(sp.diff(x * sp.exp(x), x)))  # (x + 1) e^x
     assert actions[0].diagnostics and actions[0].diagnostics[0].data == diag.data
     # no action away from the step
     none = await client.text_document_code_action_async(types.CodeActionParams(
@@ -385,14 +394,15 @@ async def recording_client(lsp_client: LanguageClient, tmp_path):
 @pytest.mark.asyncio
 async def test_an_outdated_version_is_never_published(recording_client: LanguageClient, tmp_path):
     client = recording_client
-    # eq. (4.3) of the seed takes seconds; the document changes while it is being checked
-    slow = ("%! real x\n%! python eq4.3 = ml2p_symbolic.derivations.seed:check_claim\n\n"
-            "$$\n\\frac{\\partial L}{\\partial \\hat{z}_i} = 1 - b_i \\tag{4.3}\n$$\n\n$$\n2 x = x + x + 1\n$$\n")
+    # an expectation without a closed form takes seconds; the document changes while it is checked
+    slow = ("%! real x\n%! random \\varepsilon \\sim \\mathcal{N}(0, 1)\n%! function \\sigma(t) := \\frac{1}{1 + e^{-t}}\n\n"
+            "$$\n\\mathbb{E}_{\\varepsilon}\\left[\\sigma(x + \\varepsilon)\\right] = \\sigma(x) \\tag{4.3}\n$$\n\n"
+            "$$\n2 x = x + x + 1\n$$\n")
     uri = _open(client, tmp_path / "slow.md", slow)
     await _until(lambda: any(v == 1 and codes for u, v, codes in client.published), "the quick step of version 1")
-    assert not any(v == 1 and "refuted" in codes and len(codes) == 2 for u, v, codes in client.published)
+    assert not any(v == 1 and "conditional" in codes and len(codes) == 2 for u, v, codes in client.published)
     sent = len(client.published)
     _change(client, uri, slow.replace("x + x + 1", "x + x"), 2)
-    await _until(lambda: [d.code for d in client.diagnostics.get(uri, [])] == ["refuted", "verified"], "version 2")
+    await _until(lambda: [d.code for d in client.diagnostics.get(uri, [])] == ["conditional", "verified"], "version 2")
     later = client.published[sent:]
     assert later and all(v == 2 for u, v, codes in later)   # nothing of version 1 after the change

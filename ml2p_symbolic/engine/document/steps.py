@@ -107,8 +107,12 @@ def check_relation(lhs, rhs, relation, decls, *, budget=60.0, progress=None):
         scope = scope_text(plan, checked, notes)
         sizes = _sizes_field(plan, checked)
         if refuting is not None:
-            return _conditional_or_refuted(lhs, rhs, relation, decls, plan, refuting, deadline, evidence,
-                                           scope, sizes)
+            verdict = _conditional_or_refuted(lhs, rhs, relation, decls, plan, refuting, deadline, evidence,
+                                              scope, sizes)
+            corrected = _corrected(lhs, goal, relation) if verdict.verdict == "refuted" else None
+            return verdict if corrected is None else Verdict(  # not verified: refuted, with a proved correction
+                verdict.verdict, verdict.method, verdict.counterexample, verdict.values, verdict.condition,
+                corrected, verdict.detail, verdict.evidence, verdict.sizes)
         if timed_out:
             return Verdict("open", "timed out", detail=f"open (timed out): the budget of {budget:g} s ran out "
                            f"after {len(results)} of {len(plan.instances)} instances", evidence=tuple(evidence),
@@ -137,6 +141,24 @@ def _goal(lhs, rhs, relation, decls):
 
         return Goal(lhs, rhs, relation)  # symbolic matrix algebra: MatrixSymbols of symbolic size
     return None
+
+
+def _corrected(lhs, goal, relation):
+    """``lhs = c`` with ``c`` the simplified left side, when the kernel proves the left side
+    equal to ``c`` for every value (a step without sizes or free indices), else None: the right
+    side a refuted equation should have had."""
+    if relation != "=" or goal is None or goal.indices or goal.lhs.has(sp.Sum, sp.Product, sp.Indexed, sp.Dummy):
+        return None
+    try:
+        from .. import kernel
+        from ..certificates import Goal, Rewriting
+
+        candidate = sp.factor(sp.simplify(goal.lhs))
+        if candidate.has(sp.Dummy) or not kernel.accepts(Goal(goal.lhs, candidate), Rewriting(("simplify",)), limit=5.0):
+            return None
+    except Exception:  # SymPy could not simplify it: no correction offered
+        return None
+    return sp.Eq(lhs, candidate, evaluate=False)
 
 
 def _is_the_statement(plan, checked):
