@@ -26,7 +26,7 @@ from .errors import ML2PError
 
 __all__ = ["check", "check_identity", "ml2p_symbols", "Claim", "Verdict", "Result", "Report",
            "CLAIM_IDS", "ML2PError"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: where each public name lives
 _HOMES = {

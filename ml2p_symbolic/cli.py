@@ -80,9 +80,9 @@ def _document_args(args):
         if used:
             raise _UsageError(f"{', '.join(used)} only apply to a document (FILE.tex, .md or .txt)")
     _check_timeout(args.timeout)
-    if args.preamble is not None and not os.path.isfile(args.preamble):
+    if args.preamble is not None and not os.path.exists(args.preamble):
         raise _UsageError(f"no such preamble file: {args.preamble}")
-    _check_preamble(args.preamble)
+    _check_preamble(args.preamble)  # a FIFO, a device or a directory is refused by name
     if args.jobs is not None:
         from .numeric.budget import check_processes
 

@@ -79,7 +79,7 @@ def _recompute_from(truth_report):
     """A stand-in for the workers: the verdicts use_cache=False gave (what recomputing gives)."""
     verdicts = [r.verdict for r in truth_report.results]
 
-    def run_pool(todo, timeout, jobs):
+    def run_pool(todo, timeout, jobs, cancel=None):
         for n in todo:
             yield n, verdicts[n]
     return run_pool
@@ -382,9 +382,9 @@ def test_steps_with_the_same_key_are_checked_once(tmp_path, monkeypatch):
     asked = []
     real = document_check._run_pool
 
-    def counting(todo, timeout, jobs):
+    def counting(todo, timeout, jobs, cancel=None):
         asked.extend(todo)
-        yield from real(todo, timeout, jobs)
+        yield from real(todo, timeout, jobs, cancel)
 
     monkeypatch.setattr(document_check, "_run_pool", counting)
     report = check_document(doc, use_cache=False)

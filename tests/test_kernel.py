@@ -191,3 +191,20 @@ def test_closed_forms_true_for_every_size_are_proved_and_near_misses_never(coeff
     for cert in (induction, Induction(n, ("doit+simplify",), ("doit+simplify",)), Rewriting(("doit+simplify",)),
                  SummandIdentity(("expand",))):
         assert not kernel.accepts(Goal(sp.Sum(f, (i, 1, n)), trap), cert)
+
+
+def test_sums_with_canonical_indices_and_positive_sums_as_atoms():
+    K = sp.Symbol("K", integer=True, positive=True)
+    z = sp.IndexedBase("z", real=True)
+    l, m = sp.symbols("l m", integer=True)
+    c = sp.Symbol("c", real=True)
+    S = sp.Sum(sp.exp(z[m]), (m, 1, K))
+    softmax = sp.Sum(sp.exp(z[l]) / S, (l, 1, K))
+    assert kernel.accepts(Goal(softmax, sp.Integer(1)), Rewriting(("sums normalised+cancel",)))
+    assert not kernel.accepts(Goal(softmax, sp.Integer(2)), Rewriting(("sums normalised+cancel",)))
+    shift = Goal(sp.log(sp.Sum(sp.exp(z[l] + c), (l, 1, K))), c + sp.log(S))
+    assert kernel.accepts(shift, Rewriting(("sums normalised+expand_log",)))
+    # a sum of real numbers may be negative: log of it does not split
+    x = sp.IndexedBase("x", real=True)
+    split = Goal(sp.log(2 * sp.Sum(x[l], (l, 1, K))), sp.log(2) + sp.log(sp.Sum(x[m], (m, 1, K))))
+    assert not kernel.accepts(split, Rewriting(("sums normalised+expand_log",)))

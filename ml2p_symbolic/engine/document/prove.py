@@ -31,7 +31,7 @@ from .decide import PROOF_STEPS, SIGN_STEPS
 
 __all__ = ["prove_goal", "restate_for_step", "candidate_certificates"]
 
-_SUMMAND_STEPS = (("expand",), ("cancel(together)",), ("simplify",))
+_SUMMAND_STEPS = (("expand",), ("cancel(together)",), ("rewrite(exp)+cancel",), ("simplify",))
 _INDUCTION_STEPS = (("expand",), ("doit+simplify",))
 
 
@@ -48,7 +48,8 @@ def candidate_certificates(goal, deadline=None):
     has_sums = any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in both)
     if has_sums:
         out += [SummandIdentity(steps) for steps in _SUMMAND_STEPS]
-        out.append(Rewriting(("doit+simplify",)))
+        out += [Rewriting((name,)) for name in ("sums normalised+cancel", "sums normalised+expand_log",
+                                                 "sums normalised+simplify", "doit+simplify")]
         sizes = set()
         for e in both:
             for s in e.atoms(sp.Sum, sp.Product):

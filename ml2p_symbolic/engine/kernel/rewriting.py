@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .sums import normalise, sums_as_atoms
+
 __all__ = ["REWRITINGS", "SIGN_REWRITINGS", "rewrite", "is_zero", "fraction_form", "logs_combined"]
 
 _EXPAND_PRODUCTS = dict(mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
@@ -59,6 +61,11 @@ REWRITINGS = {
     "doit+simplify": _matrix_aware(lambda d: sp.simplify(d.doit())),
     "factor": _matrix_aware(sp.factor),
     "expand_log": _matrix_aware(lambda d: sp.expand_log(d, force=False)),
+    # sums with canonical bound indices and constants taken out, positive sums as positive atoms
+    "sums normalised+cancel": lambda d: sp.cancel(sp.together(sums_as_atoms(normalise(d)))),
+    "sums normalised+expand_log": lambda d: sp.cancel(sp.together(sp.expand_log(
+        sp.expand_power_exp(sums_as_atoms(normalise(sp.expand_power_exp(d)))), force=False))),
+    "sums normalised+simplify": lambda d: sp.simplify(sums_as_atoms(normalise(d))),
 }
 
 #: sign-preserving rewritings of a difference (equality-preserving ones included)

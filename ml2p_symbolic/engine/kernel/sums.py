@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["merge_sums", "evaluate_kronecker", "peel_last", "summands", "backward_range"]
+__all__ = ["merge_sums", "evaluate_kronecker", "peel_last", "summands", "backward_range", "normalise",
+           "sums_as_atoms"]
 
 _K = sp.Symbol("k_", integer=True)
 
@@ -156,3 +157,44 @@ def backward_range(goal):
         if found is not None:
             return found
     return None
+
+
+_CANONICAL = tuple(sp.Dummy(f"k{depth}", integer=True) for depth in range(12))
+
+
+def normalise(expr, depth=0):
+    r"""Every sum and product with its bound index renamed to the canonical index of its
+    nesting depth (so equal sums are structurally equal), and, in a sum, the factors free of
+    the bound index taken out: :math:`\sum_k c\,f(k) = c\sum_k f(k)` (exact)."""
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, sp.Indexed):
+        return expr
+    if isinstance(expr, (sp.Sum, sp.Product)) and len(expr.limits) == 1 and depth < len(_CANONICAL):
+        var, lo, hi = expr.limits[0]
+        k = _CANONICAL[depth]
+        body = normalise(expr.function.xreplace({var: k}), depth + 1)
+        lo, hi = normalise(lo, depth), normalise(hi, depth)
+        if isinstance(expr, sp.Sum):
+            const, dep = body.as_independent(k, as_Add=False)
+            if const != 1 and dep != 1:  # the constant is outside now: its sums at this depth
+                return normalise(const, depth) * sp.Sum(dep, (k, lo, hi))
+        return expr.func(body, (k, lo, hi))
+    return expr.func(*[normalise(a, depth) for a in expr.args])
+
+
+def sums_as_atoms(expr):
+    r"""Each sum whose summand is positive (nonnegative) over a nonempty range, replaced by one
+    positive (nonnegative) symbol per distinct sum: an identity proved for an arbitrary
+    positive number holds for the sum's value (sound; it lets SymPy use the sign, e.g.
+    :math:`\log(e^c S) = c + \log S`)."""
+    atoms = {}
+    for s in sorted(expr.atoms(sp.Sum), key=sp.default_sort_key):
+        if s.has(*[a for a in atoms]) or len(s.limits) != 1:
+            continue
+        var, lo, hi = s.limits[0]
+        if (hi - lo).is_nonnegative is not True:
+            continue
+        if s.function.is_positive is True:
+            atoms[s] = sp.Dummy("S", positive=True)
+        elif s.function.is_nonnegative is True:
+            atoms[s] = sp.Dummy("S", nonnegative=True)
+    return expr.xreplace(atoms) if atoms else expr
