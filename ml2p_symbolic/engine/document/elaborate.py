@@ -198,18 +198,30 @@ class _Elaborator:
     def _expect(self, e, keep):
         bound = {}
         etas = []
+        body_objects = {a.base for a in e.body.atoms(sp.Indexed)} | e.body.free_symbols
         for var in e.variables:
-            if isinstance(var, (sp.IndexedBase, sp.Indexed)):
-                raise Unsupported("an expectation over a random family")
-            decl = self.decls.decl_of_object(var)
+            base = var.base if isinstance(var, sp.Indexed) else var
+            if base not in body_objects:
+                continue  # a variable the integrand does not show integrates out
+            decl = self.decls.decl_of_object(base)
             if decl is None or decl.kind != "random":
                 raise Unsupported("an expectation over an undeclared variable")
-            eta = StandardNormal(decl.obj.name)
-            mean = self._e(decl.mean if decl.mean is not None else sp.Integer(0), keep)
-            variance = self._e(decl.variance if decl.variance is not None else sp.Integer(1), keep)
+            if isinstance(var, sp.IndexedBase):
+                raise Unsupported("an expectation over a whole random family")
+            idx = tuple(self._e(i, keep) for i in var.indices) if isinstance(var, sp.Indexed) else ()
+            members = {a for a in e.body.atoms(sp.Indexed) if a.base == base}
+            if idx and any(tuple(self._e(i, keep) for i in a.indices) != idx for a in members):
+                raise Unsupported("another member of the random family in the integrand")
+            eta = StandardNormal(f"{decl.obj.name}_{'_'.join(map(str, idx))}" if idx else decl.obj.name)
+            law = {}
+            for (role, letter), value in zip(decl.slots, idx):
+                if role == "index":
+                    law[self.decls.indices[letter].symbol] = value
+            mean = self._e(decl.mean if decl.mean is not None else sp.Integer(0), keep).xreplace(law)
+            variance = self._e(decl.variance if decl.variance is not None else sp.Integer(1), keep).xreplace(law)
             if variance.is_nonnegative is not True:
                 raise Unsupported("a variance not known to be nonnegative")
-            bound[decl.obj] = mean + sp.sqrt(variance) * eta
+            bound[(decl.obj, idx)] = mean + sp.sqrt(variance) * eta
             etas.append(eta)
         inner = _RandomBound(self, bound)
         body = inner._e(e.body, keep)
@@ -228,6 +240,6 @@ class _RandomBound(_Elaborator):
         self.bound = bound
 
     def _member(self, decl, idx, keep):
-        if decl.kind == "random" and not idx and decl.obj in self.bound:
-            return self.bound[decl.obj]
+        if decl.kind == "random" and (decl.obj, tuple(idx)) in self.bound:
+            return self.bound[(decl.obj, tuple(idx))]
         return super()._member(decl, idx, keep)

@@ -44,6 +44,9 @@ def candidate_certificates(goal, deadline=None):
         return itertools.chain([SignProof((name,)) for name in SIGN_STEPS],
                                _LazyInequality(goal, deadline))
     out = [Rewriting((name,)) for name in PROOF_STEPS]
+    bounds = _bounds(goal)
+    if bounds:  # the assumptions' bounds as substitutions (x >= 0: x = p with p >= 0)
+        out[:0] = [Rewriting((name,), bounds) for name in ("structural", "expand", "cancel(together)", "simplify")]
     both = (goal.lhs, goal.rhs)
     has_sums = any(isinstance(e, sp.Basic) and e.has(sp.Sum, sp.Product) for e in both)
     if has_sums:
@@ -69,6 +72,33 @@ class _LazyInequality:
 
     def __iter__(self):
         return iter(inequality_certificates(self.goal, self.deadline))
+
+
+def _bounds(goal):
+    """One :class:`~ml2p_symbolic.engine.certificates.Bound` per variable (a symbol or a family
+    member) of the goal that an assumption bounds below by a number (or above, if not below)."""
+    from ..certificates import Bound
+
+    found = {}
+    difference = goal.lhs - goal.rhs if goal.relation == "=" else None
+    if difference is None:
+        return ()
+    atoms = difference.free_symbols | difference.atoms(sp.Indexed)
+    for cond in goal.assumptions:
+        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
+            continue
+        strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
+        big, small = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) else (cond.rhs, cond.lhs)
+        if big in atoms and small.is_number and small.is_real and big not in found:
+            found[big] = Bound(big, "lo", small, strict, sp.Dummy(f"{big}_", **({"positive": True} if strict else {"nonnegative": True})))
+    for cond in goal.assumptions:
+        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
+            continue
+        strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
+        big, small = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) else (cond.rhs, cond.lhs)
+        if small in atoms and big.is_number and big.is_real and small not in found:
+            found[small] = Bound(small, "hi", big, strict, sp.Dummy(f"{small}_", **({"positive": True} if strict else {"nonnegative": True})))
+    return tuple(found.values())
 
 
 def prove_goal(goal, budget, evidence):
