@@ -443,7 +443,7 @@ def render_verdict(verdict, field="verdict"):
     >>> from ml2p_symbolic.engine.certificates import Goal, Rewriting
     >>> import sympy as sp
     >>> x = sp.Symbol("x")
-    >>> print(render_verdict(kernel.verify(Goal(2*x, x + x), Rewriting(("simplify",)), method="simplify")))
+    >>> print(render_verdict(kernel.verify(Goal(2*x, x + x), Rewriting(("simplify",)), method="simplify")).splitlines()[0])
     {\raggedright\paragraph{Verdict.} \verdictbox{ml2pverified}{VERIFIED}\quad Method: simplify.\par}
     """
     v = verdict
