@@ -77,10 +77,11 @@ def _check_kl_min(claim, ctx):
     return kernel.restate(
         proof, method="inequality prover (kernel-checked certificate) + exact value at the minimum",
         detail=r"$\mathcal{L}_{\mathrm{KL}} \ge 0$ for every $\hat\theta$ and $\hat\sigma > 0$ ("
-        + proof.evidence[-1][len("kernel: "):] + r"), and it equals 0 at $\hat\theta = 0$, $\hat\sigma = 1$: "
+        + code(proof.evidence[-1][len("kernel: "):]) + r"), and it equals 0 at $\hat\theta = 0$, $\hat\sigma = 1$: "
         r"so that point is a global minimum. (The seed writes $\hat\sigma_{jk}$ here and $\hat\sigma_k$ in (8): "
         "per-student variances.)",
-        evidence=evidence + tuple(proof.evidence) + tuple(f"value at the minimum: {e}" for e in value.evidence))
+        evidence=evidence + tuple(code(e) for e in proof.evidence)
+        + tuple(f"value at the minimum: {code(e)}" for e in value.evidence))
 
 
 def _posterior_kl_k1(a, b, u, dps=DPS, moments=True):

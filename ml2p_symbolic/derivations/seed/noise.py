@@ -241,7 +241,7 @@ def _check_global_min(claim, ctx):
     zi = sp.latex(Z)
     evidence = (
         rf"${rec}(\hat z) \ge {rec}(z)$ without noise: "
-        + (proof.evidence[-1] if proof is not None else "no certificate accepted by the kernel"),
+        + (code(proof.evidence[-1]) if proof is not None else "no certificate accepted by the kernel"),
         rf"minimum value is the entropy $H(P_i) > 0$, not 0: at ${zi} = 0$ it is "
         rf"${latex_number(fmt(entropy_at_0, 20))} = \log 2$",
         rf"with $s_i = 1$ ($a_{{i1}} = \hat\sigma_1 = 1$, $\theta_{{j1}} = 1$, $b_i = 0$): "
