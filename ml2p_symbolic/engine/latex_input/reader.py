@@ -244,8 +244,15 @@ def _user_labels(source, displays):
 
 
 # --------------------------------------------------------------------------- displays
+_UNREAD_ENV_RE = re.compile(r"\\begin\{((?:alignat|xalignat|xxalignat|flalign|dmath|dseries|dgroup|darray)\*?|math)\}")
+
+
 def _find_displays(source, blank):
     """[(Display, content start, content end)] in order (labels, tags and layout blanked later)."""
+    unread = _UNREAD_ENV_RE.search(blank)
+    if unread:  # typeset mathematics must be checked or refused, never skipped in silence
+        raise source.error(unread.start(), f"the display environment {unread.group(1)} is not read: write it "
+                           "as align (or equation) to have it checked")
     out = []
     pos = 0
     while True:
