@@ -41,6 +41,11 @@ _LABEL_RE = re.compile(r"\\label\s*\{([^{}]*)\}")
 _TAG_RE = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
 _TRAILING_TAG_RE = re.compile(r"(?:\\q?quad\s*|(?<=\\end\{aligned\})\s*)\(\s*(\d+[a-z]?)\s*\)\s*[.,]?\s*$")
 _AFTER_TAG_RE = re.compile(r"[ \t]*\(\s*(\d+[a-z]?)\s*\)")
+_REL_ANY_RE = re.compile(r"(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx|lt|gt)(?![a-zA-Z]))")
+#: digits that LaTeX typesets as one number: "2 3", "2{3}", "1\,000"
+_SPLIT_DIGITS_RE = re.compile(r"(?<![_^{\d])\d+(?:\s|\\[,;:!]|\{)+\d")
+#: a \quad (not at the row's start) followed by more mathematics: two formulas side by side
+_QUAD_BETWEEN_RE = re.compile(r"\S\s*\\q?quad(?![a-zA-Z])\s*(?=[^\s.,;])")
 _REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx)(?![a-zA-Z]))")
 #: prose closing a row: ``\quad \text{(chain rule)}``, ``, \text{by (3)}.``
 _PROSE_RE = re.compile(r"[,;]?\s*(?:(?:\\q?quad(?![a-zA-Z])|\\[,;:! ]|~)\s*)*"
@@ -247,6 +252,24 @@ def _user_labels(source, displays):
 _UNREAD_ENV_RE = re.compile(r"\\begin\{((?:alignat|xalignat|xxalignat|flalign|dmath|dseries|dgroup|darray)\*?|math)\}")
 
 
+def _refuse_unread_layout(source, row_text, raw_row, offset):
+    """Refuse, at its position, what LaTeX typesets otherwise than the reader would read it:
+    digits separated by a space, a brace or a thin space (one number on the page), a ``\quad``
+    between two formulas (a condition or a second formula beside the step), and a row with two
+    alignment columns (two formulas side by side)."""
+    m = _SPLIT_DIGITS_RE.search(row_text)
+    if m:
+        raise source.error(offset + m.start(), f"'{m.group(0)}' is typeset as one number: write the digits "
+                           "together, or \\cdot for a product")
+    m = _QUAD_BETWEEN_RE.search(row_text)
+    if m:
+        raise source.error(offset + m.start() + 1, "\\quad between two formulas: write a condition as "
+                           "\\text{...} prose or a %! assume, and a second formula in a display of its own")
+    if len(re.findall(r"(?<!\\)&", raw_row)) >= 2:
+        raise source.error(offset, "two alignment columns in one row (two formulas side by side): write each "
+                           "formula in a row of its own")
+
+
 def _find_displays(source, blank):
     """[(Display, content start, content end)] in order (labels, tags and layout blanked later)."""
     unread = _UNREAD_ENV_RE.search(blank)
@@ -365,7 +388,10 @@ def _display_steps(source, blank, disp, cs, ce, decls, ids, labels=None):
         row_text = "".join(chars[rs:re_])
         if not row_text.strip():
             continue
-        if _REL_START_RE.match(row_text) and chains:
+        _refuse_unread_layout(source, row_text, source.text[rs:re_], rs)
+        if chains and (_REL_START_RE.match(row_text) or not _REL_ANY_RE.search(row_text)):
+            # a row that starts with a relation, or has none (a right side continued: "&\quad - 1"),
+            # belongs to the chain above
             chains[-1][1] = re_
         else:
             chains.append([rs, re_])
