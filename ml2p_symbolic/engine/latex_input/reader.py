@@ -45,7 +45,7 @@ _REL_ANY_RE = re.compile(r"(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|
 #: digits that LaTeX typesets as one number: "2 3", "2{3}", "1\,000"
 _SPLIT_DIGITS_RE = re.compile(r"(?<![_^{\d])\d+(?:\s|\\[,;:!]|\{)+\d")
 #: a \quad (not at the row's start) followed by more mathematics: two formulas side by side
-_QUAD_BETWEEN_RE = re.compile(r"\S\s*\\q?quad(?![a-zA-Z])\s*(?=[^\s.,;])")
+_QUAD_BETWEEN_RE = re.compile(r"\S\s*\\q?quad(?![a-zA-Z])\s*(?=[^\s.,;])(?!\\forall|\\text|\\mbox|\\mathrm\{for)")
 _REL_START_RE = re.compile(r"\s*(?:=|<|>|\\(?:leqslant|geqslant|leq|geq|le|ge|neq|ne|approx)(?![a-zA-Z]))")
 #: prose closing a row: ``\quad \text{(chain rule)}``, ``, \text{by (3)}.``
 _PROSE_RE = re.compile(r"[,;]?\s*(?:(?:\\q?quad(?![a-zA-Z])|\\[,;:! ]|~)\s*)*"
