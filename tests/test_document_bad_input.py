@@ -14,6 +14,9 @@ from ml2p_symbolic.engine.latex_input import read_document
 from ml2p_symbolic.errors import LatexInputError
 
 
+_REAL_RUN_POOL = document_check._run_pool
+
+
 @pytest.fixture(autouse=True)
 def _no_checking_before_reading(monkeypatch):
     """Refusals come from the reader: no step may reach a worker in these tests unless a
@@ -142,7 +145,8 @@ def test_a_label_given_twice_in_an_align_is_refused(tmp_path):
     assert exc.value.line == 4
 
 
-def test_a_label_equal_to_an_automatic_id_is_refused(tmp_path, capsys):
+def test_a_label_equal_to_an_automatic_id_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(document_check, "_run_pool", _REAL_RUN_POOL)  # the readable display is checked
     doc = tmp_path / "d.tex"
     doc.write_text("%! real x\n\\[ x = x \\label{L3} \\]\n\\[ x + 1 = x \\]\n")
     # one error never voids a document (issue 16): the clash is reported, exit 2, and the false

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Goal", "Bound", "Rewriting", "SummandIdentity", "Induction", "SignProof", "Lemma", "Sealed",
-           "describe", "SumOfSquares", "IntervalBoxes", "Tail"]
+           "describe", "describe_rich", "SumOfSquares", "IntervalBoxes", "Tail"]
 
 
 @dataclass(frozen=True)
@@ -265,3 +265,48 @@ def describe_inequality(certificate):
         return (f"interval boxes in {names}: {box} in {_leaves(certificate.tree)} box(es), smallest width "
                 f"{min(widths)} (arb enclosures){tails}")
     return None
+
+
+#: the kernel's lemmas in LaTeX, for rich text
+LEMMA_LATEX = {
+    "log x <= x - 1": r"$\log x \le x - 1$",
+    "sigma(x)(1 - sigma(x)) <= 1/4": r"$\sigma(x)(1 - \sigma(x)) \le \frac{1}{4}$",
+    "log(1 + e^x) >= x": r"$\log(1 + e^{x}) \ge x$",
+    "log(1 + e^x) >= 0": r"$\log(1 + e^{x}) \ge 0$",
+    "AM-GM": "AM-GM",
+    "Cauchy-Schwarz": "Cauchy-Schwarz",
+    "Jensen": "Jensen",
+    "Gibbs": "Gibbs' inequality",
+    "termwise": "termwise comparison of the summands",
+    "convex above its tangent": "a convex function lies above its tangent",
+}
+
+
+def describe_rich(certificate) -> str:
+    """A short rich-text line (prose with ``$...$`` math) saying what ``certificate`` is, for
+    reports: the lemma in LaTeX with its parameters, how many side conditions were proved, the
+    size of a Gram matrix; no SymPy text."""
+    import sympy as sp
+
+    if isinstance(certificate, Lemma):
+        inst = certificate.instance if isinstance(certificate.instance, dict) else {}
+        params = [f"${sp.latex(sp.Symbol(str(k)))} = {sp.latex(v)}$" for k, v in inst.items()
+                  if k in ("x", "a", "b") and isinstance(v, sp.Basic) and len(sp.latex(v)) <= 40]
+        line = "lemma " + LEMMA_LATEX.get(certificate.name, certificate.name)
+        if params:
+            line += " at " + ", ".join(params)
+        n = len(certificate.side_conditions)
+        if n:
+            inner = {describe_rich(c) for _, c in certificate.side_conditions}
+            line += f", {n} side condition(s) proved (" + "; ".join(sorted(inner)) + ")"
+        return line
+    if isinstance(certificate, SumOfSquares):
+        n = len(certificate.monomials)
+        return rf"a sum of squares (a rational ${n}\times{n}$ Gram matrix, positive semidefinite by an exact $LDL^\top$)"
+    if isinstance(certificate, IntervalBoxes):
+        return f"interval boxes in {len(certificate.variables)} variable(s) (arb enclosures)"
+    if isinstance(certificate, Rewriting):
+        return "exact rewriting (" + ", then ".join(certificate.steps) + ")"
+    if isinstance(certificate, SignProof):
+        return "the sign of the difference from the symbols' assumptions"
+    return type(certificate).__name__

@@ -21,6 +21,7 @@ from ...engine import kernel
 from ...engine.certificates import Goal, SummandIdentity
 from ...engine.identity import CONFIRM_DIGITS, check_identity
 from ...engine.prove import find_certificate
+from ...engine.certificates import describe_rich
 from ...engine.records import Verdict
 from ...numeric import vae_loss
 from ...engine.richtext import code, literal
@@ -77,11 +78,11 @@ def _check_kl_min(claim, ctx):
     return kernel.restate(
         proof, method="inequality prover (kernel-checked certificate) + exact value at the minimum",
         detail=r"$\mathcal{L}_{\mathrm{KL}} \ge 0$ for every $\hat\theta$ and $\hat\sigma > 0$ ("
-        + code(proof.evidence[-1][len("kernel: "):]) + r"), and it equals 0 at $\hat\theta = 0$, $\hat\sigma = 1$: "
+        + describe_rich(proof.certificate) + r"), and it equals 0 at $\hat\theta = 0$, $\hat\sigma = 1$: "
         r"so that point is a global minimum. (The seed writes $\hat\sigma_{jk}$ here and $\hat\sigma_k$ in (8): "
         "per-student variances.)",
-        evidence=evidence + tuple(code(e) for e in proof.evidence)
-        + tuple(f"value at the minimum: {code(e)}" for e in value.evidence))
+        evidence=evidence + ("kernel: " + describe_rich(proof.certificate),)
+        + ("value at the minimum: " + describe_rich(value.certificate),))
 
 
 def _posterior_kl_k1(a, b, u, dps=DPS, moments=True):

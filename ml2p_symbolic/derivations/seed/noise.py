@@ -23,6 +23,7 @@ from ...engine.identity import check_identity
 from ...engine import kernel
 from ...engine.certificates import Goal
 from ...engine.prove import find_certificate
+from ...engine.certificates import describe_rich
 from ...engine.records import Verdict
 from ...engine.richtext import code
 from ...model import gaussian_density, sigmoid, z
@@ -241,7 +242,8 @@ def _check_global_min(claim, ctx):
     zi = sp.latex(Z)
     evidence = (
         rf"${rec}(\hat z) \ge {rec}(z)$ without noise: "
-        + (code(proof.evidence[-1]) if proof is not None else "no certificate accepted by the kernel"),
+        + ("kernel: " + describe_rich(proof.certificate) if proof is not None
+           else "no certificate accepted by the kernel"),
         rf"minimum value is the entropy $H(P_i) > 0$, not 0: at ${zi} = 0$ it is "
         rf"${latex_number(fmt(entropy_at_0, 20))} = \log 2$",
         rf"with $s_i = 1$ ($a_{{i1}} = \hat\sigma_1 = 1$, $\theta_{{j1}} = 1$, $b_i = 0$): "
