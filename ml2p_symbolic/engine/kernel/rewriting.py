@@ -80,8 +80,10 @@ SIGN_REWRITINGS = {
 }
 
 
-def rewrite(expr, steps, table=REWRITINGS):
-    """``expr`` after the named rewritings of ``table``, in turn; KeyError for an unknown name."""
+def rewrite(expr, steps, table=None):
+    """``expr`` after the named rewritings of ``table`` (default :data:`REWRITINGS`), in turn;
+    KeyError for an unknown name."""
+    table = REWRITINGS if table is None else table
     for name in steps:
         expr = table[name](expr)
     return expr

@@ -189,7 +189,7 @@ def _round(Q, lam, basis, coeffs, lp, denominator):
     return R, lams
 
 
-def find_sos(d, strict=False, solver=solve_clarabel):
+def find_sos(d, strict=False, solver=None):
     """A :class:`~ml2p_symbolic.engine.certificates.SumOfSquares` for ``d >= 0`` (to be
     re-checked by the kernel), or None."""
     problem = gram_problem(d)
@@ -197,7 +197,7 @@ def find_sos(d, strict=False, solver=solve_clarabel):
         return None
     gens, basis, coeffs, lp = problem
     try:
-        numeric = solver(basis, coeffs, lp)
+        numeric = (solver or solve_clarabel)(basis, coeffs, lp)
     except Exception:  # a solver failure is no certificate
         return None
     if numeric is None:
