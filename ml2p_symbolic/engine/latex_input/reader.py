@@ -253,7 +253,7 @@ _UNREAD_ENV_RE = re.compile(r"\\begin\{((?:alignat|xalignat|xxalignat|flalign|dm
 
 
 def _refuse_unread_layout(source, row_text, raw_row, offset):
-    """Refuse, at its position, what LaTeX typesets otherwise than the reader would read it:
+    r"""Refuse, at its position, what LaTeX typesets otherwise than the reader would read it:
     digits separated by a space, a brace or a thin space (one number on the page), a ``\quad``
     between two formulas (a condition or a second formula beside the step), and a row with two
     alignment columns (two formulas side by side)."""
