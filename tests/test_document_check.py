@@ -50,7 +50,7 @@ def test_corpus_no_wrong_verdict_and_most_true_steps_verified(corpus_reports):
     assert not wrong
     # 9 true steps of matrix_gaussian_kl.tex are checked with explicit matrices at K = 1, 2, 3
     # only (tested, not verified); every other true step but Stein's logistic case is proved
-    # for every size (62 of 71 in December 2026)
+    # for every size (85 of 95 in December 2026)
     assert true_verified >= 0.85 * true_total, (true_verified, true_total)
 
 
