@@ -347,3 +347,17 @@ def test_kl_divergence_of_declared_normal_laws(tmp_path):
     """).lstrip())
     got = {r.claim.id: r.verdict.verdict for r in check_document(doc, use_cache=False).results}
     assert got == {"kl": "verified", "general": "verified", "self": "verified", "wrong": "refuted"}
+
+
+def test_nested_sums_flattened_by_sympy_are_read_as_nested(tmp_path):
+    r"""By hand: sum_{i=1}^n sum_{k=1}^i 1 = n(n+1)/2 for every n; with 2n in place of n(n+1)/2
+    it is false at n = 2 (3 vs 4). SymPy flattens the nested sum into one with two limits."""
+    doc = tmp_path / "nested.tex"
+    doc.write_text(textwrap.dedent(r"""
+        %! index i = 1..n
+        \[ \sum_{i=1}^{n} \sum_{k=1}^{i} 1 = \frac{n(n+1)}{2} \label{right} \]
+        \[ \sum_{i=1}^{n} \sum_{k=1}^{i} 1 = 2n - 1 \label{wrong} \]
+    """).lstrip())
+    got = {r.claim.id: r.verdict for r in check_document(doc, use_cache=False).results}
+    assert got["right"].verdict == "verified" and got["right"].sizes == "all"
+    assert got["wrong"].verdict in ("refuted", "conditional") and got["wrong"].counterexample

@@ -90,12 +90,11 @@ class _Elaborator:
                 return e
             return self._member(decl, (), keep)
         if isinstance(e, (sp.Sum, sp.Product)):
-            if len(e.limits) != 1:
-                raise Unsupported("a sum with several limits")
-            var, lo, hi = e.limits[0]
-            fresh = sp.Dummy(str(var), integer=True)
-            body = self._e(e.function.xreplace({var: fresh}), keep)
-            return e.func(body, (fresh, self._e(lo, keep), self._e(hi, keep)))
+            renamed = {var: sp.Dummy(str(var), integer=True) for var, _, _ in e.limits}
+            body = self._e(e.function.xreplace(renamed), keep)
+            limits = [(renamed[var], self._e(lo.xreplace(renamed), keep), self._e(hi.xreplace(renamed), keep))
+                      for var, lo, hi in e.limits]
+            return e.func(body, *limits)
         if isinstance(e, Diff):
             return self._diff(e, keep)
         if isinstance(e, EvalAt):

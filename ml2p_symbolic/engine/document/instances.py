@@ -141,17 +141,7 @@ class Concretizer:
         if matrices.is_matrix_node(e):
             return matrices.evaluate(self, e, env, keep, rv)
         if isinstance(e, (sp.Sum, sp.Product)):
-            body = e.function
-            total = []
-            (var, lo, hi), = e.limits if len(e.limits) == 1 else (None,)
-            lo_c, hi_c = self._c(lo, env, keep, rv), self._c(hi, env, keep, rv)
-            if not (lo_c.is_Integer and hi_c.is_Integer):
-                raise ML2PError(f"the limits of {e} are not concrete in this instance")
-            for v in range(int(lo_c), int(hi_c) + 1):
-                inner = dict(env)
-                inner[var] = v
-                total.append(self._c(body, inner, keep, rv))
-            return sp.Add(*total) if isinstance(e, sp.Sum) else sp.Mul(*total)
+            return self._iterate(e.function, list(e.limits), isinstance(e, sp.Sum), env, keep, rv)
         if isinstance(e, Diff):
             return self._diff(e, env, keep, rv)
         if isinstance(e, EvalAt):
@@ -161,6 +151,21 @@ class Concretizer:
         if not e.args:
             return e
         return e.func(*[self._c(a, env, keep, rv) for a in e.args])
+
+    def _iterate(self, body, limits, is_sum, env, keep, rv):
+        """A sum (product) over ``limits``, the last one outermost (SymPy's order for nested
+        sums, which it flattens into one ``Sum`` with several limits), expanded."""
+        (var, lo, hi), inner_limits = limits[-1], limits[:-1]
+        lo_c, hi_c = self._c(lo, env, keep, rv), self._c(hi, env, keep, rv)
+        if not (lo_c.is_Integer and hi_c.is_Integer):
+            raise ML2PError(f"the limits {lo} .. {hi} are not integers in this instance")
+        total = []
+        for v in range(int(lo_c), int(hi_c) + 1):
+            inner = dict(env)
+            inner[var] = v
+            total.append(self._iterate(body, inner_limits, is_sum, inner, keep, rv) if inner_limits
+                         else self._c(body, inner, keep, rv))
+        return sp.Add(*total) if is_sum else sp.Mul(*total)
 
     def _indexed(self, e, env, keep, rv):
         decl = self.decls.decl_of_object(e.base)

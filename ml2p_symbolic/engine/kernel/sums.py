@@ -137,7 +137,7 @@ def backward_range(goal):
             return None
         if isinstance(e, (sp.Sum, sp.Product)):
             inner = dict(sub)
-            for var, lo, hi in e.limits:
+            for var, lo, hi in reversed(e.limits):  # the last limit is the outermost
                 lo_s, hi_s = lo.xreplace(inner), hi.xreplace(inner)
                 if lo_s.is_integer is not True or hi_s.is_integer is not True:
                     return e  # a bound that may not be an integer (n/2, sqrt(n), 1/2)
