@@ -350,8 +350,8 @@ def test_kl_divergence_of_declared_normal_laws(tmp_path):
 
 
 def test_nested_sums_flattened_by_sympy_are_read_as_nested(tmp_path):
-    r"""By hand: sum_{i=1}^n sum_{k=1}^i 1 = n(n+1)/2 for every n; with 2n in place of n(n+1)/2
-    it is false at n = 2 (3 vs 4). SymPy flattens the nested sum into one with two limits."""
+    r"""By hand: sum_{i=1}^n sum_{k=1}^i 1 = n(n+1)/2 for every n; 2n - 1 agrees at n = 1, 2 and
+    is false at n = 3 (6 vs 5). SymPy flattens the nested sum into one with two limits."""
     doc = tmp_path / "nested.tex"
     doc.write_text(textwrap.dedent(r"""
         %! index i = 1..n
