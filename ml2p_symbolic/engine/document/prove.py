@@ -76,28 +76,25 @@ class _LazyInequality:
 
 def _bounds(goal):
     """One :class:`~ml2p_symbolic.engine.certificates.Bound` per variable (a symbol or a family
-    member) of the goal that an assumption bounds below by a number (or above, if not below)."""
+    member) of the goal that an assumption bounds by a number: below if any, else above."""
     from ..certificates import Bound
 
-    found = {}
-    difference = goal.lhs - goal.rhs if goal.relation == "=" else None
-    if difference is None:
+    if goal.relation != "=":
         return ()
+    difference = goal.lhs - goal.rhs
     atoms = difference.free_symbols | difference.atoms(sp.Indexed)
-    for cond in goal.assumptions:
-        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
-            continue
-        strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
-        big, small = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) else (cond.rhs, cond.lhs)
-        if big in atoms and small.is_number and small.is_real and big not in found:
-            found[big] = Bound(big, "lo", small, strict, sp.Dummy(f"{big}_", **({"positive": True} if strict else {"nonnegative": True})))
-    for cond in goal.assumptions:
-        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
-            continue
-        strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
-        big, small = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) else (cond.rhs, cond.lhs)
-        if small in atoms and big.is_number and big.is_real and small not in found:
-            found[small] = Bound(small, "hi", big, strict, sp.Dummy(f"{small}_", **({"positive": True} if strict else {"nonnegative": True})))
+    found = {}
+    for side in ("lo", "hi"):
+        for cond in goal.assumptions:
+            if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
+                continue
+            strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
+            big, small = ((cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan))
+                          else (cond.rhs, cond.lhs))
+            var, value = (big, small) if side == "lo" else (small, big)
+            if var in atoms and value.is_number and value.is_real and var not in found:
+                fresh = sp.Dummy(f"{var}_", **({"positive": True} if strict else {"nonnegative": True}))
+                found[var] = Bound(var, side, value, strict, fresh)
     return tuple(found.values())
 
 
