@@ -164,11 +164,6 @@ def test_every_verified_corpus_step_holds_for_every_size(corpus_reports):
 x, y, a, b = sp.symbols("x y a b", real=True)
 
 
-def _unevaluated_exp_log(t):
-    """e^{log t}, kept as written (SymPy would rewrite it to t on construction)."""
-    return sp.exp(sp.log(t, evaluate=False), evaluate=False)
-
-
 #: (name, lhs, rhs, a counterexample must be found): each statement is false (reason beside it)
 FALSE_IDENTITIES = [
     ("log-square", sp.log(x**2), 2 * sp.log(x), True),  # x = -1: 0 vs 2 pi i

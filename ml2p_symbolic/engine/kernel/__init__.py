@@ -243,7 +243,7 @@ def _substitute_bounds(d, goal, bounds):
     for b in bounds:
         if not isinstance(b, Bound) or b.side not in ("lo", "hi"):
             raise KernelRejection("a malformed bound")
-        fresh, sym, value = b.fresh, b.symbol, sp.sympify(b.value)
+        fresh, sym, value = b.fresh, b.symbol, sp.sympify(b.value, strict=True)
         if not isinstance(fresh, sp.Symbol) or fresh in d.free_symbols or sym in value.free_symbols:
             raise KernelRejection(f"the bound substitution of {sym} is not by a fresh symbol")
         if value.is_real is not True:

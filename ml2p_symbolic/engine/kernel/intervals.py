@@ -121,7 +121,7 @@ def arb_function(expr, variables):
             return lambda xs: f(xs).log()
         raise Unsupported(type(e).__name__)
 
-    return build(sp.sympify(expr))
+    return build(sp.sympify(expr, strict=True))
 
 
 def _ball(lo, hi):

@@ -85,13 +85,13 @@ def _canonical_sums(e):
             return sp.Sum(x.function.xreplace({var: k}), (k, lo, hi))
         return x
 
-    return visit(sp.sympify(e))
+    return visit(sp.sympify(e, strict=True))
 
 
 def _proved(goal, cert, e, strict=False):
     """True when ``e >= 0`` (``> 0``) by SymPy's assumptions or by a side condition of the
     certificate (no assumption beyond the goal's, the goal's free indices)."""
-    e = sp.sympify(e)
+    e = sp.sympify(e, strict=True)
     if (e.is_positive if strict else e.is_nonnegative) is True:
         return True
     rels = (">", "<") if strict else (">=", ">", "<=", "<")
@@ -112,7 +112,7 @@ def _applies(goal, cert, L, lemma_strict):
     if d is None:
         return False
     inst = cert.instance if isinstance(cert.instance, dict) else {}
-    w = sp.sympify(inst.get("weight", 1))
+    w = sp.sympify(inst.get("weight", 1), strict=True)
     strict = goal.relation in ("<", ">")
     w_positive = _proved(goal, cert, w, strict=True)
     if not (w_positive or _proved(goal, cert, w)):
@@ -127,7 +127,7 @@ def _param(cert, name):
     inst = cert.instance if isinstance(cert.instance, dict) else {}
     if name not in inst:
         raise KeyError(name)
-    return sp.sympify(inst[name])
+    return sp.sympify(inst[name], strict=True)
 
 
 def _log(goal, cert):
@@ -208,8 +208,8 @@ def _jensen(goal, cert):
     if t is None:
         return False
     if "points" in inst:
-        xs = [sp.sympify(x) for x in inst["points"]]
-        ws = [sp.sympify(w) for w in inst["weights"]]
+        xs = [sp.sympify(x, strict=True) for x in inst["points"]]
+        ws = [sp.sympify(w, strict=True) for w in inst["weights"]]
         if len(xs) != len(ws) or not xs or any(not w.is_Rational or w < 0 for w in ws) or sum(ws) != 1:
             return False
         if not all(_in_domain(t, x) for x in xs):
@@ -228,8 +228,8 @@ def _jensen(goal, cert):
 
 def _gibbs(goal, cert):
     inst = cert.instance if isinstance(cert.instance, dict) else {}
-    p = [sp.sympify(v) for v in inst.get("p", ())]
-    q = [sp.sympify(v) for v in inst.get("q", ())]
+    p = [sp.sympify(v, strict=True) for v in inst.get("p", ())]
+    q = [sp.sympify(v, strict=True) for v in inst.get("q", ())]
     if len(p) != len(q) or len(p) < 1:
         return False
     if not all(_proved(goal, cert, v, strict=True) for v in p + q):

@@ -37,7 +37,7 @@ def _fraction(x):
         return x
     if isinstance(x, int):
         return Fraction(x)
-    x = sp.sympify(x)
+    x = sp.sympify(x, strict=True)
     if not x.is_Rational:
         raise ValueError(f"not a rational number: {x}")
     return Fraction(int(x.p), int(x.q))
@@ -78,7 +78,7 @@ def check_sos(goal, cert: SumOfSquares):
     d = difference(goal)
     if d is None:
         return False, "a sum of squares for an equation"
-    m = [sp.sympify(x) for x in cert.monomials]
+    m = [sp.sympify(x, strict=True) for x in cert.monomials]
     if not m or any(x.is_real is not True for x in m):
         return False, "a monomial is not real"
     pivots = ldl_pivots(cert.gram)
@@ -86,7 +86,7 @@ def check_sos(goal, cert: SumOfSquares):
         return False, "the Gram matrix is not positive semidefinite"
     terms = []
     for c, t in cert.nonnegative:
-        c, t = _fraction(c), sp.sympify(t)
+        c, t = _fraction(c), sp.sympify(t, strict=True)
         if c < 0 or t.is_nonnegative is not True:
             return False, f"{c} * {t} is not known to be nonnegative"
         terms.append((c, t))

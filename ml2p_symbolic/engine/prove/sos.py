@@ -78,6 +78,18 @@ def _equations(basis, coeffs, lp):
     return pairs, rows
 
 
+def _equality_rows(rows, coeffs, width):
+    """The linear equations (A, b) matching every monomial's coefficient, one row a monomial."""
+    A, b = [], []
+    for mono, entries in rows.items():
+        r = np.zeros(width)
+        for k, w in entries:
+            r[k] = w
+        A.append(r)
+        b.append(float(coeffs.get(mono, 0)))
+    return A, b
+
+
 def solve_clarabel(basis, coeffs, lp):
     """Numeric (Q, lambdas) by clarabel, or None."""
     import clarabel
@@ -86,13 +98,7 @@ def solve_clarabel(basis, coeffs, lp):
     n = len(basis)
     pairs, rows = _equations(basis, coeffs, lp)
     nq, nl = len(pairs), len(lp)
-    A, b = [], []
-    for mono, entries in rows.items():
-        r = np.zeros(nq + nl)
-        for k, w in entries:
-            r[k] = w
-        A.append(r)
-        b.append(float(coeffs.get(mono, 0)))
+    A, b = _equality_rows(rows, coeffs, nq + nl)
     # PSD cone on svec(Q): upper triangle by columns, off-diagonals times sqrt 2; s = svec(Q)
     S = np.zeros((nq, nq + nl))
     for k, (i, j) in enumerate(pairs):
@@ -123,13 +129,7 @@ def solve_scs(basis, coeffs, lp):
     n = len(basis)
     pairs, rows = _equations(basis, coeffs, lp)
     nq, nl = len(pairs), len(lp)
-    A, b = [], []
-    for mono, entries in rows.items():
-        r = np.zeros(nq + nl)
-        for k, w in entries:
-            r[k] = w
-        A.append(r)
-        b.append(float(coeffs.get(mono, 0)))
+    A, b = _equality_rows(rows, coeffs, nq + nl)
     # SCS: lower triangle by columns, off-diagonals times sqrt 2 (same entries as ours by symmetry)
     order = [(i, j) for j in range(n) for i in range(j, n)]
     index = {p: k for k, p in enumerate(pairs)}
