@@ -10,7 +10,9 @@ constants (a growth class every Gaussian integrates), by structural rules, each 
 * bounded functions of a real argument: :math:`\sin`, :math:`\cos`, :math:`\tanh`,
   :math:`\arctan`, :math:`\operatorname{erf}`, and :math:`1/h^k` for :math:`h` bounded below
   by a positive number (a positive constant plus terms that are exponentials or even powers
-  of real expressions, e.g. :math:`1 + e^{-x}`);
+  of real expressions, e.g. :math:`1 + e^{-x}`), or :math:`1/h^k` with :math:`h = N/D` in one
+  fraction, :math:`D` of the class and :math:`1/N` of the class
+  (:math:`1/(1 - 1/(1 + e^{u})) = (1 + e^{u})e^{-u}`);
 * :math:`\log h` for :math:`h` of the class and bounded below by a positive number (then
   :math:`|\log h|` grows at most linearly), :math:`|h|`, and :math:`\sqrt{h}` for
   :math:`h \ge 0` of the class.
@@ -76,6 +78,20 @@ def integrable(expr, variables) -> bool:
     return _in_class(sp.sympify(expr), variables)
 
 
+def _reciprocal_in_class(base, k, vs):
+    r"""``base**-k`` in the class through ``base = N / D`` (one fraction, :func:`sympy.together`):
+    ``(D / N)**k`` with ``D`` of the class and ``1/N`` of the class (``N`` bounded below by a
+    positive number, or ``1/N`` an exponential of a linear form), e.g.
+    :math:`1/(1 - 1/(1 + e^{u})) = (1 + e^{u})\,e^{-u}`. Equal to ``base**-k`` wherever
+    ``base`` is defined and nonzero."""
+    num, den = sp.fraction(sp.together(base))
+    if den == 1 or k.is_integer is not True:
+        return False
+    if not num.has(*vs):
+        return num.is_zero is False and _in_class(den, vs)
+    return _in_class(den, vs) and _in_class(sp.powsimp(1 / num), vs)
+
+
 def _in_class(e, vs):
     if not e.has(*vs):
         return e.is_finite is not False
@@ -92,7 +108,7 @@ def _in_class(e, vs):
         if ex.is_integer is True and ex.is_nonnegative is True:
             return _in_class(base, vs)
         if ex.is_integer is True and ex.is_negative is True:
-            return bounded_below_positive(base, vs)
+            return bounded_below_positive(base, vs) or _reciprocal_in_class(base, -ex, vs)
         if ex.is_positive is True and ex.is_rational is True:
             return base.is_nonnegative is True and _in_class(base, vs)
         return False
