@@ -308,7 +308,7 @@ def test_terminal_lines_show_conditions_and_values_in_unicode():
                           for n, v in enumerate(verdicts)))
     lines = document_lines(report)
     assert _terminal_problems(lines) == []
-    assert "a_(i,k) = 0 or d/(d u_ij) σ̂(u_ij) = 0" in lines[0] and "θ̂_1 = 1/2" in lines[0]
+    assert "a_ik = 0 or d/(d u_ij) σ̂(u_ij) = 0" in lines[0] and "θ̂_1 = 1/2" in lines[0]
     assert "(check_identity)" in lines[1] and "θ̂_1 ≠ 0" in lines[2]
 
 

@@ -257,6 +257,9 @@ class _Plain:
                     if arg and all(c in _SUPERSCRIPT for c in arg):
                         return "".join(_SUPERSCRIPT[c] for c in arg)
                     return "^" + (arg if _SCRIPT_ATOM.fullmatch(arg) else f"({arg})")
+                parts = arg.split(",")
+                if len(parts) > 1 and all(len(s) == 1 and s.isalnum() for s in parts):
+                    arg = "".join(parts)  # a_{i,k} as papers write it: a_ik
                 return "_" + (arg if _SCRIPT_ATOM.fullmatch(arg) else f"({arg})")
             if ch == "'":
                 return "′"

@@ -13,6 +13,8 @@ r"""A step as a goal for the kernel, for every size and every index value at onc
   derivative with respect to a defined quantity keeps the quantity as a variable of its own,
   differentiates, then substitutes its definition (the chain rule as written);
 * an evaluation bar substitutes (a whole family when its index letters are free);
+* a random variable outside an expectation is a real variable (the step is proved for every
+  value it can take, which is at least as strong as "surely");
 * an expectation over declared normal scalars is computed by the exact rules of
   :mod:`ml2p_symbolic.engine.expectation` (which first show it exists).
 
@@ -108,8 +110,8 @@ class _Elaborator:
     def _member(self, decl, idx, keep):
         if decl.kind == "matrix" or decl.matrix is not None:
             raise Unsupported("matrix entries")
-        if decl.kind == "random":
-            raise Unsupported("a random variable outside an expectation")
+        # a random variable outside an expectation is its value: the statement is claimed for
+        # every real value of it (surely), which proves it for the law's support too
         if decl.kind == "define":
             if decl.obj in keep:
                 return self._placeholder(decl)[idx] if idx else self._placeholder(decl)

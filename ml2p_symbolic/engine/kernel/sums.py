@@ -94,8 +94,11 @@ def evaluate_kronecker(expr, indices):
 def _kronecker_sum(e, ranges):
     var, lo, hi = e.limits[0]
     body = sp.expand(e.function, deep=False)
+    # a delta inside a factor that is a sum ((delta a + delta b) c): distribute that product
+    terms = [sp.expand_mul(t, deep=False) if isinstance(t, sp.Mul) and not any(
+        isinstance(f, sp.KroneckerDelta) and var in f.args for f in t.args) else t for t in sp.Add.make_args(body)]
     out = []
-    for term in sp.Add.make_args(body):
+    for term in sp.Add.make_args(sp.Add(*terms)):
         deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta) and var in f.args]
         if len(deltas) != 1:
             return e
