@@ -787,6 +787,9 @@ def build_parser():
         prog="ml2p-proof",
         description="Machine-check the ML2P-VAE seed proof: verdicts, LaTeX, numeric checks.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
         globals()[f"_add_{name}"](sub)

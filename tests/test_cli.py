@@ -65,6 +65,13 @@ def test_help_describes_exit_status():
     assert proc.returncode == 0 and "Exit status" in proc.stdout
 
 
+def test_version_is_the_package_version():
+    import ml2p_symbolic
+
+    proc = subprocess.run([sys.executable, "-m", "ml2p_symbolic", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.split() == ["ml2p-proof", ml2p_symbolic.__version__]
+
+
 def test_number_of_traits_is_an_option_and_is_validated(capsys):
     assert main(["check", "eq5.a", "--traits", "0", "--quiet"]) == 2
     assert "K must be an integer >= 1" in capsys.readouterr().err
